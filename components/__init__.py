@@ -1,0 +1,1 @@
+"""Platform components (one ComponentResource per module) and the pure helpers they share."""

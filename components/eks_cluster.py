@@ -1,0 +1,416 @@
+"""EksCluster: control plane, access entries, OIDC provider, managed add-ons and managed node groups.
+
+Built from ``pulumi_aws`` primitives (not pulumi-eks, a remote component whose children offline checks
+cannot see). Also builds the ``kubernetes.Provider`` every in-cluster component uses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import iam_documents as iam
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.naming import NamingContext
+from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE
+from config import NodeGroupSettings
+
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+#: Add-ons whose workloads are Deployments: they need schedulable nodes before they can become ACTIVE.
+ADDONS_NEEDING_NODES = ("coredns", "aws-ebs-csi-driver")
+ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    """Inputs of an EksCluster."""
+
+    naming: NamingContext
+    kubernetes_version: str
+    #: Subnets of the nodes (private).
+    node_subnet_ids: Sequence[pulumi.Input[str]]
+    #: Subnets of the control-plane ENIs (intra if the VPC has them, else private).
+    control_plane_subnet_ids: Sequence[pulumi.Input[str]]
+    account_id: str
+    partition: str
+    region: str
+    node_groups: Mapping[str, NodeGroupSettings]
+    #: Tags for what the provider's default_tags do not reach: instances, volumes and ENIs of node groups.
+    tags: Mapping[str, str]
+    public_access: bool = False
+    public_access_cidrs: Sequence[str] = ()
+    log_types: Sequence[str] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+    log_retention_days: int = 365
+    admin_role_arns: Sequence[str] = ()
+    cluster_creator_admin: bool = False
+    #: Node group whose taints the platform add-ons (coredns, EBS CSI controller) tolerate.
+    system_node_group: str = "system"
+    protect: bool = True
+
+
+def role_key(role_arn: str) -> str:
+    """Stable identity of an IAM role in resource names: its name without path."""
+    return role_arn.rsplit("/", 1)[-1]
+
+
+def taint_tolerations(settings: NodeGroupSettings | None) -> list[dict[str, str]]:
+    """Kubernetes tolerations (``NoSchedule`` spelling) matching a node group's taints."""
+    effects = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+    return [
+        {"key": t.key, "operator": "Equal", "value": t.value, "effect": effects[t.effect.value]}
+        for t in (settings.taints if settings else [])
+    ]
+
+
+def oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL from its ``identities`` output."""
+    oidcs = identities[0].oidcs if identities else None
+    return (oidcs[0].issuer or "") if oidcs else ""
+
+
+def kubeconfig(*, cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig that authenticates with ``aws eks get-token`` (no static credentials)."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+            ],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+            "users": [
+                {
+                    "name": cluster_name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                cluster_name,
+                                "--region",
+                                region,
+                                "--output",
+                                "json",
+                            ],
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+class EksCluster(pulumi.ComponentResource):
+    """The cluster. Outputs are attributes; ``provider`` is the kubernetes provider for children."""
+
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]
+    node_role_name: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    node_groups: dict[str, aws.eks.NodeGroup]
+    provider: k8s.Provider
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eksplatform:platform:EksCluster", name, None, opts)
+        self._name, self._args = name, args
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        cluster_name = args.naming.cluster_name
+
+        role = aws.iam.Role(
+            f"{name}-cluster-role",
+            name=args.naming.name("cluster", "iam_role"),
+            assume_role_policy=json.dumps(iam.service_trust_policy("eks.amazonaws.com")),
+            opts=child,
+        )
+        role_policies: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-cluster-{policy}",
+                role=role.name,
+                policy_arn=iam.managed_policy_arn(args.partition, policy),
+                opts=child,
+            )
+            for policy in ("AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController")
+        ]
+
+        key = aws.kms.Key(
+            f"{name}-secrets-key",
+            description=f"Envelope encryption of Kubernetes secrets in {cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps(
+                iam.kms_key_policy(account_id=args.account_id, partition=args.partition, service_principals=[])
+            ),
+            opts=stateful,
+        )
+        aws.kms.Alias(
+            f"{name}-secrets-key-alias", name=f"alias/{cluster_name}-secrets", target_key_id=key.key_id, opts=child
+        )
+        role_policies.append(
+            aws.iam.RolePolicy(
+                f"{name}-cluster-encryption",
+                role=role.id,
+                policy=key.arn.apply(
+                    lambda arn: json.dumps(
+                        iam.document(
+                            {
+                                "Effect": "Allow",
+                                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                                "Resource": arn,
+                            }
+                        )
+                    )
+                ),
+                opts=child,
+            )
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+
+        cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=cluster_name,
+            version=args.kubernetes_version,
+            role_arn=role.arn,
+            vpc_config={
+                "subnet_ids": list(args.control_plane_subnet_ids),
+                "endpoint_private_access": True,
+                "endpoint_public_access": args.public_access,
+                "public_access_cidrs": list(args.public_access_cidrs) if args.public_access else None,
+            },
+            encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+            enabled_cluster_log_types=list(args.log_types),
+            access_config={
+                "authentication_mode": "API",
+                "bootstrap_cluster_creator_admin_permissions": args.cluster_creator_admin,
+            },
+            upgrade_policy={"support_type": "STANDARD"},
+            deletion_protection=args.protect,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                # EKS creates its log group itself (unmanaged, no retention) unless ours exists first, and
+                # it validates the role's policies at creation: neither is an input of the cluster.
+                depends_on=[log_group, *role_policies],
+            ),
+        )
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.oidc_issuer_url = cluster.identities.apply(oidc_issuer)
+        self.cluster_security_group_id = cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or "")
+
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc-provider",
+            url=self.oidc_issuer_url,
+            client_id_lists=[iam.STS_AUDIENCE],
+            opts=stateful,
+        )
+        self.oidc_provider_arn = oidc.arn
+
+        for arn in args.admin_role_arns:
+            self._admin_access(cluster, arn)
+
+        node_role, node_policies = self._node_role()
+        self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
+        addons = self._addons(cluster, before_nodes=True)
+        self.node_groups = {
+            group: self._node_group(cluster, group, settings, node_role, [*node_policies, *addons.values()])
+            for group, settings in sorted(args.node_groups.items())
+        }
+        addons.update(self._addons(cluster, before_nodes=False))
+
+        ca_data = cluster.certificate_authority.apply(lambda ca: ca.data)
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
+                lambda v: kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.region)
+            )
+        )
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
+        self.kms_key_arn = key.arn
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "endpoint": self.endpoint,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "clusterSecurityGroupId": self.cluster_security_group_id,
+                "nodeRoleArn": self.node_role_arn,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _admin_access(self, cluster: aws.eks.Cluster, role_arn: str) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        key = role_key(role_arn)
+        entry = aws.eks.AccessEntry(
+            f"{self._name}-admin-{key}", cluster_name=cluster.name, principal_arn=role_arn, type="STANDARD", opts=child
+        )
+        aws.eks.AccessPolicyAssociation(
+            f"{self._name}-admin-{key}-policy",
+            cluster_name=entry.cluster_name,
+            principal_arn=entry.principal_arn,
+            policy_arn=f"arn:{self._args.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+            access_scope={"type": "cluster"},
+            opts=child,
+        )
+
+    def _node_role(self) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{self._name}-node-role",
+            name=self._args.naming.name("node", "iam_role"),
+            assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
+            opts=child,
+        )
+        # No AmazonEKS_CNI_Policy here: the VPC CNI gets it through its own IRSA role.
+        policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{self._name}-node-{policy}",
+                role=role.name,
+                policy_arn=iam.managed_policy_arn(self._args.partition, policy),
+                opts=child,
+            )
+            for policy in (
+                "AmazonEKSWorkerNodePolicy",
+                "AmazonEC2ContainerRegistryPullOnly",
+                "AmazonSSMManagedInstanceCore",
+            )
+        ]
+        return role, policies
+
+    def _irsa(self, role: str, namespace: str, service_account: str, policy: str) -> IrsaRole:
+        return IrsaRole(
+            f"{self._name}-{role}",
+            IrsaRoleArgs(
+                role_name=self._args.naming.name(role, "iam_role"),
+                oidc_provider_arn=self.oidc_provider_arn,
+                oidc_issuer_url=self.oidc_issuer_url,
+                namespace=namespace,
+                service_account=service_account,
+                managed_policy_arns={policy: iam.managed_policy_arn(self._args.partition, policy)},
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _addons(self, cluster: aws.eks.Cluster, *, before_nodes: bool) -> dict[str, aws.eks.Addon]:
+        """Managed add-ons: the node-level ones before node groups, Deployments after them."""
+        args = self._args
+        versions = EKS_ADDON_VERSIONS[args.kubernetes_version]
+        tolerations = taint_tolerations(args.node_groups.get(args.system_node_group))
+        specs: dict[str, tuple[pulumi.Input[str] | None, dict[str, object]]]
+        if before_nodes:
+            cni = self._irsa("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy")
+            specs = {"vpc-cni": (cni.role_arn, {}), "kube-proxy": (None, {}), "eks-pod-identity-agent": (None, {})}
+        else:
+            ebs = self._irsa("ebs-csi", "kube-system", "ebs-csi-controller-sa", "AmazonEBSCSIDriverPolicy")
+            specs = {
+                "coredns": (None, {"tolerations": tolerations} if tolerations else {}),
+                "aws-ebs-csi-driver": (
+                    ebs.role_arn,
+                    {"controller": {"tolerations": tolerations}} if tolerations else {},
+                ),
+            }
+        return {
+            addon: aws.eks.Addon(
+                f"{self._name}-addon-{addon}",
+                cluster_name=cluster.name,
+                addon_name=addon,
+                addon_version=versions[addon],
+                service_account_role_arn=role_arn,
+                configuration_values=json.dumps(values) if values else None,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # Deployments need schedulable nodes, else the add-on stays DEGRADED until timeout.
+                    depends_on=list(self.node_groups.values()) if not before_nodes else None,
+                ),
+            )
+            for addon, (role_arn, values) in specs.items()
+        }
+
+    def _node_group(
+        self,
+        cluster: aws.eks.Cluster,
+        group: str,
+        settings: NodeGroupSettings,
+        node_role: aws.iam.Role,
+        prerequisites: Sequence[pulumi.Resource],
+    ) -> aws.eks.NodeGroup:
+        args, child = self._args, pulumi.ResourceOptions(parent=self)
+        physical = args.naming.name(group, "eks_node_group")
+        propagated = {**args.tags, "Name": physical}
+        template = aws.ec2.LaunchTemplate(
+            f"{self._name}-{group}-lt",
+            name=physical,
+            description=f"Node group {group} of {args.naming.cluster_name}: IMDSv2, encrypted gp3",
+            update_default_version=True,
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": settings.metadata_hop_limit,
+                "instance_metadata_tags": "disabled",
+            },
+            block_device_mappings=[
+                {
+                    "device_name": ROOT_DEVICE,
+                    "ebs": {
+                        "volume_size": settings.disk_size_gib,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            monitoring={"enabled": True},
+            tag_specifications=[
+                {"resource_type": kind, "tags": propagated} for kind in ("instance", "volume", "network-interface")
+            ],
+            opts=child,
+        )
+        return aws.eks.NodeGroup(
+            f"{self._name}-{group}",
+            cluster_name=cluster.name,
+            node_group_name=physical,
+            version=args.kubernetes_version,
+            node_role_arn=node_role.arn,
+            subnet_ids=list(args.node_subnet_ids),
+            ami_type=NODE_AMI_TYPE,
+            capacity_type=settings.capacity_type.value,
+            instance_types=list(settings.instance_types),
+            scaling_config={
+                "min_size": settings.min_size,
+                "max_size": settings.max_size,
+                "desired_size": settings.desired,
+            },
+            update_config={"max_unavailable": 1},
+            labels=dict(settings.labels),
+            taints=[{"key": t.key, "value": t.value, "effect": t.effect.value} for t in settings.taints],
+            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The autoscaler owns the desired size once the group exists.
+                ignore_changes=["scalingConfig.desiredSize"],
+                # Nodes join only once the role's policies are attached and the VPC CNI runs with its
+                # IRSA role; neither is an input of the node group.
+                depends_on=list(prerequisites),
+            ),
+        )

@@ -1,0 +1,130 @@
+"""IAM policy documents as plain data. Pure functions: every document the platform writes is built here.
+
+Documents are dicts in IAM JSON shape; components serialise them with ``json.dumps`` inside an apply
+when a value is an Output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+PolicyDocument = dict[str, Any]
+
+VERSION = "2012-10-17"
+STS_AUDIENCE = "sts.amazonaws.com"
+#: IAM's size limits (characters, whitespace excluded) for the documents we write.
+MANAGED_POLICY_MAX_CHARS = 6144
+INLINE_ROLE_POLICIES_MAX_CHARS = 10240
+TRUST_POLICY_MAX_CHARS = 2048
+
+
+def document(*statements: dict[str, Any]) -> PolicyDocument:
+    """A policy document holding ``statements``."""
+    return {"Version": VERSION, "Statement": list(statements)}
+
+
+def service_trust_policy(*services: str) -> PolicyDocument:
+    """Trust policy letting AWS services (``eks.amazonaws.com``, ...) assume a role."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def issuer_host_path(issuer_url: str) -> str:
+    """An OIDC issuer URL without its scheme, as IAM condition keys use it."""
+    return issuer_url.removeprefix("https://")
+
+
+def irsa_trust_policy(
+    *, oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str
+) -> PolicyDocument:
+    """Trust policy for IAM Roles for Service Accounts: exactly one namespace/ServiceAccount, STS audience."""
+    issuer = issuer_host_path(issuer_url)
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": oidc_provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                    f"{issuer}:aud": STS_AUDIENCE,
+                }
+            },
+        }
+    )
+
+
+def s3_access_policy(bucket_arns: list[str], *, read_only: bool = False) -> PolicyDocument:
+    """Access to objects in the given buckets (the seeds' Daft application role)."""
+    object_actions = ["s3:GetObject"] if read_only else ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    return document(
+        {
+            "Sid": "ListBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": sorted(bucket_arns),
+        },
+        {
+            "Sid": "ObjectAccess",
+            "Effect": "Allow",
+            "Action": object_actions,
+            "Resource": sorted(f"{arn}/*" for arn in bucket_arns),
+        },
+    )
+
+
+def flow_logs_policy(log_group_arn: str) -> PolicyDocument:
+    """Lets the VPC Flow Logs service write to one log group."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogGroups",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }
+    )
+
+
+def kms_key_policy(*, account_id: str, partition: str, service_principals: list[str]) -> PolicyDocument:
+    """Key policy: the account administers the key; listed services may use it through grants."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if service_principals:
+        statements.append(
+            {
+                "Sid": "ServicesUseKey",
+                "Effect": "Allow",
+                "Principal": {"Service": sorted(service_principals)},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
+    return document(*statements)
+
+
+def compact_length(doc: PolicyDocument) -> int:
+    """The length IAM counts against its limits (JSON without insignificant whitespace)."""
+    return len(json.dumps(doc, separators=(",", ":")))
+
+
+def managed_policy_arn(partition: str, name: str) -> str:
+    """ARN of an AWS-managed policy, e.g. ``AmazonEKSClusterPolicy``."""
+    return f"arn:{partition}:iam::aws:policy/{name}"

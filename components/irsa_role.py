@@ -1,0 +1,94 @@
+"""IrsaRole: an IAM role for one Kubernetes ServiceAccount (IAM Roles for Service Accounts).
+
+The trust policy admits exactly ``system:serviceaccount:<namespace>:<name>`` with the STS audience
+through the cluster's OIDC provider; never a wildcard. Optionally creates the namespace and the
+ServiceAccount annotated with ``eks.amazonaws.com/role-arn`` (through the parent's kubernetes provider).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import iam_documents as iam
+
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+@dataclass(frozen=True)
+class IrsaRoleArgs:
+    """Inputs of an IrsaRole."""
+
+    #: Physical IAM role name (see ``NamingContext.service_role_name``).
+    role_name: str
+    oidc_provider_arn: pulumi.Input[str]
+    #: The cluster's issuer URL (``https://oidc.eks.<region>.amazonaws.com/id/...``).
+    oidc_issuer_url: pulumi.Input[str]
+    namespace: str
+    service_account: str
+    #: Managed policies keyed by a stable short name (e.g. ``AmazonEBSCSIDriverPolicy``).
+    managed_policy_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Inline policies (JSON documents) keyed by name.
+    inline_policies: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Create the annotated ServiceAccount; False when another owner (an add-on, a chart) creates it.
+    create_service_account: bool = False
+    #: Also create the namespace (only with ``create_service_account``).
+    create_namespace: bool = False
+
+
+class IrsaRole(pulumi.ComponentResource):
+    """Outputs: ``role_arn``, ``role_name``, ``service_account`` (name) and ``namespace``."""
+
+    role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+    namespace: str
+    service_account: str
+
+    def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eksplatform:platform:IrsaRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
+            lambda values: json.dumps(
+                iam.irsa_trust_policy(
+                    oidc_provider_arn=values[0],
+                    issuer_url=values[1],
+                    namespace=args.namespace,
+                    service_account=args.service_account,
+                )
+            )
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=args.role_name,
+            assume_role_policy=trust,
+            description=f"IRSA role for {args.namespace}/{args.service_account}",
+            opts=child,
+        )
+        for policy_name, arn in sorted(args.managed_policy_arns.items()):
+            aws.iam.RolePolicyAttachment(f"{name}-{policy_name}", role=role.name, policy_arn=arn, opts=child)
+        for policy_name, document in sorted(args.inline_policies.items()):
+            aws.iam.RolePolicy(f"{name}-{policy_name}", role=role.id, name=policy_name, policy=document, opts=child)
+
+        if args.create_service_account:
+            namespace: pulumi.Input[str] = args.namespace
+            if args.create_namespace:
+                ns = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": args.namespace}, opts=child)
+                namespace = ns.metadata.name
+            k8s.core.v1.ServiceAccount(
+                f"{name}-service-account",
+                metadata={
+                    "name": args.service_account,
+                    "namespace": namespace,
+                    "annotations": {ROLE_ARN_ANNOTATION: role.arn},
+                },
+                opts=child,
+            )
+
+        self.role_arn, self.role_name = role.arn, role.name
+        self.namespace, self.service_account = args.namespace, args.service_account
+        self.register_outputs({"roleArn": self.role_arn, "roleName": self.role_name})

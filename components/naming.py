@@ -1,0 +1,108 @@
+"""Naming: the one source of truth for logical and physical names.
+
+Pure functions, no Pulumi imports: the policy pack imports this module too.
+
+Physical names follow ``{project}-{stack}-{role}``; names longer than a service's limit are cut and
+suffixed with a short hash of the full name, so they stay unique and stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from dataclasses import dataclass
+
+#: Longest name each AWS service accepts for the things we name explicitly.
+MAX_LENGTH = {
+    "eks_cluster": 100,
+    "eks_node_group": 63,
+    "iam_role": 64,
+    "iam_policy": 128,
+    "instance_profile": 128,
+    "sqs_queue": 80,
+    "eventbridge_rule": 64,
+    "log_group": 512,
+    "kms_alias": 256,
+    "k8s_name": 63,
+    "default": 63,
+}
+
+_HASH_LENGTH = 8
+_SEGMENT = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def short_hash(text: str, length: int = _HASH_LENGTH) -> str:
+    """A stable lowercase hex digest prefix of ``text``."""
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def fit(name: str, max_length: int) -> str:
+    """Return ``name`` unchanged if it fits, else cut it and append ``-<hash of the full name>``."""
+    if len(name) <= max_length:
+        return name
+    if max_length <= _HASH_LENGTH + 1:
+        msg = f"max_length {max_length} leaves no room for a name and its hash"
+        raise ValueError(msg)
+    head = name[: max_length - _HASH_LENGTH - 1].rstrip("-_")
+    return f"{head}-{short_hash(name)}"
+
+
+def is_valid_segment(segment: str) -> bool:
+    """True for a lowercase DNS-label-like name segment (``a-z0-9`` and inner hyphens)."""
+    return bool(_SEGMENT.match(segment))
+
+
+@dataclass(frozen=True)
+class NamingContext:
+    """Project and stack: everything a physical name is derived from."""
+
+    project: str
+    stack: str
+
+    @property
+    def prefix(self) -> str:
+        """``{project}-{stack}``, the prefix of every physical name of this stack."""
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def cluster_name(self) -> str:
+        """The EKS cluster's name (also the Karpenter discovery tag value)."""
+        return fit(self.prefix, MAX_LENGTH["eks_cluster"])
+
+    def name(self, role: str, kind: str = "default") -> str:
+        """Physical name ``{project}-{stack}-{role}``, length-safe for ``kind`` (a key of MAX_LENGTH)."""
+        return fit(f"{self.prefix}-{role}", MAX_LENGTH[kind])
+
+    def service_role_name(self, pattern: str, service: str) -> str:
+        """IAM role name for a service account from a pattern.
+
+        Placeholders: ``{cluster}``, ``{project}``, ``{env}``, ``{service}``. The Mozilla seed's
+        ``eks-{service}-{env}`` and the Eventual seed's ``{cluster}_DaftRole`` are both expressible.
+        """
+        rendered = pattern.format(cluster=self.cluster_name, project=self.project, env=self.stack, service=service)
+        return fit(rendered, MAX_LENGTH["iam_role"])
+
+
+#: Placeholders a service-role name pattern may use.
+SERVICE_ROLE_PLACEHOLDERS = frozenset({"cluster", "project", "env", "service"})
+
+
+def pattern_placeholders(pattern: str) -> set[str]:
+    """The ``{placeholders}`` used in a name pattern."""
+    return {field for _, field, _, _ in string.Formatter().parse(pattern) if field is not None}
+
+
+def service_role_name_regex(pattern: str, ctx: NamingContext) -> re.Pattern[str]:
+    """A regex matching role names rendered from ``pattern`` for any service name (used by policies)."""
+    values = {
+        "cluster": re.escape(ctx.cluster_name),
+        "project": re.escape(ctx.project),
+        "env": re.escape(ctx.stack),
+        "service": "[A-Za-z0-9_+=,.@-]+",
+    }
+    regex = "".join(
+        re.escape(literal) + (values[field] if field is not None else "")
+        for literal, field, _, _ in string.Formatter().parse(pattern)
+    )
+    return re.compile(f"^{regex}$")

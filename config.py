@@ -1,0 +1,406 @@
+"""Stack settings: one structured config key per stack file, parsed into frozen pydantic models.
+
+``load_settings()`` is called once by ``__main__.py`` before any resource is registered. Bad input
+raises ``pulumi.RunError`` with one line naming the stack file and the field, so ``pulumi up`` prints
+no traceback and registers nothing. Secrets never enter these models: they are read with
+``require_secret`` where they are used and stay Outputs.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from ipaddress import IPv4Network
+from typing import Annotated, Self
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.naming import SERVICE_ROLE_PLACEHOLDERS, pattern_placeholders
+from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
+from components.versions import DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
+
+#: The one config key (under the project namespace) that holds all platform settings.
+SETTINGS_KEY = "settings"
+
+ANYWHERE = IPv4Network("0.0.0.0/0")
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_S3_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_LABEL_KEY = re.compile(r"^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
+#: Retention values CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+K8sName = Annotated[str, Field(pattern=_K8S_NAME.pattern)]
+
+
+class Model(BaseModel):
+    """Base: frozen, unknown fields rejected, camelCase in YAML, snake_case in Python."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, use_enum_values=False
+    )
+
+
+class NatStrategy(StrEnum):
+    """How private subnets reach the internet."""
+
+    SINGLE = "single"
+    ONE_PER_AZ = "one_per_az"
+
+
+class CapacityType(StrEnum):
+    """EC2 purchase option of a managed node group."""
+
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
+
+
+class TaintEffect(StrEnum):
+    """EKS API spelling of Kubernetes taint effects."""
+
+    NO_SCHEDULE = "NO_SCHEDULE"
+    NO_EXECUTE = "NO_EXECUTE"
+    PREFER_NO_SCHEDULE = "PREFER_NO_SCHEDULE"
+
+
+class LogType(StrEnum):
+    """EKS control-plane log types."""
+
+    API = "api"
+    AUDIT = "audit"
+    AUTHENTICATOR = "authenticator"
+    CONTROLLER_MANAGER = "controllerManager"
+    SCHEDULER = "scheduler"
+
+
+class PublishingFrequency(StrEnum):
+    """How often GuardDuty publishes updated findings."""
+
+    FIFTEEN_MINUTES = "FIFTEEN_MINUTES"
+    ONE_HOUR = "ONE_HOUR"
+    SIX_HOURS = "SIX_HOURS"
+
+
+def _check_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        msg = f"{days} is not a CloudWatch Logs retention value ({', '.join(map(str, sorted(LOG_RETENTION_DAYS)))})"
+        raise ValueError(msg)
+    return days
+
+
+class SubnetCidrs(Model):
+    """Explicit subnet CIDRs, one per availability zone, in zone order (instead of the computed plan)."""
+
+    public: list[IPv4Network] = Field(description="Public subnets (load balancers, NAT gateways).")
+    private: list[IPv4Network] = Field(description="Private subnets (nodes and pods).")
+    intra: list[IPv4Network] = Field(default_factory=list, description="Intra subnets (EKS control-plane ENIs).")
+
+
+class VpcSettings(Model):
+    """The VPC and its subnets."""
+
+    cidr: IPv4Network = Field(IPv4Network("10.0.0.0/16"), description="VPC IPv4 CIDR.")
+    az_count: int = Field(default=3, ge=1, le=6, description="Number of availability zones.")
+    nat_strategy: NatStrategy = Field(
+        NatStrategy.ONE_PER_AZ, description="`single` (cheap, one AZ of egress) or `one_per_az` (resilient)."
+    )
+    intra_subnets: bool = Field(
+        default=True, description="Dedicated subnets without internet routes for the control plane."
+    )
+    flow_log_retention_days: int = Field(default=365, description="Retention of VPC flow logs in CloudWatch.")
+    subnets: SubnetCidrs | None = Field(
+        default=None, description="Explicit subnet CIDRs; default: planned from `cidr`."
+    )
+
+    _retention = field_validator("flow_log_retention_days")(_check_retention)
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> Self:
+        if self.subnets is None:
+            try:
+                plan_subnets(self.cidr, [str(i) for i in range(self.az_count)], intra=self.intra_subnets)
+            except NetworkPlanError:
+                kinds = "public, private and intra" if self.intra_subnets else "public and private"
+                msg = (
+                    f".cidr: {self.cidr} cannot hold {kinds} subnets (/{SMALLEST_PREFIX} at least) "
+                    f"for {self.az_count} zones"
+                )
+                raise ValueError(msg) from None
+            return self
+        for kind, nets in (("public", self.subnets.public), ("private", self.subnets.private)):
+            if len(nets) != self.az_count:
+                msg = f".subnets.{kind}: has {len(nets)} CIDRs but azCount is {self.az_count}"
+                raise ValueError(msg)
+        if self.intra_subnets and len(self.subnets.intra) != self.az_count:
+            msg = f".subnets.intra: has {len(self.subnets.intra)} CIDRs but azCount is {self.az_count}"
+            raise ValueError(msg)
+        problems = layout_problems(self.cidr, [*self.subnets.public, *self.subnets.private, *self.subnets.intra])
+        if problems:
+            raise ValueError(".subnets: " + "; ".join(problems))
+        return self
+
+
+class EndpointSettings(Model):
+    """Kubernetes API endpoint access. The private endpoint is always on."""
+
+    public_access: bool = Field(default=False, description="Expose the API endpoint publicly as well.")
+    public_access_cidrs: list[IPv4Network] = Field(
+        default_factory=list, description="CIDRs allowed to reach the public endpoint (required when public)."
+    )
+
+    @model_validator(mode="after")
+    def _public_needs_cidrs(self) -> Self:
+        if self.public_access and not self.public_access_cidrs:
+            msg = ".publicAccessCidrs: publicAccess is true but lists no CIDR allowed to reach the API"
+            raise ValueError(msg)
+        if not self.public_access and self.public_access_cidrs:
+            msg = ".publicAccessCidrs: set while publicAccess is false"
+            raise ValueError(msg)
+        return self
+
+
+class Taint(Model):
+    """A Kubernetes taint on a node group's nodes."""
+
+    key: str = Field(pattern=_LABEL_KEY.pattern, description="Taint key, e.g. `dedicated`.")
+    value: str = Field("", max_length=63, description="Taint value, e.g. `system`.")
+    effect: TaintEffect = Field(TaintEffect.NO_SCHEDULE, description="Taint effect (EKS API spelling).")
+
+
+class NodeGroupSettings(Model):
+    """One EKS managed node group. Its key in `nodeGroups` is its stable identity."""
+
+    instance_types: list[str] = Field(
+        default_factory=lambda: ["m6i.large"], min_length=1, description="EC2 instance types."
+    )
+    capacity_type: CapacityType = Field(CapacityType.ON_DEMAND, description="ON_DEMAND or SPOT.")
+    min_size: int = Field(default=2, ge=0, le=450, description="Minimum node count.")
+    max_size: int = Field(default=3, ge=1, le=450, description="Maximum node count.")
+    desired_size: int | None = Field(default=None, ge=0, le=450, description="Initial node count (default: minSize).")
+    disk_size_gib: int = Field(default=50, ge=20, le=16384, description="Encrypted gp3 root volume size.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
+    taints: list[Taint] = Field(default_factory=list, description="Kubernetes node taints.")
+    metadata_hop_limit: int = Field(
+        1, ge=1, le=2, description="IMDSv2 hop limit: 1 keeps pods off the node's instance credentials."
+    )
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Self:
+        if self.min_size > self.max_size:
+            msg = f"minSize ({self.min_size}) is greater than maxSize ({self.max_size})"
+            raise ValueError(msg)
+        desired = self.desired
+        if not self.min_size <= desired <= self.max_size:
+            msg = f"desiredSize ({desired}) is outside minSize..maxSize ({self.min_size}..{self.max_size})"
+            raise ValueError(msg)
+        return self
+
+    @field_validator("labels")
+    @classmethod
+    def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
+        bad = [key for key in labels if not _LABEL_KEY.match(key)]
+        if bad:
+            msg = f"invalid label key(s): {', '.join(bad)}"
+            raise ValueError(msg)
+        return labels
+
+    @property
+    def desired(self) -> int:
+        """Desired size, defaulting to the minimum."""
+        return self.min_size if self.desired_size is None else self.desired_size
+
+
+class ClusterSettings(Model):
+    """The EKS control plane, its access and its managed node groups."""
+
+    kubernetes_version: str = Field(DEFAULT_KUBERNETES_VERSION, description="Kubernetes minor version.")
+    endpoint: EndpointSettings = Field(default_factory=EndpointSettings, description="API endpoint access.")
+    log_types: list[LogType] = Field(
+        default_factory=lambda: list(LogType), min_length=1, description="Control-plane log types to ship."
+    )
+    log_retention_days: int = Field(default=365, description="Retention of control-plane logs in CloudWatch.")
+    admin_role_arns: list[str] = Field(
+        default_factory=list, description="IAM roles granted cluster admin through access entries."
+    )
+    cluster_creator_admin: bool = Field(
+        default=False, description="Give the identity running `pulumi up` implicit cluster admin (bootstrap only)."
+    )
+    node_groups: dict[K8sName, NodeGroupSettings] = Field(
+        default_factory=lambda: {"system": NodeGroupSettings()},
+        min_length=1,
+        description="Managed node groups keyed by name.",
+    )
+
+    _retention = field_validator("log_retention_days")(_check_retention)
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _supported(cls, version: str) -> str:
+        if version not in SUPPORTED_KUBERNETES_VERSIONS:
+            msg = f"unsupported Kubernetes version {version!r} (supported: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)})"
+            raise ValueError(msg)
+        return version
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _role_arns(cls, arns: list[str]) -> list[str]:
+        bad = [arn for arn in arns if not _IAM_ROLE_ARN.match(arn)]
+        if bad:
+            msg = f"not IAM role ARNs: {', '.join(bad)}"
+            raise ValueError(msg)
+        if len(set(arns)) != len(arns):
+            msg = "duplicate role ARNs"
+            raise ValueError(msg)
+        return arns
+
+    @field_validator("log_types")
+    @classmethod
+    def _audit_logs(cls, log_types: list[LogType]) -> list[LogType]:
+        missing = {LogType.API, LogType.AUDIT, LogType.AUTHENTICATOR} - set(log_types)
+        if missing:
+            msg = (
+                f"api, audit and authenticator logs are required; missing {', '.join(sorted(m.value for m in missing))}"
+            )
+            raise ValueError(msg)
+        return log_types
+
+
+class AppRoleSettings(Model):
+    """An application IAM role for a ServiceAccount (IRSA), e.g. the seeds' ``<cluster>_DaftRole``."""
+
+    namespace: K8sName = Field(description="Namespace of the ServiceAccount.")
+    service_account: K8sName = Field(description="ServiceAccount name.")
+    role_name: str | None = Field(
+        default=None, description="Role name pattern; default: the stack's `serviceRoleNamePattern`."
+    )
+    s3_bucket_arns: list[str] = Field(default_factory=list, description="Buckets the role may read and write.")
+    s3_read_only: bool = Field(default=False, description="Grant read-only object access.")
+    managed_policy_arns: list[str] = Field(default_factory=list, description="Extra managed policies.")
+    create_service_account: bool = Field(default=True, description="Create the namespace and annotated ServiceAccount.")
+
+    @field_validator("s3_bucket_arns")
+    @classmethod
+    def _buckets(cls, arns: list[str]) -> list[str]:
+        bad = [arn for arn in arns if not _S3_BUCKET_ARN.match(arn)]
+        if bad:
+            msg = f"not S3 bucket ARNs: {', '.join(bad)}"
+            raise ValueError(msg)
+        return arns
+
+    @field_validator("role_name")
+    @classmethod
+    def _pattern(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            _check_role_pattern(pattern)
+        return pattern
+
+
+def _check_role_pattern(pattern: str) -> str:
+    unknown = pattern_placeholders(pattern) - SERVICE_ROLE_PLACEHOLDERS
+    if unknown:
+        allowed = ", ".join(sorted(SERVICE_ROLE_PLACEHOLDERS))
+        msg = f"unknown placeholder(s) {', '.join(sorted(unknown))} (allowed: {allowed})"
+        raise ValueError(msg)
+    return pattern
+
+
+class FindingsExport(Model):
+    """Export GuardDuty findings to an S3 bucket, encrypted with a KMS key."""
+
+    bucket_arn: str = Field(pattern=_S3_BUCKET_ARN.pattern, description="Destination bucket ARN.")
+    kms_key_arn: str = Field(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+$", description="KMS key ARN.")
+
+
+class GuardDutySettings(Model):
+    """GuardDuty threat detection for the cluster."""
+
+    adopt_detector_id: str | None = Field(
+        None, pattern=r"^[0-9a-f]{32}$", description="Use the account's existing detector instead of creating one."
+    )
+    finding_publishing_frequency: PublishingFrequency = Field(
+        PublishingFrequency.FIFTEEN_MINUTES, description="How often updated findings are published."
+    )
+    runtime_monitoring: bool = Field(
+        default=True, description="Runtime monitoring with the EKS agent managed by GuardDuty."
+    )
+    findings_export: FindingsExport | None = Field(default=None, description="Optional S3 export of findings.")
+
+
+class Settings(Model):
+    """All settings of one stack (the value of `eks-platform:settings`)."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region of the stack.")
+    owner: str = Field(min_length=1, description="Owning team (the Owner tag).")
+    cost_center: str = Field(min_length=1, description="Cost center (the CostCenter tag).")
+    production: bool = Field(
+        default=True, description="Production rules: protected resources, no open public endpoint."
+    )
+    allowed_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(
+        default_factory=list, description="Refuse to run against any other AWS account."
+    )
+    service_role_name_pattern: str = Field(
+        "{cluster}-{service}",
+        description="IAM role names for service accounts; placeholders cluster/project/env/service.",
+    )
+    vpc: VpcSettings = Field(default_factory=VpcSettings, description="The VPC.")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="The EKS cluster.")
+    app_roles: dict[K8sName, AppRoleSettings] = Field(
+        default_factory=dict, description="Application IRSA roles keyed by service name."
+    )
+    guard_duty: GuardDutySettings = Field(default_factory=GuardDutySettings, description="GuardDuty.")
+
+    _pattern = field_validator("service_role_name_pattern")(_check_role_pattern)
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Self:
+        if self.production and any(cidr.prefixlen == 0 for cidr in self.cluster.endpoint.public_access_cidrs):
+            msg = ".cluster.endpoint.publicAccessCidrs: a production stack may not open the API endpoint to 0.0.0.0/0"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def protect(self) -> bool:
+        """Whether stateful resources get ``protect=True`` and deletion protection."""
+        return self.production
+
+
+def parse_settings(raw: object, *, stack_file: str, key: str) -> Settings:
+    """Validate raw settings; on failure raise ``pulumi.RunError`` with one line naming file and field."""
+    if not isinstance(raw, dict):
+        msg = f"{stack_file}: {key}: expected a mapping of settings, got {type(raw).__name__}"
+        raise pulumi.RunError(msg)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as err:
+        raise pulumi.RunError(format_error(err, stack_file=stack_file, key=key)) from None
+
+
+def format_error(err: ValidationError, *, stack_file: str, key: str) -> str:
+    """One line: ``<stack file>: <key>.<field path>: <message>`` (+ how many more errors).
+
+    Model validators name the field they reject by starting their message with ``.<field path>: ``.
+    """
+    first = err.errors()[0]
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if message.startswith("."):  # a model validator naming the field it is about: ".field.path: message"
+        relative, _, message = message.partition(": ")
+        path += relative
+    more = err.error_count() - 1
+    suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+    return f"{stack_file}: {key}{path}: {message}{suffix}"
+
+
+def load_settings() -> Settings:
+    """Read and validate this stack's settings from its stack file's config."""
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    stack_file, key = f"Pulumi.{stack}.yaml", f"{project}:{SETTINGS_KEY}"
+    raw = pulumi.Config().get_object(SETTINGS_KEY)
+    if raw is None:
+        msg = f"{stack_file}: {key} is missing: add the platform settings to the stack file"
+        raise pulumi.RunError(msg)
+    return parse_settings(raw, stack_file=stack_file, key=key)
