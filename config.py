@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -330,6 +330,135 @@ class GuardDutySettings(Model):
     findings_export: FindingsExport | None = Field(default=None, description="Optional S3 export of findings.")
 
 
+class Toleration(Model):
+    """A Kubernetes toleration (Kubernetes spelling of the effect)."""
+
+    key: str = Field(pattern=_LABEL_KEY.pattern, description="Taint key to tolerate.")
+    operator: Literal["Equal", "Exists"] = Field(default="Equal", description="Equal or Exists.")
+    value: str = Field(default="", max_length=63, description="Taint value (with Equal).")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        default="NoSchedule", description="Effect to tolerate."
+    )
+
+
+KarpenterCapacity = Literal["on-demand", "spot"]
+
+
+def _on_demand_only() -> list[KarpenterCapacity]:
+    return ["on-demand"]
+
+
+class KarpenterSettings(Model):
+    """Karpenter's default NodePool and EC2NodeClass."""
+
+    capacity_types: list[KarpenterCapacity] = Field(
+        default_factory=_on_demand_only, min_length=1, description="karpenter.sh/capacity-type values."
+    )
+    instance_categories: list[str] = Field(
+        default_factory=lambda: ["c", "m", "r"], min_length=1, description="EC2 instance categories (c, m, r, ...)."
+    )
+    instance_generation_min: int = Field(default=5, ge=1, description="Smallest instance generation allowed.")
+    cpu_limit: int = Field(default=100, ge=1, description="NodePool limit on total vCPUs.")
+    memory_limit_gib: int = Field(default=400, ge=1, description="NodePool limit on total memory.")
+    consolidation_policy: Literal["WhenEmptyOrUnderutilized", "WhenEmpty"] = Field(
+        default="WhenEmptyOrUnderutilized", description="When Karpenter may consolidate nodes."
+    )
+    consolidate_after: str = Field(default="1m", pattern=r"^\d+[smh]$", description="Wait before consolidating.")
+    expire_after: str = Field(default="720h", pattern=r"^(\d+[smh]|Never)$", description="Node lifetime.")
+    disk_size_gib: int = Field(default=50, ge=20, le=16384, description="Encrypted gp3 root volume size.")
+
+
+class ClusterAutoscalerSettings(Model):
+    """Where the cluster-autoscaler runs (the seed's dedicated on-demand pool)."""
+
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Pod nodeSelector.")
+    tolerations: list[Toleration] = Field(default_factory=list, description="Pod tolerations.")
+
+
+class NodeAutoscalerSettings(Model):
+    """Node autoscaling: Karpenter (default) or the Kubernetes cluster-autoscaler."""
+
+    engine: Literal["karpenter", "cluster-autoscaler"] = Field(default="karpenter", description="Autoscaler.")
+    karpenter: KarpenterSettings = Field(default_factory=KarpenterSettings, description="Karpenter settings.")
+    cluster_autoscaler: ClusterAutoscalerSettings = Field(
+        default_factory=ClusterAutoscalerSettings, description="cluster-autoscaler settings."
+    )
+
+
+class TeamProjectSettings(Model):
+    """An Argo CD AppProject for a delegated team: which repos it may use and where it may deploy."""
+
+    description: str = Field(default="", description="Shown in the Argo CD UI.")
+    source_repos: list[str] = Field(min_length=1, description="Git repositories the team's apps may use.")
+    namespaces: list[K8sName] = Field(min_length=1, description="Namespaces the team may deploy to (created).")
+
+    @field_validator("source_repos")
+    @classmethod
+    def _no_wildcards(cls, repos: list[str]) -> list[str]:
+        bad = [repo for repo in repos if "*" in repo]
+        if bad:
+            msg = f"wildcard source repos defeat the project's restriction: {', '.join(bad)}"
+            raise ValueError(msg)
+        return repos
+
+
+class RootAppSettings(Model):
+    """The app-of-apps: an Argo CD Application pointing at the platform's GitOps repository."""
+
+    repo_url: str = Field(pattern=r"^(https://|git@|ssh://)\S+$", description="Git repository URL.")
+    path: str = Field(default="apps", description="Path of the app manifests in the repository.")
+    target_revision: str = Field(default="main", min_length=1, description="Branch, tag or commit.")
+    automated: bool = Field(default=True, description="Sync automatically.")
+    prune: bool = Field(default=True, description="Delete resources removed from git.")
+    self_heal: bool = Field(default=True, description="Revert changes made outside git.")
+
+
+class SsoSettings(Model):
+    """OIDC single sign-on for Argo CD; with SSO the local admin account is disabled."""
+
+    issuer: str = Field(pattern=r"^https://\S+$", description="OIDC issuer URL.")
+    client_id: str = Field(min_length=1, description="OIDC client id (its secret: config `argocdOidcClientSecret`).")
+    admin_groups: list[str] = Field(default_factory=list, description="IdP groups mapped to role:admin.")
+
+
+class ArgoSettings(Model):
+    """Argo CD, its root app-of-apps and the delegated teams' AppProjects."""
+
+    enabled: bool = Field(default=True, description="Install Argo CD.")
+    high_availability: bool = Field(default=False, description="HA replicas (prod).")
+    root_app: RootAppSettings | None = Field(default=None, description="The app-of-apps; none: install Argo only.")
+    teams: dict[K8sName, TeamProjectSettings] = Field(default_factory=dict, description="AppProjects by team.")
+    sso: SsoSettings | None = Field(default=None, description="SSO hook point.")
+
+
+class VaultSettings(Model):
+    """Vault AWS auth and secrets engine (HCP Vault), and the agent injector in the cluster."""
+
+    enabled: bool = Field(default=False, description="Configure Vault and install the injector.")
+    address: str = Field(default="", pattern=r"^(https://\S+)?$", description="Vault address (https).")
+    namespace: str | None = Field(default="admin", description="Vault namespace (`admin` on HCP).")
+    auth_path: str = Field(default="aws", pattern=r"^[a-z0-9-]+$", description="Mount path of the aws auth method.")
+    secrets_path: str = Field(default="aws", pattern=r"^[a-z0-9-]+$", description="Mount path of the aws engine.")
+    auth_role: str = Field(default="daft-service-role", description="Vault role the cluster's pods log in as.")
+    bound_namespace: K8sName = Field(default="vault-auth", description="Namespace of the bound ServiceAccount.")
+    bound_service_account: K8sName = Field(default="vault-auth", description="ServiceAccount bound to the role.")
+    users: dict[str, list[str]] = Field(
+        default_factory=dict, description="User (e.g. e-mail) -> role ARNs Vault may assume for them."
+    )
+
+    @model_validator(mode="after")
+    def _address_when_enabled(self) -> Self:
+        if self.enabled and not self.address:
+            msg = ".address: required when Vault is enabled"
+            raise ValueError(msg)
+        for user, arns in self.users.items():
+            bad = [arn for arn in arns if not _IAM_ROLE_ARN.match(arn)]
+            if bad or not arns:
+                msg = f".users.{user}: expected a non-empty list of IAM role ARNs, got {arns}"
+                raise ValueError(msg)
+        return self
+
+
 class Settings(Model):
     """All settings of one stack (the value of `eks-platform:settings`)."""
 
@@ -352,6 +481,11 @@ class Settings(Model):
         default_factory=dict, description="Application IRSA roles keyed by service name."
     )
     guard_duty: GuardDutySettings = Field(default_factory=GuardDutySettings, description="GuardDuty.")
+    node_autoscaler: NodeAutoscalerSettings = Field(
+        default_factory=NodeAutoscalerSettings, description="Node autoscaling."
+    )
+    argo: ArgoSettings = Field(default_factory=ArgoSettings, description="Argo CD GitOps bootstrap.")
+    vault: VaultSettings = Field(default_factory=VaultSettings, description="Vault AWS auth and injector.")
 
     _pattern = field_validator("service_role_name_pattern")(_check_role_pattern)
 
