@@ -1,0 +1,1 @@
+"""Offline tooling for the eks-platform Pulumi program: harness, plan and bench CLIs."""

@@ -1,0 +1,494 @@
+"""Run the real Pulumi program offline under recording mocks and return what it registered.
+
+No CLI, plugins or cloud: `run_program` executes ``__main__.py`` the way the Python language host
+does (cwd = project dir, ``runpy.run_path`` inside ``pulumi.runtime.run_in_stack``), with stack config
+read from ``Pulumi.<stack>.yaml`` and providers replaced by `PlatformMocks`. Each run gets its own
+thread, event loop and copy of the caller's context, so runs repeat cleanly in one process. `RecordingMonitor` keeps
+every ``RegisterResourceRequest`` (parent, provider, dependencies and the raw input Struct a policy
+pack would receive) and the result is a `Plan`.
+
+This module uses a few internal Pulumi runtime APIs (marked "internal API" below); pulumi is pinned
+exactly, so they are stable for this project. See shared/notes/offline-pulumi.md for the traps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import os
+import runpy
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import pulumi
+import pulumi.runtime
+from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped, unused-ignore]
+from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped, unused-ignore]
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor
+from pulumi.runtime.proto import provider_pb2, resource_pb2
+from pulumi.runtime.settings import SETTINGS, set_root_resource
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+from typing_extensions import override
+
+from tools.mocks import PlatformMocks
+from tools.stack_config import (
+    PLACEHOLDER_SECRET,
+    StackConfigError,
+    full_key,
+    load_stack_config,
+    project_name,
+    to_wire_config,
+)
+
+__all__ = [
+    "MODES",
+    "PLACEHOLDER_SECRET",
+    "REPO_ROOT",
+    "ConfigurationError",
+    "Mode",
+    "Plan",
+    "PlatformMocks",
+    "RecordingMonitor",
+    "Registration",
+    "load_stack_config",
+    "run_program",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STACK_TYPE = "pulumi:pulumi:Stack"
+Mode = Literal["preview", "update"]
+MODES: tuple[Mode, ...] = ("preview", "update")
+
+
+class ConfigurationError(Exception):
+    """The stack's configuration is unusable: the program raised `pulumi.RunError`, or a file is bad.
+
+    ``message`` is the one-line text meant for the user (e.g.
+    ``Pulumi.dev.yaml: eks-platform:settings.vpc.cidr: ...``); ``registrations`` holds what the
+    program had registered before it stopped (the root Stack at most, for a check at start-up).
+    """
+
+    def __init__(self, message: str, registrations: list[Registration] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.registrations = registrations or []
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One ``RegisterResource`` call as the engine would have received it.
+
+    ``inputs`` is the wire Struct as a plain dict (camelCase keys, numbers as floats, secrets and
+    unknowns in their wire sentinel form); ``raw_object`` is that Struct itself, for a policy pack.
+    ``outputs`` is the state the mock answered with. ``dependencies`` and the lists in
+    ``property_dependencies`` are sorted, so registrations compare equal across runs.
+    """
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    raw_object: struct_pb2.Struct = field(repr=False, compare=False)
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    custom: bool
+    protect: bool
+    id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+    deleted_with: str = ""
+    import_id: str = ""
+    remote: bool = False
+    version: str = ""
+
+    @property
+    def component(self) -> bool:
+        """True for component resources (including the Stack), False for custom resources."""
+        return not self.custom
+
+    @classmethod
+    def from_request(
+        cls,
+        request: resource_pb2.RegisterResourceRequest,
+        response: resource_pb2.RegisterResourceResponse,
+    ) -> Registration:
+        """Build a registration from the request and the monitor's response to it."""
+        raw_object = struct_pb2.Struct()
+        raw_object.CopyFrom(request.object)
+        aliases = [MessageToDict(alias) for alias in request.aliases]
+        aliases += [{"urn": urn} for urn in request.aliasURNs]
+        return cls(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            provider=request.provider,
+            inputs=MessageToDict(request.object),
+            raw_object=raw_object,
+            dependencies=sorted(request.dependencies),
+            property_dependencies={prop: sorted(deps.urns) for prop, deps in request.propertyDependencies.items()},
+            custom=request.custom,
+            protect=request.protect,
+            id=response.id,
+            outputs=MessageToDict(response.object),
+            providers=dict(request.providers),
+            aliases=aliases,
+            ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            delete_before_replace=request.deleteBeforeReplace,
+            retain_on_delete=request.retainOnDelete,
+            deleted_with=request.deletedWith,
+            import_id=request.importId,
+            remote=request.remote,
+            version=request.version,
+        )
+
+
+@dataclass
+class Plan:
+    """Everything one run of the program registered, sorted by URN."""
+
+    stack: str
+    project: str
+    mode: Mode
+    resources: list[Registration]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def by_type(self, type_token: str) -> list[Registration]:
+        """All registrations of ``type_token`` (e.g. ``aws:iam/role:Role``)."""
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str, name: str) -> Registration:
+        """The single registration with this type and logical name; LookupError otherwise."""
+        found = [r for r in self.by_type(type_token) if r.name == name]
+        if len(found) != 1:
+            msg = f"expected exactly one {type_token} named {name!r}, found {len(found)}"
+            raise LookupError(msg)
+        return found[0]
+
+    def children_of(self, urn: str) -> list[Registration]:
+        """Registrations whose parent is ``urn``."""
+        return [r for r in self.resources if r.parent == urn]
+
+    @property
+    def stack_resource(self) -> Registration:
+        """The root ``pulumi:pulumi:Stack`` registration."""
+        return self.one(STACK_TYPE, f"{self.project}-{self.stack}")
+
+    def type_counts(self) -> dict[str, int]:
+        """Number of registrations per type, sorted by type."""
+        return dict(sorted(Counter(r.type for r in self.resources).items()))
+
+    def to_json(self) -> dict[str, Any]:
+        """A stable, JSON-ready view: ``{"stack", "resources": [...]}`` sorted by URN."""
+        return {
+            "stack": self.stack,
+            "resources": [
+                {
+                    "urn": r.urn,
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "provider": r.provider,
+                    "inputs": r.inputs,
+                    "dependencies": r.dependencies,
+                }
+                for r in sorted(self.resources, key=lambda r: r.urn)
+            ],
+        }
+
+
+class RecordingMonitor(MockMonitor):
+    """`MockMonitor` that records every registration, registered outputs and method calls.
+
+    Monitor methods run on worker threads with their own event loop. Payloads that may hold
+    resource references (component outputs, a method's ``__self__``) are therefore kept raw and
+    never deserialized here: doing so makes the run wait forever.
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self._lock = threading.Lock()
+        self.registrations: list[Registration] = []
+        self.registered_outputs: dict[str, dict[str, Any]] = {}
+
+    @override
+    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
+        """Answer via the mocks (stock behaviour) and record the request."""
+        response = cast(
+            "resource_pb2.RegisterResourceResponse",
+            super().RegisterResource(request),  # type: ignore[no-untyped-call]
+        )
+        registration = Registration.from_request(request, response)
+        with self._lock:
+            self.registrations.append(registration)
+        return response
+
+    @override
+    def RegisterResourceOutputs(self, request: resource_pb2.RegisterResourceOutputsRequest) -> empty_pb2.Empty:
+        """Record a component's (or the Stack's) registered outputs, raw."""
+        outputs = MessageToDict(request.outputs)
+        with self._lock:
+            self.registered_outputs[request.urn] = outputs
+        return empty_pb2.Empty()
+
+    def Call(  # noqa: N802 - gRPC method name
+        self, request: resource_pb2.ResourceCallRequest
+    ) -> provider_pb2.CallResponse:
+        """Answer a resource method call through the mocks, with its arguments kept raw."""
+        args = MessageToDict(request.args)
+        result, failures = self.mocks.call(MockCallArgs(token=request.tok, args=args, provider=request.provider))
+        response = provider_pb2.CallResponse(
+            failures=[provider_pb2.CheckFailure(property=prop, reason=reason) for prop, reason in failures or []]
+        )
+        getattr(response, "return").update(result)  # "return" is a Python keyword
+        return response
+
+
+def _wire_config(
+    project_dir: Path, project: str, stack: str, overrides: Mapping[str, object] | None
+) -> tuple[dict[str, str], set[str]]:
+    """Stack file config with ``overrides`` applied (a None value removes a key)."""
+    config, secret_keys = load_stack_config(project_dir, stack)
+    if not overrides:
+        return config, secret_keys
+    keyed = {full_key(key, project): value for key, value in overrides.items()}
+    for key in keyed:
+        config.pop(key, None)
+        secret_keys.discard(key)
+    extra_config, extra_secrets = to_wire_config(keyed)
+    return config | extra_config, secret_keys | extra_secrets
+
+
+def _is_project_source(module_file: str, project_dir: Path) -> bool:
+    path = Path(module_file).resolve()
+    installed = (Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve())
+    return (
+        path.is_relative_to(project_dir)
+        and "site-packages" not in path.parts
+        and not any(path.is_relative_to(prefix) for prefix in installed)
+    )
+
+
+@contextlib.contextmanager
+def _program_environment(project_dir: Path) -> Iterator[None]:
+    """Set the working directory and sys.path as the language host does; restore them afterwards.
+
+    Project modules first imported by the run (``config``, ``components.*``) are forgotten again,
+    so every run imports them afresh, as a new process would, and a second project with modules of
+    the same names is not handed the first one's.
+    """
+    old_cwd, old_path, old_modules = Path.cwd(), list(sys.path), set(sys.modules)
+    os.chdir(project_dir)
+    sys.path.insert(0, str(project_dir))
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+        for name in set(sys.modules) - old_modules:
+            module_file = getattr(sys.modules[name], "__file__", None)
+            if module_file and _is_project_source(module_file, project_dir):
+                del sys.modules[name]
+
+
+@contextlib.contextmanager
+def _own_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """Give this thread a new event loop, and its executor threads loops of their own; close all after.
+
+    Monitor methods run on the loop's executor threads and need a loop there. Pulumi creates those
+    on demand and never closes them, which can print "Invalid file descriptor" noise at exit.
+    """
+    worker_loops: list[asyncio.AbstractEventLoop] = []
+
+    def give_worker_a_loop() -> None:
+        worker_loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(worker_loop)
+        worker_loops.append(worker_loop)
+
+    executor = ThreadPoolExecutor(thread_name_prefix="mock-monitor", initializer=give_worker_a_loop)
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(executor)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        # A failed run can leave tasks pending; cancel them, as the automation API's server does.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        executor.shutdown(wait=True)
+        for worker_loop in worker_loops:
+            worker_loop.close()
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _find_run_error(exc: BaseException) -> pulumi.RunError | None:
+    """The `pulumi.RunError` that ``exc`` is or was raised from, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, pulumi.RunError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+@dataclass(frozen=True)
+class _RunSpec:
+    """What one run needs: where the program is, which stack, which mode, which config."""
+
+    project_dir: Path
+    project: str
+    stack: str
+    preview: bool
+    config: dict[str, str]
+    secret_keys: set[str]
+    #: What to run: the project's ``__main__.py`` by default, or any function that declares resources.
+    body: Callable[[], object] | None = None
+
+
+def _execute(spec: _RunSpec, monitor: RecordingMonitor) -> None:
+    """Configure a fresh mocked runtime and run the program (on its own thread, see `_run_isolated`)."""
+    # Internal API: per-run runtime state (trap 2). A fresh set, because the copied context still
+    # shares the set object with the caller's context.
+    SETTINGS.outputs = set()
+    pulumi.runtime.set_all_config(spec.config, sorted(spec.secret_keys))
+    # set_mocks registers a root Stack of its own when none is set. Hide the root while it runs
+    # so that run_in_stack below registers the one Stack and its outputs, as the language host does.
+    set_root_resource(cast("pulumi.Resource", object()))
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=spec.project, stack=spec.stack, preview=spec.preview, monitor=monitor
+    )
+    set_root_resource(cast("pulumi.Resource", None))
+
+    # Internal API: the language host runs `run_in_stack(lambda: runpy.run_path(...))`;
+    # run_in_stack wraps run_pulumi_func, which waits for every RPC and pending Output.
+    # _sync_await runs it on this thread's loop, set up by _own_event_loop.
+    with _own_event_loop(), _program_environment(spec.project_dir):
+        body = spec.body or (lambda: _run_main(spec.project_dir))
+        _sync_await(run_in_stack(body))
+
+
+def _run_isolated(spec: _RunSpec, monitor: RecordingMonitor) -> None:
+    """Run `_execute` on a new thread in a copy of the caller's context; re-raise its exception.
+
+    The run's Pulumi settings, root resource and event loop then never touch the caller's, and the
+    caller may itself be inside a running event loop.
+    """
+    errors: list[BaseException] = []
+    context = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            context.run(_execute, spec, monitor)
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread, re-raised there
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, name=f"pulumi-program-{spec.stack}", daemon=True)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _run_main(project_dir: Path) -> None:
+    runpy.run_path(str(project_dir), run_name="__main__")
+
+
+def run_program(
+    stack: str,
+    mode: Mode = "preview",
+    project_dir: Path = REPO_ROOT,
+    config_overrides: Mapping[str, object] | None = None,
+) -> Plan:
+    """Run ``project_dir``'s ``__main__.py`` for ``stack`` under mocks and return its `Plan`.
+
+    ``config_overrides`` maps config keys (``"eks-platform:settings"``; a key without namespace gets
+    the project's) to Python values that replace or add to the stack file's config; dicts and lists
+    become JSON, None removes the key. Safe to call many times in one process, also from inside a
+    running event loop; the caller's Pulumi runtime state, cwd and sys.path are left as they were
+    (cwd and sys.path are process-wide: do not run the program concurrently with code that needs them).
+
+    Raises `ConfigurationError` when the program raises `pulumi.RunError` (also when wrapped) or a
+    config file is unusable; other program errors propagate unchanged.
+    """
+    if mode not in MODES:
+        msg = f"mode must be one of {MODES}, not {mode!r}"
+        raise ValueError(msg)
+    project_dir = Path(project_dir).resolve()
+    try:
+        project = project_name(project_dir)
+        config, secret_keys = _wire_config(project_dir, project, stack, config_overrides)
+    except StackConfigError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    spec = _RunSpec(project_dir, project, stack, mode == "preview", config, secret_keys)
+    monitor = RecordingMonitor(PlatformMocks())
+    try:
+        _run_isolated(spec, monitor)
+    except Exception as exc:
+        run_error = _find_run_error(exc)
+        if run_error is None:
+            raise
+        registrations = sorted(monitor.registrations, key=lambda r: r.urn)
+        raise ConfigurationError(str(run_error).strip(), registrations) from exc
+    return _plan(project, stack, mode, monitor)
+
+
+def run_callable(
+    body: Callable[[], object],
+    *,
+    mode: Mode = "preview",
+    project: str = "eks-platform",
+    stack: str = "test",
+    config: Mapping[str, object] | None = None,
+) -> Plan:
+    """Run ``body`` (a function declaring resources, e.g. one component) under the same recording mocks.
+
+    For component tests: no stack file is read; ``config`` (keys with or without namespace) is all the
+    config there is. Errors propagate unchanged.
+    """
+    if mode not in MODES:
+        msg = f"mode must be one of {MODES}, not {mode!r}"
+        raise ValueError(msg)
+    keyed = {full_key(key, project): value for key, value in (config or {}).items()}
+    wire_config, secret_keys = to_wire_config(keyed)
+    spec = _RunSpec(REPO_ROOT, project, stack, mode == "preview", wire_config, secret_keys, body)
+    monitor = RecordingMonitor(PlatformMocks())
+    _run_isolated(spec, monitor)
+    return _plan(project, stack, mode, monitor)
+
+
+def _plan(project: str, stack: str, mode: Mode, monitor: RecordingMonitor) -> Plan:
+    resources = sorted(monitor.registrations, key=lambda r: r.urn)
+    stack_urns = [r.urn for r in resources if r.type == STACK_TYPE]
+    outputs = monitor.registered_outputs.get(stack_urns[0], {}) if stack_urns else {}
+    return Plan(
+        stack=stack,
+        project=project,
+        mode=mode,
+        resources=resources,
+        outputs=outputs,
+        component_outputs={urn: out for urn, out in monitor.registered_outputs.items() if urn not in stack_urns},
+    )
