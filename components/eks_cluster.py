@@ -186,17 +186,19 @@ class EksCluster(pulumi.ComponentResource):
             opts=child,
         )
 
+        vpc_config: aws.eks.ClusterVpcConfigArgsDict = {
+            "subnet_ids": list(args.control_plane_subnet_ids),
+            "endpoint_private_access": True,
+            "endpoint_public_access": args.public_access,
+        }
+        if args.public_access:
+            vpc_config["public_access_cidrs"] = list(args.public_access_cidrs)
         cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=cluster_name,
             version=args.kubernetes_version,
             role_arn=role.arn,
-            vpc_config={
-                "subnet_ids": list(args.control_plane_subnet_ids),
-                "endpoint_private_access": True,
-                "endpoint_public_access": args.public_access,
-                "public_access_cidrs": list(args.public_access_cidrs) if args.public_access else None,
-            },
+            vpc_config=vpc_config,
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=list(args.log_types),
             access_config={

@@ -366,7 +366,7 @@ class _RunSpec:
     config: dict[str, str]
     secret_keys: set[str]
     #: What to run: the project's ``__main__.py`` by default, or any function that declares resources.
-    body: Callable[[], object] | None = None
+    body: Callable[[], None] | None = None
 
 
 def _execute(spec: _RunSpec, monitor: RecordingMonitor) -> None:
@@ -457,7 +457,7 @@ def run_program(
 
 
 def run_callable(
-    body: Callable[[], object],
+    body: Callable[[], None],
     *,
     mode: Mode = "preview",
     project: str = "eks-platform",

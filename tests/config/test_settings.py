@@ -126,7 +126,7 @@ def with_change(stack: str, path: str, value: object) -> dict:
             "prod",
             "cluster.endpoint",
             {"publicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]},
-            "Pulumi.prod.yaml: eks-platform:settings.cluster.endpoint.publicAccessCidrs: a production stack may not open",
+            "Pulumi.prod.yaml: eks-platform:settings.cluster.endpoint.publicAccessCidrs: a production stack may not",
         ),
         (
             "dev",
