@@ -34,6 +34,9 @@ LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
+#: Namespaces no delegated team may own.
+RESERVED_NAMESPACES = frozenset({"argocd", "default", "kube-system", "kube-public", "kube-node-lease", "vault"})
+
 K8sName = Annotated[str, Field(pattern=_K8S_NAME.pattern)]
 
 
@@ -429,6 +432,24 @@ class ArgoSettings(Model):
     root_app: RootAppSettings | None = Field(default=None, description="The app-of-apps; none: install Argo only.")
     teams: dict[K8sName, TeamProjectSettings] = Field(default_factory=dict, description="AppProjects by team.")
     sso: SsoSettings | None = Field(default=None, description="SSO hook point.")
+    url: str = Field(
+        default="https://localhost:8080",
+        pattern=r"^https://\S+$",
+        description="URL users reach Argo CD at (SSO callback base); default: a port-forward.",
+    )
+
+    @model_validator(mode="after")
+    def _teams_isolated(self) -> Self:
+        if "default" in self.teams:
+            msg = ".teams.default: 'default' is Argo CD's project for system services"
+            raise ValueError(msg)
+        owner: dict[str, str] = {}
+        for team, project in sorted(self.teams.items()):
+            for namespace in project.namespaces:
+                if namespace in RESERVED_NAMESPACES or owner.setdefault(namespace, team) != team:
+                    msg = f".teams.{team}.namespaces: {namespace!r} is reserved or claimed by another team"
+                    raise ValueError(msg)
+        return self
 
 
 class VaultSettings(Model):
@@ -439,10 +460,14 @@ class VaultSettings(Model):
     namespace: str | None = Field(default="admin", description="Vault namespace (`admin` on HCP).")
     auth_path: str = Field(default="aws", pattern=r"^[a-z0-9-]+$", description="Mount path of the aws auth method.")
     secrets_path: str = Field(default="aws", pattern=r"^[a-z0-9-]+$", description="Mount path of the aws engine.")
-    auth_role: str = Field(default="daft-service-role", description="Vault role the cluster's pods log in as.")
+    auth_role: str = Field(
+        default="daft-service-role",
+        pattern=r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$",
+        description="Vault role the cluster's pods log in as.",
+    )
     bound_namespace: K8sName = Field(default="vault-auth", description="Namespace of the bound ServiceAccount.")
     bound_service_account: K8sName = Field(default="vault-auth", description="ServiceAccount bound to the role.")
-    users: dict[str, list[str]] = Field(
+    users: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@+-]*[A-Za-z0-9_]$")], list[str]] = Field(
         default_factory=dict, description="User (e.g. e-mail) -> role ARNs Vault may assume for them."
     )
 
@@ -450,6 +475,9 @@ class VaultSettings(Model):
     def _address_when_enabled(self) -> Self:
         if self.enabled and not self.address:
             msg = ".address: required when Vault is enabled"
+            raise ValueError(msg)
+        if self.bound_namespace == "vault":
+            msg = ".boundNamespace: 'vault' is the agent injector's namespace; use another"
             raise ValueError(msg)
         for user, arns in self.users.items():
             bad = [arn for arn in arns if not _IAM_ROLE_ARN.match(arn)]

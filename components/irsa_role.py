@@ -42,10 +42,12 @@ class IrsaRoleArgs:
 
 
 class IrsaRole(pulumi.ComponentResource):
-    """Outputs: ``role_arn``, ``role_name``, ``service_account`` (name) and ``namespace``."""
+    """Outputs: ``role_arn``, ``role_name``, ``role_unique_id``, ``service_account`` (name), ``namespace``."""
 
     role_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
+    #: The role's unique id (``AROA...``): what Vault and other binders resolve an ARN to.
+    role_unique_id: pulumi.Output[str]
     namespace: str
     service_account: str
 
@@ -89,6 +91,6 @@ class IrsaRole(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.role_arn, self.role_name = role.arn, role.name
+        self.role_arn, self.role_name, self.role_unique_id = role.arn, role.name, role.unique_id
         self.namespace, self.service_account = args.namespace, args.service_account
         self.register_outputs({"roleArn": self.role_arn, "roleName": self.role_name})

@@ -116,6 +116,8 @@ class Registration:
     import_id: str = ""
     remote: bool = False
     version: str = ""
+    #: The ``replacement_trigger`` option as plain data (None when unset or unknown).
+    replacement_trigger: Any = None
 
     @property
     def component(self) -> bool:
@@ -158,6 +160,9 @@ class Registration:
             import_id=request.importId,
             remote=request.remote,
             version=request.version,
+            replacement_trigger=MessageToDict(request.replacement_trigger)
+            if request.HasField("replacement_trigger")
+            else None,
         )
 
 

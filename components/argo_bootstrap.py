@@ -1,0 +1,478 @@
+"""ArgoBootstrap: Argo CD, the root app-of-apps, delegated teams' AppProjects and the GitOps bridge.
+
+What the login.gov seed did by hand with kustomize (Argo CD plus application and project manifests) and the
+Sage seed with Terraform, declared once:
+
+* the ``argo-cd`` Helm chart in its own ``argocd`` namespace, on the system node group, never exposed
+  publicly (ClusterIP service, no ingress: reach it with ``kubectl port-forward``), HA replicas and
+  redis-ha when asked, OIDC single sign-on with the local ``admin`` disabled. Without SSO the chart's
+  ``admin`` user logs in with the password Argo CD writes to ``argocd-initial-admin-secret``;
+* the root "app-of-apps" ``Application``: system services live in git, in the ``default`` project;
+* one ``AppProject`` per delegated team, limited to its repositories and its (created) namespaces, with no
+  cluster-scoped resources and no way to lift its own ResourceQuota, LimitRange or NetworkPolicy;
+* the GitOps bridge: the ``in-cluster`` cluster Secret whose labels and annotations carry what add-ons need
+  from the infrastructure (cluster name, region, account, VPC, IRSA role ARNs), for ApplicationSets' cluster
+  generators (``{{metadata.annotations.platform.eks/karpenter-role-arn}}``).
+
+The ``default`` project is left as Argo CD creates it at start-up (any repository, any destination): system
+services need exactly that, and declaring it here would race Argo CD's own creation of the object. Teams
+cannot use it: their Applications only reach their own namespaces, never ``argocd`` where Applications live.
+
+Sync waves: the root app carries wave ``-1`` so that, if a hub ever adopts it, it syncs before anything it
+deploys; Applications in git should use waves ``0`` and up (CRD-providing add-ons first).
+
+Tear-down order (the Sage seed's "delete all applications first"): the root app has the resources finalizer,
+so deleting it deletes every Application it created and their resources; Pulumi deletes it before the team
+AppProjects, the cluster Secret and the Helm release it depends on, while Argo CD still runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.naming import NamingContext
+from components.versions import ARGO_CD_CHART
+from config import ArgoSettings, RootAppSettings, SsoSettings, TeamProjectSettings
+
+T = TypeVar("T")
+
+ARGOCD_NAMESPACE = "argocd"
+RELEASE_NAME = "argocd"
+ROOT_APP_NAME = "root"
+DEFAULT_PROJECT = "default"
+IN_CLUSTER_NAME = "in-cluster"
+IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
+#: Argo CD's SSO callback base when the server is only reachable through ``kubectl port-forward``.
+DEFAULT_SERVER_URL = "https://localhost:8080"
+
+ARGO_API_VERSION = "argoproj.io/v1alpha1"
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+ROOT_APP_WAVE = "-1"
+SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 - a label key
+MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
+#: Prefix of the GitOps-bridge labels and annotations (and of the team label on namespaces).
+BRIDGE = "platform.eks/"
+TEAM_LABEL = f"{BRIDGE}team"
+#: Key of the OIDC client secret in ``argocd-secret``; ``oidc.config`` refers to it as ``$oidc.clientSecret``.
+OIDC_SECRET_KEY = "oidc.clientSecret"  # noqa: S105 - a key name, not its value
+OIDC_SCOPES = ("openid", "profile", "email", "groups")
+HA_REPLICAS = 2
+
+#: Namespaced kinds a team may not manage: the guardrails the platform sets on its namespaces.
+GUARDRAIL_KINDS: tuple[dict[str, str], ...] = (
+    {"group": "", "kind": "ResourceQuota"},
+    {"group": "", "kind": "LimitRange"},
+    {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
+)
+#: Namespaces no team may claim.
+RESERVED_NAMESPACES = frozenset({ARGOCD_NAMESPACE, "default", "kube-system", "kube-public", "kube-node-lease"})
+SYNC_OPTIONS = ("PrunePropagationPolicy=foreground", "PruneLast=true")
+SYNC_RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
+
+_KEY_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
+
+
+@dataclass(frozen=True)
+class ArgoBootstrapArgs:
+    """Inputs of an ArgoBootstrap. Construct it only when ``settings.enabled``."""
+
+    naming: NamingContext
+    settings: ArgoSettings
+    #: The EKS cluster's name (an Output of the cluster is fine).
+    cluster_name: pulumi.Input[str]
+    #: AWS region; also a label of the cluster Secret, so plain text.
+    region: str
+    account_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    #: Environment (the stack); also a label of the cluster Secret, so plain text.
+    environment: str
+    #: IRSA role ARNs add-ons need, by short name (``karpenter`` -> ``platform.eks/karpenter-role-arn``).
+    role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Node selector of the system node group (merged over ``kubernetes.io/os: linux``).
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    #: Tolerations of the system node group's taints (Kubernetes spelling).
+    tolerations: Sequence[Mapping[str, str]] = ()
+    #: OIDC client secret (``require_secret("argocdOidcClientSecret")``); only with ``settings.sso``.
+    oidc_client_secret: pulumi.Input[str] | None = None
+    #: URL users reach Argo CD at (SSO callbacks); default: a port-forward on localhost.
+    server_url: str = DEFAULT_SERVER_URL
+
+
+# ---------------------------------------------------------------------------------------------- planning
+
+
+def check_teams(teams: Mapping[str, TeamProjectSettings]) -> None:
+    """Reject team layouts that would break the projects' isolation.
+
+    Raises:
+        ValueError: a team named ``default`` (the system project), a reserved namespace, or a namespace
+            claimed by two teams.
+    """
+    if DEFAULT_PROJECT in teams:
+        msg = f"team name {DEFAULT_PROJECT!r} is Argo CD's system project"
+        raise ValueError(msg)
+    owner: dict[str, str] = {}
+    for team, project in sorted(teams.items()):
+        for namespace in project.namespaces:
+            if namespace in RESERVED_NAMESPACES:
+                msg = f"team {team!r} claims reserved namespace {namespace!r}"
+                raise ValueError(msg)
+            if owner.setdefault(namespace, team) != team:
+                msg = f"namespace {namespace!r} is claimed by teams {owner[namespace]!r} and {team!r}"
+                raise ValueError(msg)
+
+
+def oidc_config(sso: SsoSettings, *, with_client_secret: bool) -> str:
+    """The ``oidc.config`` entry of ``argocd-cm`` (YAML text).
+
+    The client secret is a reference to ``argocd-secret`` (``$oidc.clientSecret``), never the secret itself.
+    Without one the client is public and signs in with PKCE.
+    """
+    config: dict[str, Any] = {
+        "name": "SSO",
+        "issuer": sso.issuer,
+        "clientID": sso.client_id,
+        "requestedScopes": list(OIDC_SCOPES),
+    }
+    if with_client_secret:
+        config["clientSecret"] = f"${OIDC_SECRET_KEY}"
+    else:
+        config["enablePKCEAuthentication"] = True
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def rbac_policy(admin_groups: Sequence[str]) -> str:
+    """``policy.csv`` of ``argocd-rbac-cm``: each IdP group gets ``role:admin``.
+
+    Raises:
+        ValueError: a group name that would break the CSV (comma, quote or line break).
+    """
+    bad = [group for group in admin_groups if not group.strip() or any(c in group for c in ',"\n\r')]
+    if bad:
+        msg = f"admin group names unusable in policy.csv: {bad}"
+        raise ValueError(msg)
+    return "".join(f"g, {group}, role:admin\n" for group in admin_groups)
+
+
+def helm_values(
+    settings: ArgoSettings,
+    *,
+    node_selector: Mapping[str, str],
+    tolerations: Sequence[Mapping[str, str]],
+    oidc_client_secret: T | None = None,
+    server_url: str = DEFAULT_SERVER_URL,
+) -> dict[str, Any]:
+    """Values of the argo-cd chart (keys as in the chart's values.yaml).
+
+    ``oidc_client_secret`` is passed through untouched (a Pulumi secret Output in the component) into
+    ``configs.secret.extra``, the only place the secret appears.
+
+    Raises:
+        ValueError: a client secret without SSO settings, or unusable admin group names.
+    """
+    if oidc_client_secret is not None and settings.sso is None:
+        msg = "an OIDC client secret was given but argo.sso is not set"
+        raise ValueError(msg)
+    placement = {"nodeSelector": {"kubernetes.io/os": "linux", **node_selector}, "tolerations": list(tolerations)}
+    cm: dict[str, Any] = {"url": server_url, "admin.enabled": settings.sso is None, "exec.enabled": False}
+    rbac: dict[str, Any] = {"policy.default": "", "scopes": "[groups]"}
+    secret: dict[str, Any] = {"createSecret": True}
+    if settings.sso is not None:
+        cm["oidc.config"] = oidc_config(settings.sso, with_client_secret=oidc_client_secret is not None)
+        rbac["policy.csv"] = rbac_policy(settings.sso.admin_groups)
+        if oidc_client_secret is not None:
+            secret["extra"] = {OIDC_SECRET_KEY: oidc_client_secret}
+    ha = settings.high_availability
+    replicas = HA_REPLICAS if ha else 1
+    pdb = {"enabled": True, "minAvailable": 1} if ha else {"enabled": False}
+    return {
+        "global": placement,
+        "crds": {"install": True, "keep": True},
+        "configs": {"cm": cm, "params": {"server.insecure": False}, "rbac": rbac, "secret": secret},
+        # SSO talks OIDC directly to the IdP: no Dex to run and patch.
+        "dex": {"enabled": False},
+        # Sharding is per cluster: with only the in-cluster destination a second controller would idle
+        # (the chart's documented HA values keep one).
+        "controller": {"replicas": 1},
+        "server": {
+            "replicas": replicas,
+            "pdb": pdb,
+            "service": {"type": "ClusterIP"},
+            "ingress": {"enabled": False},
+        },
+        "repoServer": {"replicas": replicas, "pdb": pdb},
+        "applicationSet": {"replicas": replicas, "pdb": pdb},
+        # The redis-ha subchart does not read the parent's global placement.
+        "redis-ha": {"enabled": True, **placement} if ha else {"enabled": False},
+    }
+
+
+def sync_policy(root: RootAppSettings) -> dict[str, Any]:
+    """The root app's ``syncPolicy``; no ``automated`` key at all when syncing is manual."""
+    policy: dict[str, Any] = {"syncOptions": list(SYNC_OPTIONS), "retry": SYNC_RETRY}
+    if root.automated:
+        policy["automated"] = {"prune": root.prune, "selfHeal": root.self_heal}
+    return policy
+
+
+def root_application_spec(root: RootAppSettings) -> dict[str, Any]:
+    """``spec`` of the app-of-apps: git -> the ``argocd`` namespace of this cluster, project ``default``."""
+    return {
+        "project": DEFAULT_PROJECT,
+        "source": {"repoURL": root.repo_url, "path": root.path, "targetRevision": root.target_revision},
+        "destination": {"server": IN_CLUSTER_SERVER, "namespace": ARGOCD_NAMESPACE},
+        "syncPolicy": sync_policy(root),
+    }
+
+
+def app_project_spec(team: str, project: TeamProjectSettings, namespaces: Sequence[T]) -> dict[str, Any]:
+    """``spec`` of a team's AppProject: its repositories, its namespaces here, no cluster-scoped kinds.
+
+    ``namespaces`` are the team's namespace names (Outputs of the created namespaces in the component).
+    """
+    return {
+        "description": project.description or f"Applications delegated to team {team}",
+        "sourceRepos": list(project.source_repos),
+        "destinations": [{"server": IN_CLUSTER_SERVER, "namespace": ns} for ns in namespaces],
+        "clusterResourceWhitelist": [],
+        "namespaceResourceBlacklist": [dict(kind) for kind in GUARDRAIL_KINDS],
+    }
+
+
+def namespace_labels(team: str | None = None) -> dict[str, str]:
+    """Labels of a namespace this component creates (with its owning team, if any)."""
+    return {**MANAGED_BY, TEAM_LABEL: team} if team else dict(MANAGED_BY)
+
+
+def _key_name(name: str) -> str:
+    if not _KEY_NAME.match(name):
+        msg = f"{name!r} cannot be part of a label or annotation key"
+        raise ValueError(msg)
+    return name
+
+
+def role_arn_annotation(name: str) -> str:
+    """Annotation key of a role ARN on the cluster Secret: ``platform.eks/<name>-role-arn``.
+
+    Raises:
+        ValueError: ``name`` does not make a valid annotation key.
+    """
+    return BRIDGE + _key_name(f"{name}-role-arn")
+
+
+def cluster_secret_labels(*, project: str, stack: str, environment: str, region: str) -> dict[str, str]:
+    """Labels of the cluster Secret: what cluster generators select on.
+
+    Raises:
+        ValueError: a value that is not a valid label value.
+    """
+    labels = {
+        SECRET_TYPE_LABEL: "cluster",
+        **MANAGED_BY,
+        f"{BRIDGE}project": project,
+        f"{BRIDGE}stack": stack,
+        f"{BRIDGE}environment": environment,
+        f"{BRIDGE}region": region,
+    }
+    bad = {key: value for key, value in labels.items() if not _LABEL_VALUE.match(value)}
+    if bad:
+        msg = f"not valid label values: {bad}"
+        raise ValueError(msg)
+    return labels
+
+
+def cluster_secret_annotations(
+    *,
+    cluster_name: T,
+    region: T,
+    account_id: T,
+    vpc_id: T,
+    environment: T,
+    role_arns: Mapping[str, T],
+    root_app: RootAppSettings | None = None,
+) -> dict[str, T | str]:
+    """Annotations of the cluster Secret: infrastructure facts for add-on templates (values may be Outputs)."""
+    annotations: dict[str, T | str] = {
+        f"{BRIDGE}cluster-name": cluster_name,
+        f"{BRIDGE}region": region,
+        f"{BRIDGE}account-id": account_id,
+        f"{BRIDGE}vpc-id": vpc_id,
+        f"{BRIDGE}environment": environment,
+    }
+    if root_app is not None:
+        annotations |= {
+            f"{BRIDGE}gitops-repo-url": root_app.repo_url,
+            f"{BRIDGE}gitops-repo-revision": root_app.target_revision,
+        }
+    annotations |= {role_arn_annotation(name): arn for name, arn in sorted(role_arns.items())}
+    return annotations
+
+
+def cluster_secret_data() -> dict[str, str]:
+    """``stringData`` of the in-cluster Secret: no credentials, the controller uses its ServiceAccount."""
+    return {
+        "name": IN_CLUSTER_NAME,
+        "server": IN_CLUSTER_SERVER,
+        "config": '{"tlsClientConfig":{"insecure":false}}',
+    }
+
+
+# --------------------------------------------------------------------------------------------- component
+
+
+def _once_created(resource: pulumi.CustomResource, name: str) -> pulumi.Output[str]:
+    """``name`` as an Output that resolves when ``resource`` exists (and carries the dependency)."""
+    return resource.id.apply(lambda _id: name)
+
+
+class ArgoBootstrap(pulumi.ComponentResource):
+    """Argo CD and its GitOps bootstrap.
+
+    Outputs: ``namespace``, ``release_name``, ``root_app_name`` (None without a root app),
+    ``project_names`` and ``team_namespaces`` (by team), ``cluster_secret_name``.
+    """
+
+    namespace: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    root_app_name: pulumi.Output[str] | None
+    project_names: dict[str, pulumi.Output[str]]
+    team_namespaces: dict[str, list[pulumi.Output[str]]]
+    cluster_secret_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ArgoBootstrapArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eksplatform:platform:ArgoBootstrap", name, None, opts)
+        settings = args.settings
+        if not settings.enabled:
+            msg = "ArgoBootstrap constructed with argo.enabled false"
+            raise ValueError(msg)
+        check_teams(settings.teams)
+        child = pulumi.ResourceOptions(parent=self)
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata={"name": ARGOCD_NAMESPACE, "labels": namespace_labels()}, opts=child
+        )
+        repo, chart, version = ARGO_CD_CHART
+        release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=RELEASE_NAME,
+            namespace=namespace.metadata.name,
+            chart=chart,
+            version=version,
+            repository_opts={"repo": repo},
+            values=helm_values(
+                settings,
+                node_selector=args.node_selector,
+                tolerations=args.tolerations,
+                oidc_client_secret=args.oidc_client_secret,
+                server_url=args.server_url,
+            ),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+            max_history=10,
+            opts=child,
+        )
+        # Application and AppProject are CRDs the chart installs: their namespace comes out of the
+        # release's status, so they are created after it (and preview does not look the kinds up early).
+        crd_namespace = pulumi.Output.all(release.status, namespace.metadata.name).apply(lambda v: str(v[1]))
+
+        self.team_namespaces = {}
+        self.project_names = {}
+        projects: list[pulumi.Resource] = []
+        for team, project in sorted(settings.teams.items()):
+            namespaces = [
+                k8s.core.v1.Namespace(
+                    f"{name}-ns-{ns}", metadata={"name": ns, "labels": namespace_labels(team)}, opts=child
+                ).metadata.name
+                for ns in project.namespaces
+            ]
+            app_project = k8s.apiextensions.CustomResource(
+                f"{name}-project-{team}",
+                api_version=ARGO_API_VERSION,
+                kind="AppProject",
+                metadata={
+                    "name": team,
+                    "namespace": crd_namespace,
+                    "labels": namespace_labels(team),
+                    # Deletion waits until no Application uses the project.
+                    "finalizers": [RESOURCES_FINALIZER],
+                },
+                spec=app_project_spec(team, project, namespaces),
+                opts=child,
+            )
+            projects.append(app_project)
+            self.team_namespaces[team] = namespaces
+            self.project_names[team] = _once_created(app_project, team)
+
+        cluster_secret = k8s.core.v1.Secret(
+            f"{name}-cluster-in-cluster",
+            metadata={
+                "name": IN_CLUSTER_NAME,
+                "namespace": namespace.metadata.name,
+                "labels": cluster_secret_labels(
+                    project=args.naming.project,
+                    stack=args.naming.stack,
+                    environment=args.environment,
+                    region=args.region,
+                ),
+                "annotations": cluster_secret_annotations(
+                    cluster_name=args.cluster_name,
+                    region=args.region,
+                    account_id=args.account_id,
+                    vpc_id=args.vpc_id,
+                    environment=args.environment,
+                    role_arns=args.role_arns,
+                    root_app=settings.root_app,
+                ),
+            },
+            type="Opaque",
+            string_data=cluster_secret_data(),
+            opts=child,
+        )
+
+        self.root_app_name = None
+        if settings.root_app is not None:
+            root_app = k8s.apiextensions.CustomResource(
+                f"{name}-root-app",
+                api_version=ARGO_API_VERSION,
+                kind="Application",
+                metadata={
+                    "name": ROOT_APP_NAME,
+                    "namespace": crd_namespace,
+                    "labels": dict(MANAGED_BY),
+                    "annotations": {SYNC_WAVE: ROOT_APP_WAVE},
+                    # Deleting the root app deletes the apps it created and their resources first.
+                    "finalizers": [RESOURCES_FINALIZER],
+                },
+                spec=root_application_spec(settings.root_app),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # Argo CD resolves the team projects and the cluster Secret by name when the apps sync;
+                    # no input carries them. The edge also makes `pulumi destroy` delete the root app (and,
+                    # through its finalizer, every app) before the projects, namespaces and Secret.
+                    depends_on=[*projects, cluster_secret],
+                ),
+            )
+            self.root_app_name = _once_created(root_app, ROOT_APP_NAME)
+
+        self.namespace = namespace.metadata.name
+        self.release_name = release.name.apply(lambda n: n or RELEASE_NAME)
+        self.cluster_secret_name = cluster_secret.metadata.name
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "releaseName": self.release_name,
+                "rootAppName": self.root_app_name,
+                "projectNames": self.project_names,
+                "clusterSecretName": self.cluster_secret_name,
+            }
+        )

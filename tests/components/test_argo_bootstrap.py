@@ -1,0 +1,388 @@
+"""ArgoBootstrap under the offline harness, in preview and update modes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
+from components.naming import NamingContext
+from components.versions import ARGO_CD_CHART, DEFAULT_KUBERNETES_VERSION
+from config import ArgoSettings
+from tools.harness import MODES, Mode, Plan, Registration, run_callable
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+CLIENT_SECRET = "oidc-client-secret-value"
+COMPONENT = "eksplatform:platform:ArgoBootstrap"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SECRET = "kubernetes:core/v1:Secret"
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+TOLERATIONS = [{"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}]
+KARPENTER_ARN = "arn:aws:iam::123456789012:role/eks-platform-test-karpenter"
+EBS_ARN = "arn:aws:iam::123456789012:role/eks-platform-test-ebs-csi"
+
+FULL = {
+    "highAvailability": True,
+    "rootApp": {"repoUrl": "https://github.com/example/platform-apps.git", "path": "clusters/prod"},
+    "teams": {
+        "idp": {
+            "description": "login.gov IdP",
+            "sourceRepos": ["https://github.com/example/idp-deploy.git"],
+            "namespaces": ["idp", "idp-worker"],
+        },
+        "data": {"sourceRepos": ["git@github.com:example/data.git"], "namespaces": ["airflow"]},
+    },
+    "sso": {"issuer": "https://idp.example.com/oauth2", "clientId": "argocd", "adminGroups": ["platform-admins"]},
+}
+MINIMAL: dict[str, Any] = {}
+MANUAL = {"rootApp": {"repoUrl": "https://github.com/example/apps.git", "automated": False}}
+NO_PRUNE = {"rootApp": {"repoUrl": "https://github.com/example/apps.git", "prune": False, "selfHeal": False}}
+
+
+def _args(raw: dict[str, Any], *, with_secret: bool) -> ArgoBootstrapArgs:
+    return ArgoBootstrapArgs(
+        naming=NamingContext("eks-platform", "test"),
+        settings=ArgoSettings.model_validate(raw),
+        cluster_name=pulumi.Output.from_input("eks-platform-test"),
+        region="us-west-2",
+        account_id="123456789012",
+        vpc_id=pulumi.Output.from_input("vpc-0123456789abcdef0"),
+        environment="test",
+        role_arns={"karpenter": pulumi.Output.from_input(KARPENTER_ARN), "ebs-csi": EBS_ARN},
+        node_selector={"dedicated": "system"},
+        tolerations=TOLERATIONS,
+        oidc_client_secret=pulumi.Output.secret(CLIENT_SECRET) if with_secret else None,
+    )
+
+
+def _run(raw: dict[str, Any], mode: Mode, *, with_secret: bool = False) -> Plan:
+    return run_callable(lambda: ArgoBootstrap("argo", _args(raw, with_secret=with_secret)), mode=mode)
+
+
+@functools.cache
+def plan_for(name: str, mode: Mode) -> Plan:
+    """One run per configuration and mode, shared by the tests of this module."""
+    return _run(FULL, mode, with_secret=True) if name == "full" else _run(MINIMAL, mode)
+
+
+@pytest.fixture(params=MODES)
+def full(request: pytest.FixtureRequest) -> Plan:
+    return plan_for("full", request.param)
+
+
+@pytest.fixture(params=MODES)
+def minimal(request: pytest.FixtureRequest) -> Plan:
+    return plan_for("minimal", request.param)
+
+
+BOTH = pytest.mark.parametrize(("plan_name", "mode"), [(n, m) for n in ("full", "minimal") for m in MODES])
+
+
+def reveal(value: Any) -> Any:
+    """Inputs with Pulumi's secret wrappers replaced by their values."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+            return reveal(value["value"])
+        return {key: reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [reveal(item) for item in value]
+    return value
+
+
+def release(plan: Plan) -> Registration:
+    return plan.one(RELEASE, "argo-release")
+
+
+def values(plan: Plan) -> dict[str, Any]:
+    revealed: dict[str, Any] = reveal(release(plan).inputs["values"])
+    return revealed
+
+
+# ---------------------------------------------------------------------------------------------- structure
+
+
+def test_children_are_parented_and_named_by_identity(full: Plan):
+    component = full.one(COMPONENT, "argo")
+    children = full.children_of(component.urn)
+    assert {(r.type, r.name) for r in children} == {
+        (NAMESPACE, "argo-namespace"),
+        (RELEASE, "argo-release"),
+        (NAMESPACE, "argo-ns-idp"),
+        (NAMESPACE, "argo-ns-idp-worker"),
+        (NAMESPACE, "argo-ns-airflow"),
+        (APP_PROJECT, "argo-project-idp"),
+        (APP_PROJECT, "argo-project-data"),
+        (SECRET, "argo-cluster-in-cluster"),
+        (APPLICATION, "argo-root-app"),
+    }
+    resources = {r.urn for r in full.resources if r.custom and not r.type.startswith("pulumi:providers:")}
+    assert resources == {r.urn for r in children}  # nothing escapes the component
+
+
+def test_minimal_has_no_root_app_or_projects(minimal: Plan):
+    assert minimal.by_type(APPLICATION) == []
+    assert minimal.by_type(APP_PROJECT) == []
+    assert [r.name for r in minimal.by_type(NAMESPACE)] == ["argo-namespace"]
+    assert len(minimal.by_type(SECRET)) == 1
+
+
+def test_outputs(full: Plan, minimal: Plan):
+    out = full.component_outputs[full.one(COMPONENT, "argo").urn]
+    assert out["namespace"] == "argocd"
+    assert out["releaseName"] == "argocd"
+    assert out["rootAppName"] == "root"
+    assert out["projectNames"] == {"idp": "idp", "data": "data"}
+    assert out["clusterSecretName"] == "in-cluster"
+    assert "rootAppName" not in minimal.component_outputs[minimal.one(COMPONENT, "argo").urn]
+
+
+# ---------------------------------------------------------------------------------------------- release
+
+
+def test_release_is_pinned_and_namespaced(full: Plan):
+    repo, chart, version = ARGO_CD_CHART
+    inputs = release(full).inputs
+    assert (inputs["repositoryOpts"]["repo"], inputs["chart"], inputs["version"]) == (repo, chart, version)
+    assert repo == "https://argoproj.github.io/argo-helm"
+    assert version.count(".") == 2
+    assert all(part.isdigit() for part in version.split("."))
+    assert inputs["name"] == "argocd"
+    assert inputs["namespace"] == "argocd"
+    assert inputs["atomic"] is True
+    assert inputs["cleanupOnFail"] is True
+    assert "createNamespace" not in inputs
+    ns = full.one(NAMESPACE, "argo-namespace")
+    assert ns.inputs["metadata"] == {"name": "argocd", "labels": {"app.kubernetes.io/managed-by": "pulumi"}}
+    assert release(full).property_dependencies["namespace"] == [ns.urn]
+
+
+def test_ha_values(full: Plan):
+    v = values(full)
+    assert v["redis-ha"]["enabled"] is True
+    assert v["controller"]["replicas"] == 1
+    for component in ("server", "repoServer", "applicationSet"):
+        assert v[component]["replicas"] >= 2
+        assert v[component]["pdb"]["enabled"] is True
+    assert v["redis-ha"]["tolerations"] == TOLERATIONS
+
+
+def test_non_ha_values(minimal: Plan):
+    v = values(minimal)
+    assert v["redis-ha"] == {"enabled": False}
+    for component in ("server", "repoServer", "applicationSet"):
+        assert v[component]["replicas"] == 1
+
+
+@BOTH
+def test_server_private_and_pods_on_system_nodes(plan_name: str, mode: Mode):
+    v = values(plan_for(plan_name, mode))
+    assert v["server"]["service"]["type"] == "ClusterIP"
+    assert v["server"]["ingress"]["enabled"] is False
+    assert v["configs"]["params"]["server.insecure"] is False
+    assert v["global"]["tolerations"] == TOLERATIONS
+    assert v["global"]["nodeSelector"] == {"kubernetes.io/os": "linux", "dedicated": "system"}
+
+
+def test_sso_values(full: Plan):
+    cm = values(full)["configs"]["cm"]
+    assert cm["admin.enabled"] is False
+    oidc = yaml.safe_load(cm["oidc.config"])
+    assert oidc["issuer"] == "https://idp.example.com/oauth2"
+    assert oidc["clientID"] == "argocd"
+    assert oidc["clientSecret"] == "$oidc.clientSecret"
+    assert values(full)["configs"]["rbac"]["policy.csv"] == "g, platform-admins, role:admin\n"
+
+
+def test_admin_enabled_without_sso(minimal: Plan):
+    cm = values(minimal)["configs"]["cm"]
+    assert cm["admin.enabled"] is True
+    assert "oidc.config" not in cm
+
+
+def test_client_secret_only_in_argocd_secret_and_marked_secret(full: Plan):
+    raw_extra = release(full).inputs["values"]["configs"]["secret"]["extra"]["oidc.clientSecret"]
+    assert raw_extra[SECRET_SIG]  # a Pulumi secret on the wire, encrypted in state
+    assert raw_extra["value"] == CLIENT_SECRET
+    values_without_extra = json.dumps({**values(full), "configs": {**values(full)["configs"], "secret": None}})
+    assert CLIENT_SECRET not in values_without_extra
+    others = [r for r in full.resources if r.type != RELEASE]
+    assert all(CLIENT_SECRET not in json.dumps(r.inputs) for r in others)
+
+
+# ---------------------------------------------------------------------------------------------- root app
+
+
+def test_root_application(full: Plan):
+    app = full.one(APPLICATION, "argo-root-app")
+    inputs = app.inputs
+    assert inputs["apiVersion"] == "argoproj.io/v1alpha1"
+    assert inputs["kind"] == "Application"
+    meta = inputs["metadata"]
+    assert (meta["name"], meta["namespace"]) == ("root", "argocd")
+    assert meta["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    assert meta["annotations"] == {"argocd.argoproj.io/sync-wave": "-1"}
+    spec = inputs["spec"]
+    assert spec["project"] == "default"
+    assert spec["source"] == {
+        "repoURL": "https://github.com/example/platform-apps.git",
+        "path": "clusters/prod",
+        "targetRevision": "main",
+    }
+    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
+    assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+
+
+def test_crs_wait_for_the_release(full: Plan):
+    release_urn = release(full).urn
+    for cr in [*full.by_type(APPLICATION), *full.by_type(APP_PROJECT)]:
+        assert release_urn in cr.property_dependencies["metadata"], cr.name
+
+
+def test_root_app_is_deleted_before_projects_and_the_cluster_secret(full: Plan):
+    deps = full.one(APPLICATION, "argo-root-app").dependencies
+    assert full.one(APP_PROJECT, "argo-project-idp").urn in deps
+    assert full.one(APP_PROJECT, "argo-project-data").urn in deps
+    assert full.one(SECRET, "argo-cluster-in-cluster").urn in deps
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_manual_sync_has_no_automated_key(mode: Mode):
+    spec = _run(MANUAL, mode).one(APPLICATION, "argo-root-app").inputs["spec"]
+    assert "automated" not in spec["syncPolicy"]
+    assert spec["syncPolicy"]["syncOptions"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_prune_and_self_heal_switch_off(mode: Mode):
+    spec = _run(NO_PRUNE, mode).one(APPLICATION, "argo-root-app").inputs["spec"]
+    assert spec["syncPolicy"]["automated"] == {"prune": False, "selfHeal": False}
+
+
+# ---------------------------------------------------------------------------------------------- teams
+
+
+def test_app_projects_restrict_repos_and_namespaces(full: Plan):
+    for team, repos, namespaces in (
+        ("idp", ["https://github.com/example/idp-deploy.git"], ["idp", "idp-worker"]),
+        ("data", ["git@github.com:example/data.git"], ["airflow"]),
+    ):
+        project = full.one(APP_PROJECT, f"argo-project-{team}")
+        meta, spec = project.inputs["metadata"], project.inputs["spec"]
+        assert (meta["name"], meta["namespace"]) == (team, "argocd")
+        assert meta["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+        assert spec["sourceRepos"] == repos
+        assert spec["destinations"] == [
+            {"server": "https://kubernetes.default.svc", "namespace": ns} for ns in namespaces
+        ]
+        assert spec["clusterResourceWhitelist"] == []
+        assert {k["kind"] for k in spec["namespaceResourceBlacklist"]} == {
+            "ResourceQuota",
+            "LimitRange",
+            "NetworkPolicy",
+        }
+        ns_urns = {full.one(NAMESPACE, f"argo-ns-{ns}").urn for ns in namespaces}
+        assert set(project.property_dependencies["spec"]) == ns_urns
+    assert full.one(APP_PROJECT, "argo-project-idp").inputs["spec"]["description"] == "login.gov IdP"
+
+
+def test_team_namespaces_and_labels(full: Plan):
+    for ns, team in (("idp", "idp"), ("idp-worker", "idp"), ("airflow", "data")):
+        meta = full.one(NAMESPACE, f"argo-ns-{ns}").inputs["metadata"]
+        assert meta == {"name": ns, "labels": {"app.kubernetes.io/managed-by": "pulumi", "platform.eks/team": team}}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"enabled": False}, "argo.enabled false"),
+        ({"teams": {"default": {"sourceRepos": ["https://g/x"], "namespaces": ["x"]}}}, "system project"),
+        ({"teams": {"x": {"sourceRepos": ["https://g/x"], "namespaces": ["argocd"]}}}, "reserved namespace"),
+    ],
+)
+def test_invalid_layouts_fail(raw: dict[str, Any], message: str):
+    with pytest.raises(ValueError, match=message):
+        _run(raw, "preview")
+
+
+def test_client_secret_without_sso_fails():
+    with pytest.raises(ValueError, match=r"argo\.sso is not set"):
+        _run(MINIMAL, "preview", with_secret=True)
+
+
+# ---------------------------------------------------------------------------------------------- bridge
+
+
+def test_cluster_secret_carries_the_bridge(full: Plan):
+    secret = full.one(SECRET, "argo-cluster-in-cluster")
+    meta = secret.inputs["metadata"]
+    assert (meta["name"], meta["namespace"]) == ("in-cluster", "argocd")
+    assert meta["labels"] == {
+        "argocd.argoproj.io/secret-type": "cluster",
+        "app.kubernetes.io/managed-by": "pulumi",
+        "platform.eks/project": "eks-platform",
+        "platform.eks/stack": "test",
+        "platform.eks/environment": "test",
+        "platform.eks/region": "us-west-2",
+    }
+    assert meta["annotations"] == {
+        "platform.eks/cluster-name": "eks-platform-test",
+        "platform.eks/region": "us-west-2",
+        "platform.eks/account-id": "123456789012",
+        "platform.eks/vpc-id": "vpc-0123456789abcdef0",
+        "platform.eks/environment": "test",
+        "platform.eks/gitops-repo-url": "https://github.com/example/platform-apps.git",
+        "platform.eks/gitops-repo-revision": "main",
+        "platform.eks/ebs-csi-role-arn": EBS_ARN,
+        "platform.eks/karpenter-role-arn": KARPENTER_ARN,
+    }
+    data = reveal(secret.inputs["stringData"])
+    assert data["name"] == "in-cluster"
+    assert data["server"] == "https://kubernetes.default.svc"
+    assert json.loads(data["config"]) == {"tlsClientConfig": {"insecure": False}}
+
+
+# ---------------------------------------------------------------------------------------------- kubernetes-validate
+
+
+def kubernetes_validate(manifests: list[dict[str, Any]], directory: Path) -> subprocess.CompletedProcess[str]:
+    """``kubernetes-validate --strict`` against the platform's default Kubernetes version."""
+    cli = shutil.which("kubernetes-validate")
+    assert cli, "pip install kubernetes-validate into the venv"
+    files = []
+    for i, manifest in enumerate(manifests):
+        path = directory / f"{i}-{manifest['kind']}.yaml"
+        path.write_text(yaml.safe_dump(manifest))
+        files.append(str(path))
+    return subprocess.run(
+        [cli, "--strict", "-k", f"{DEFAULT_KUBERNETES_VERSION}.0", *files], capture_output=True, text=True, check=False
+    )
+
+
+def standard_manifests(plan: Plan) -> list[dict[str, Any]]:
+    """The standard-kind manifests the component declares itself (secrets revealed)."""
+    return [dict(reveal(r.inputs)) for r in [*plan.by_type(NAMESPACE), *plan.by_type(SECRET)]]
+
+
+@BOTH
+def test_declared_standard_manifests_validate_strictly(plan_name: str, mode: Mode, tmp_path: Path):
+    manifests = standard_manifests(plan_for(plan_name, mode))
+    assert {m["kind"] for m in manifests} == {"Namespace", "Secret"}
+    result = kubernetes_validate(manifests, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" passed for resource ") == len(manifests), result.stdout
+
+
+def test_strict_validation_catches_an_unknown_field(tmp_path: Path):
+    secret = next(m for m in standard_manifests(plan_for("minimal", "update")) if m["kind"] == "Secret")
+    secret["metadata"]["label"] = {"typo": "x"}
+    assert kubernetes_validate([secret], tmp_path).returncode != 0
