@@ -32,3 +32,13 @@ EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
 
 #: Node AMI family for managed node groups.
 NODE_AMI_TYPE: Final = "AL2023_x86_64_STANDARD"
+
+#: Helm charts: (repository, chart, version). OCI repositories carry the chart in the URL.
+KARPENTER_CHART: Final = ("oci://public.ecr.aws/karpenter", "karpenter", "1.14.1")  # also karpenter-crd 1.14.1
+#: EKS-optimized AL2023 AMI release Karpenter nodes boot (`al2023@latest` would float: pin, bump deliberately).
+KARPENTER_AMI_ALIAS: Final = "al2023@v20260714"
+CLUSTER_AUTOSCALER_CHART: Final = ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0")
+#: cluster-autoscaler image per Kubernetes minor version (its minor must match the cluster's).
+CLUSTER_AUTOSCALER_IMAGE_TAGS: Final[dict[str, str]] = {"1.34": "v1.34.5", "1.33": "v1.33.6"}
+ARGO_CD_CHART: Final = ("https://argoproj.github.io/argo-helm", "argo-cd", "10.1.1")  # Argo CD v3.4.4
+VAULT_CHART: Final = ("https://helm.releases.hashicorp.com", "vault", "0.34.1")

@@ -462,7 +462,7 @@ def run_program(
 
 
 def run_callable(
-    body: Callable[[], None],
+    body: Callable[[], object],
     *,
     mode: Mode = "preview",
     project: str = "eks-platform",
@@ -479,7 +479,11 @@ def run_callable(
         raise ValueError(msg)
     keyed = {full_key(key, project): value for key, value in (config or {}).items()}
     wire_config, secret_keys = to_wire_config(keyed)
-    spec = _RunSpec(REPO_ROOT, project, stack, mode == "preview", wire_config, secret_keys, body)
+
+    def declare() -> None:
+        body()
+
+    spec = _RunSpec(REPO_ROOT, project, stack, mode == "preview", wire_config, secret_keys, declare)
     monitor = RecordingMonitor(PlatformMocks())
     _run_isolated(spec, monitor)
     return _plan(project, stack, mode, monitor)

@@ -86,7 +86,7 @@ def program(vault_settings: VaultSettings) -> Callable[[], None]:
 
 @pytest.fixture(scope="module", params=MODES)
 def mode(request: pytest.FixtureRequest) -> Mode:
-    return request.param  # type: ignore[no-any-return]
+    return request.param
 
 
 @pytest.fixture(scope="module")
