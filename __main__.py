@@ -6,23 +6,29 @@ import json
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_vault as vault
 
 from components import iam_documents as iam
+from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext
 from components.network_plan import ZoneSubnets
+from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.tagging import required_tags
+from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
 from config import load_settings
 
 settings = load_settings()
+secrets = pulumi.Config()
 naming = NamingContext(pulumi.get_project(), pulumi.get_stack())
 tags = required_tags(
     project=naming.project, environment=naming.stack, owner=settings.owner, cost_center=settings.cost_center
 )
 
+# --- providers and account facts ------------------------------------------------------------------
 aws_provider = aws.Provider(
     "aws",
     region=settings.region,
@@ -42,6 +48,7 @@ if len(zones) < settings.vpc.az_count:
     )
 on_aws = pulumi.ResourceOptions(providers=[aws_provider])
 
+# --- network and cluster --------------------------------------------------------------------------
 explicit = settings.vpc.subnets
 vpc = Vpc(
     "network",
@@ -81,11 +88,36 @@ cluster = EksCluster(
         log_retention_days=settings.cluster.log_retention_days,
         admin_role_arns=settings.cluster.admin_role_arns,
         cluster_creator_admin=settings.cluster.cluster_creator_admin,
+        system_node_group=settings.cluster.system_node_group,
         protect=settings.protect,
     ),
     on_aws,
 )
 in_cluster = pulumi.ResourceOptions(providers=[aws_provider, cluster.provider])
+
+# --- in-cluster platform --------------------------------------------------------------------------
+node_autoscaler = NodeAutoscaler(
+    "node-autoscaler",
+    NodeAutoscalerArgs(
+        naming=naming,
+        settings=settings.node_autoscaler,
+        cluster_name=cluster.cluster_name,
+        cluster_endpoint=cluster.endpoint,
+        oidc_provider_arn=cluster.oidc_provider_arn,
+        oidc_issuer_url=cluster.oidc_issuer_url,
+        cluster_security_group_id=cluster.cluster_security_group_id,
+        node_groups=cluster.node_groups,
+        controller_node_selector=cluster.system_node_selector,
+        controller_tolerations=cluster.system_tolerations,
+        kubernetes_version=settings.cluster.kubernetes_version,
+        account_id=account_id,
+        partition=partition,
+        region=settings.region,
+        tags=tags,
+        controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
+    ),
+    in_cluster,
+)
 
 app_roles = {
     service: IrsaRole(
@@ -110,6 +142,54 @@ app_roles = {
     for service, role in sorted(settings.app_roles.items())
 }
 
+vault_auth = None
+if settings.vault.enabled:
+    vault_provider = vault.Provider(
+        "vault", **vault_provider_args(settings.vault, token=secrets.require_secret("vaultToken"))
+    )
+    vault_auth = VaultAwsAuth(
+        "vault",
+        VaultAwsAuthArgs(
+            naming=naming,
+            settings=settings.vault,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            region=settings.region,
+            aws_access_key=secrets.require_secret("vaultAwsAccessKey"),
+            aws_secret_key=secrets.require_secret("vaultAwsSecretKey"),
+            node_selector=cluster.system_node_selector,
+            tolerations=cluster.system_tolerations,
+            protect=settings.protect,
+        ),
+        pulumi.ResourceOptions(providers=[aws_provider, cluster.provider, vault_provider]),
+    )
+
+argo = None
+if settings.argo.enabled:
+    argo = ArgoBootstrap(
+        "argocd",
+        ArgoBootstrapArgs(
+            naming=naming,
+            settings=settings.argo,
+            cluster_name=cluster.cluster_name,
+            region=settings.region,
+            account_id=account_id,
+            vpc_id=vpc.vpc_id,
+            environment=naming.stack,
+            role_arns={
+                "node-autoscaler": node_autoscaler.controller_role_arn,
+                **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
+                **{f"app-{service}": role.role_arn for service, role in app_roles.items()},
+            },
+            node_selector=cluster.system_node_selector,
+            tolerations=cluster.system_tolerations,
+            oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
+            server_url=settings.argo.url,
+        ),
+        in_cluster,
+    )
+
+# --- account security -----------------------------------------------------------------------------
 export = settings.guard_duty.findings_export
 guard_duty = GuardDuty(
     "guardduty",
@@ -123,11 +203,19 @@ guard_duty = GuardDuty(
     on_aws,
 )
 
+# --- exports --------------------------------------------------------------------------------------
 pulumi.export("vpcId", vpc.vpc_id)
 pulumi.export("privateSubnetIds", vpc.private_subnet_ids)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
 pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
 pulumi.export("appRoleArns", {service: role.role_arn for service, role in app_roles.items()})
 pulumi.export("guardDutyDetectorId", guard_duty.detector_id)
+if vault_auth:
+    pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
+    pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)
+if argo:
+    pulumi.export("argocdNamespace", argo.namespace)
+    pulumi.export("argocdProjects", argo.project_names)

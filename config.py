@@ -237,8 +237,26 @@ class ClusterSettings(Model):
         min_length=1,
         description="Managed node groups keyed by name.",
     )
+    system_node_group: K8sName = Field(
+        default="system",
+        description="Node group that runs platform controllers (add-ons, autoscaler, Argo CD, Vault injector).",
+    )
 
     _retention = field_validator("log_retention_days")(_check_retention)
+
+    @model_validator(mode="after")
+    def _system_group_exists(self) -> Self:
+        if self.system_node_group not in self.node_groups:
+            msg = (
+                f".systemNodeGroup: {self.system_node_group!r} is not one of nodeGroups ({', '.join(self.node_groups)})"
+            )
+            raise ValueError(msg)
+        return self
+
+    @property
+    def system_group(self) -> NodeGroupSettings:
+        """Settings of the node group that runs platform controllers."""
+        return self.node_groups[self.system_node_group]
 
     @field_validator("kubernetes_version")
     @classmethod
@@ -522,6 +540,24 @@ class Settings(Model):
         if self.production and any(cidr.prefixlen == 0 for cidr in self.cluster.endpoint.public_access_cidrs):
             msg = ".cluster.endpoint.publicAccessCidrs: a production stack may not open the API endpoint to 0.0.0.0/0"
             raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _namespaces_have_one_owner(self) -> Self:
+        owners: dict[str, str] = {"argocd": "argo", "vault": "vault injector"}
+        claims = [
+            (f"appRoles.{svc}", role.namespace) for svc, role in self.app_roles.items() if role.create_service_account
+        ]
+        if self.vault.enabled:
+            claims.append(("vault.boundNamespace", self.vault.bound_namespace))
+        if self.argo.enabled:
+            claims += [
+                (f"argo.teams.{team}", ns) for team, project in self.argo.teams.items() for ns in project.namespaces
+            ]
+        for owner, namespace in sorted(claims):
+            if owners.setdefault(namespace, owner) != owner:
+                msg = f".{owner}: namespace {namespace!r} is already created by {owners[namespace]}"
+                raise ValueError(msg)
         return self
 
     @property

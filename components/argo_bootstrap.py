@@ -73,7 +73,6 @@ GUARDRAIL_KINDS: tuple[dict[str, str], ...] = (
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
 )
 #: Namespaces no team may claim.
-RESERVED_NAMESPACES = frozenset({ARGOCD_NAMESPACE, "default", "kube-system", "kube-public", "kube-node-lease"})
 SYNC_OPTIONS = ("PrunePropagationPolicy=foreground", "PruneLast=true")
 SYNC_RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
 
@@ -98,7 +97,7 @@ class ArgoBootstrapArgs:
     #: IRSA role ARNs add-ons need, by short name (``karpenter`` -> ``platform.eks/karpenter-role-arn``).
     role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     #: Node selector of the system node group (merged over ``kubernetes.io/os: linux``).
-    node_selector: Mapping[str, str] = field(default_factory=dict)
+    node_selector: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     #: Tolerations of the system node group's taints (Kubernetes spelling).
     tolerations: Sequence[Mapping[str, str]] = ()
     #: OIDC client secret (``require_secret("argocdOidcClientSecret")``); only with ``settings.sso``.
@@ -108,27 +107,6 @@ class ArgoBootstrapArgs:
 
 
 # ---------------------------------------------------------------------------------------------- planning
-
-
-def check_teams(teams: Mapping[str, TeamProjectSettings]) -> None:
-    """Reject team layouts that would break the projects' isolation.
-
-    Raises:
-        ValueError: a team named ``default`` (the system project), a reserved namespace, or a namespace
-            claimed by two teams.
-    """
-    if DEFAULT_PROJECT in teams:
-        msg = f"team name {DEFAULT_PROJECT!r} is Argo CD's system project"
-        raise ValueError(msg)
-    owner: dict[str, str] = {}
-    for team, project in sorted(teams.items()):
-        for namespace in project.namespaces:
-            if namespace in RESERVED_NAMESPACES:
-                msg = f"team {team!r} claims reserved namespace {namespace!r}"
-                raise ValueError(msg)
-            if owner.setdefault(namespace, team) != team:
-                msg = f"namespace {namespace!r} is claimed by teams {owner[namespace]!r} and {team!r}"
-                raise ValueError(msg)
 
 
 def oidc_config(sso: SsoSettings, *, with_client_secret: bool) -> str:
@@ -166,7 +144,7 @@ def rbac_policy(admin_groups: Sequence[str]) -> str:
 def helm_values(
     settings: ArgoSettings,
     *,
-    node_selector: Mapping[str, str],
+    node_selector: Mapping[str, pulumi.Input[str]],
     tolerations: Sequence[Mapping[str, str]],
     oidc_client_secret: T | None = None,
     server_url: str = DEFAULT_SERVER_URL,
@@ -354,7 +332,6 @@ class ArgoBootstrap(pulumi.ComponentResource):
         if not settings.enabled:
             msg = "ArgoBootstrap constructed with argo.enabled false"
             raise ValueError(msg)
-        check_teams(settings.teams)
         child = pulumi.ResourceOptions(parent=self)
 
         namespace = k8s.core.v1.Namespace(

@@ -123,6 +123,10 @@ class EksCluster(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     node_groups: dict[str, aws.eks.NodeGroup]
+    #: Where platform controllers run: the system node group (its name is an Output, so workloads placed
+    #: with it wait for the group to exist) and tolerations of its taints.
+    system_node_selector: dict[str, pulumi.Output[str]]
+    system_tolerations: list[dict[str, str]]
     provider: k8s.Provider
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -239,6 +243,10 @@ class EksCluster(pulumi.ComponentResource):
             for group, settings in sorted(args.node_groups.items())
         }
         addons.update(self._addons(cluster, before_nodes=False))
+        self.system_node_selector = {
+            "eks.amazonaws.com/nodegroup": self.node_groups[args.system_node_group].node_group_name
+        }
+        self.system_tolerations = taint_tolerations(args.node_groups[args.system_node_group])
 
         ca_data = cluster.certificate_authority.apply(lambda ca: ca.data)
         self.kubeconfig = pulumi.Output.secret(

@@ -224,7 +224,7 @@ def injector_values(
     vault_address: str,
     auth_path: str,
     namespace: str | None,
-    node_selector: Mapping[str, str],
+    node_selector: Mapping[str, pulumi.Input[str]],
     tolerations: Sequence[Mapping[str, str]],
 ) -> dict[str, Any]:
     """Helm values of the ``vault`` chart: the agent injector only, talking to the external (HCP) Vault.
@@ -264,7 +264,7 @@ class VaultAwsAuthArgs:
     aws_access_key: pulumi.Input[str]
     aws_secret_key: pulumi.Input[str]
     #: Injector placement (the system node group).
-    node_selector: Mapping[str, str] = field(default_factory=dict)
+    node_selector: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = ()
     #: Protect the two Vault mounts (unmounting revokes every token or lease they issued).
     protect: bool = False

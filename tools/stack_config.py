@@ -82,13 +82,19 @@ def config_text(value: object) -> str:
 
 
 def _project_defaults(project_dir: Path, project: str) -> dict[str, object]:
-    """Values from ``Pulumi.yaml``'s ``config:`` block (short form or ``default``/``value``)."""
+    """Values from ``Pulumi.yaml``'s ``config:`` block (short form or ``default``/``value``).
+
+    A key declared ``secret: true`` without a value must be set per stack with ``pulumi config set
+    --secret``; offline it gets the placeholder, as an undecryptable ``{secure: ...}`` value would.
+    """
     block = _read_yaml_mapping(project_dir / "Pulumi.yaml").get("config") or {}
     defaults: dict[str, object] = {}
     for key, spec in block.items():
-        if isinstance(spec, Mapping) and ({"type", "default", "value", "description"} & set(spec)):
+        if isinstance(spec, Mapping) and ({"type", "default", "value", "description", "secret"} & set(spec)):
             if "value" in spec or "default" in spec:
                 defaults[full_key(key, project)] = spec.get("value", spec.get("default"))
+            elif spec.get("secret") is True:
+                defaults[full_key(key, project)] = {"secure": "declared-secret"}
         else:
             defaults[full_key(key, project)] = spec
     return defaults

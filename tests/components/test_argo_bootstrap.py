@@ -305,8 +305,8 @@ def test_team_namespaces_and_labels(full: Plan):
     ("raw", "message"),
     [
         ({"enabled": False}, "argo.enabled false"),
-        ({"teams": {"default": {"sourceRepos": ["https://g/x"], "namespaces": ["x"]}}}, "system project"),
-        ({"teams": {"x": {"sourceRepos": ["https://g/x"], "namespaces": ["argocd"]}}}, "reserved namespace"),
+        ({"teams": {"default": {"sourceRepos": ["https://g/x"], "namespaces": ["x"]}}}, "project for system services"),
+        ({"teams": {"x": {"sourceRepos": ["https://g/x"], "namespaces": ["argocd"]}}}, "'argocd' is reserved"),
     ],
 )
 def test_invalid_layouts_fail(raw: dict[str, Any], message: str):

@@ -15,7 +15,6 @@ from components.argo_bootstrap import (
     IN_CLUSTER_SERVER,
     OIDC_SECRET_KEY,
     app_project_spec,
-    check_teams,
     cluster_secret_annotations,
     cluster_secret_data,
     cluster_secret_labels,
@@ -192,14 +191,17 @@ def test_blacklist_is_a_copy():
     assert GUARDRAIL_KINDS[0]["kind"] == "ResourceQuota"
 
 
-def test_check_teams_rejects_default_reserved_and_shared_namespaces():
-    check_teams({"idp": TEAM})
-    with pytest.raises(ValueError, match="system project"):
-        check_teams({"default": TEAM})
-    with pytest.raises(ValueError, match="reserved namespace 'kube-system'"):
-        check_teams({"x": TeamProjectSettings(source_repos=["https://g/x"], namespaces=["kube-system"])})
-    with pytest.raises(ValueError, match="claimed by teams 'a' and 'b'"):
-        check_teams({"a": TEAM, "b": TeamProjectSettings(source_repos=["https://g/b"], namespaces=["idp"])})
+def test_settings_reject_default_reserved_and_shared_namespaces():
+    from config import ArgoSettings
+
+    team = {"sourceRepos": ["https://g/x"], "namespaces": ["idp"]}
+    ArgoSettings.model_validate({"teams": {"idp": team}})
+    with pytest.raises(ValueError, match="project for system services"):
+        ArgoSettings.model_validate({"teams": {"default": team}})
+    with pytest.raises(ValueError, match="'kube-system' is reserved"):
+        ArgoSettings.model_validate({"teams": {"x": {**team, "namespaces": ["kube-system"]}}})
+    with pytest.raises(ValueError, match="'idp' is reserved or claimed by another team"):
+        ArgoSettings.model_validate({"teams": {"a": team, "b": team}})
 
 
 def test_namespace_labels():
