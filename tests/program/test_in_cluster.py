@@ -8,7 +8,7 @@ from tools.harness import MODES, Plan, run_program
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-@pytest.fixture(scope="module", params=[(s, m) for s in ("dev", "prod") for m in MODES], ids=lambda p: "-".join(p))
+@pytest.fixture(scope="module", params=[(s, m) for s in ("dev", "prod") for m in MODES], ids="-".join)
 def plan(request: pytest.FixtureRequest) -> Plan:
     return run_program(*request.param)
 
