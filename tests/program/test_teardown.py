@@ -1,0 +1,83 @@
+"""Destroy order: Argo applications, then in-cluster, then the cluster, then the VPC; never against a dependency."""
+
+import json
+
+import pytest
+
+from tools import teardown
+from tools.teardown import PHASES, StateResource, order_violations, plan_phases
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def phases(request: pytest.FixtureRequest) -> dict[str, list[StateResource]]:
+    return plan_phases(teardown.from_offline_plan(request.param))
+
+
+def types_in(phases: dict[str, list[StateResource]], phase: str) -> set[str]:
+    return {r.type for r in phases[phase]}
+
+
+def test_phases_follow_the_documented_order(phases):
+    assert types_in(phases, "applications") == {"kubernetes:argoproj.io/v1alpha1:Application"}
+    in_cluster = types_in(phases, "in-cluster")
+    assert {
+        "kubernetes:helm.sh/v3:Release",
+        "kubernetes:karpenter.sh/v1:NodePool",
+        "vault:index/policy:Policy",
+    } <= in_cluster
+    assert all(t.startswith(("kubernetes:", "vault:")) for t in in_cluster)
+    assert {"aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:sqs/queue:Queue"} <= types_in(
+        phases, "cluster"
+    )
+    assert {"aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:guardduty/detector:Detector"} <= types_in(
+        phases, "network"
+    )
+    assert "aws:ec2/vpc:Vpc" not in types_in(phases, "cluster")
+
+
+def test_no_phase_destroys_what_a_later_phase_still_needs(phases):
+    assert order_violations(phases) == []
+
+
+def test_every_custom_resource_is_in_exactly_one_phase(phases):
+    urns = [r.urn for members in phases.values() for r in members]
+    assert len(urns) == len(set(urns))
+
+
+def test_a_misplaced_dependency_is_reported():
+    vpc = StateResource("urn:vpc", "aws:ec2/vpc:Vpc", parent="urn:net")
+    net = StateResource("urn:net", "eksplatform:platform:Vpc", custom=False)
+    # A Kubernetes object that (wrongly) needs the VPC would be destroyed after it: fine; the reverse is not.
+    app = StateResource("urn:app", "kubernetes:argoproj.io/v1alpha1:Application", dependencies=("urn:vpc",))
+    assert order_violations(plan_phases([vpc, net, app])) == []
+    weird = StateResource("urn:vpc2", "aws:ec2/vpc:Vpc", parent="urn:net", dependencies=("urn:app",))
+    assert order_violations(plan_phases([net, app, weird])) == [
+        "urn:app (applications) is needed by urn:vpc2 (network)"
+    ]
+
+
+def test_script_from_a_state_export(tmp_path, capsys):
+    export = {
+        "deployment": {
+            "resources": [
+                {"urn": "urn:s", "type": "pulumi:pulumi:Stack", "custom": False},
+                {"urn": "urn:net", "type": "eksplatform:platform:Vpc", "parent": "urn:s"},
+                {"urn": "urn:vpc", "type": "aws:ec2/vpc:Vpc", "custom": True, "parent": "urn:net"},
+                {"urn": "urn:cluster", "type": "aws:eks/cluster:Cluster", "custom": True, "protect": True},
+                {"urn": "urn:app", "type": "kubernetes:argoproj.io/v1alpha1:Application", "custom": True},
+            ]
+        }
+    }
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(export))
+    assert teardown.main(["--stack", "prod", "--state", str(state)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    destroys = [line for line in lines if line.startswith("pulumi destroy")]
+    assert destroys == [
+        "pulumi destroy --stack prod --yes --target-dependents --target urn:app",
+        "pulumi destroy --stack prod --yes --target-dependents --target urn:cluster",
+        "pulumi destroy --stack prod --yes",
+    ]
+    assert "# pulumi state unprotect --stack prod urn:cluster" in lines
+    assert any("elbv2.k8s.aws/cluster,Values=eks-platform-prod" in line for line in lines)
+    assert PHASES[0] == "applications"
