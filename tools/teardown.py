@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.harness import run_program
+
 PHASES = ("applications", "in-cluster", "cluster", "network")
 ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 #: Components whose AWS resources go with the cluster (phase 3) rather than the network (phase 4).
@@ -82,6 +84,16 @@ def order_violations(phases: dict[str, list[StateResource]]) -> list[str]:
     ]
 
 
+def wait_for_lbs(cluster_name: str) -> str:
+    """A shell loop that waits until no load balancer of the cluster's controllers is left."""
+    query = (
+        "aws resourcegroupstaggingapi get-resources --resource-type-filters elasticloadbalancing:loadbalancer"
+        f" --tag-filters Key=elbv2.k8s.aws/cluster,Values={shlex.quote(cluster_name)}"
+        " --query 'ResourceTagMappingList[].ResourceARN' --output text"
+    )
+    return f'until [ -z "$({query})" ]; do sleep 15; done'
+
+
 def script(stack: str, phases: dict[str, list[StateResource]], cluster_name: str) -> str:
     """A bash script destroying ``stack`` phase by phase."""
     lines = [
@@ -99,12 +111,7 @@ def script(stack: str, phases: dict[str, list[StateResource]], cluster_name: str
         targets = " ".join(f"--target {shlex.quote(r.urn)}" for r in phases[name])
         lines += ["", f"# {name}", f"pulumi destroy --stack {shlex.quote(stack)} --yes --target-dependents {targets}"]
         if name == "applications":
-            lines += [
-                "# Wait until the load balancers the applications owned are gone:",
-                'until [ -z "$(aws resourcegroupstaggingapi get-resources --resource-type-filters'
-                f" elasticloadbalancing:loadbalancer --tag-filters Key=elbv2.k8s.aws/cluster,Values={shlex.quote(cluster_name)}"
-                " --query 'ResourceTagMappingList[].ResourceARN' --output text)\" ]; do sleep 15; done",
-            ]
+            lines += ["# Wait until the load balancers the applications owned are gone:", wait_for_lbs(cluster_name)]
     lines += [
         "",
         "# network and account services: everything left",
@@ -133,8 +140,6 @@ def from_export(document: dict[str, object]) -> list[StateResource]:
 
 def from_offline_plan(stack: str) -> list[StateResource]:
     """Resources of the offline plan of ``stack`` (mock URNs: for review, not for a real destroy)."""
-    from tools.harness import run_program
-
     return [
         StateResource(r.urn, r.type, r.parent, r.custom, r.protect, tuple(r.dependencies))
         for r in run_program(stack, "update").resources
@@ -154,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     phases = plan_phases(resources)
     violations = order_violations(phases)
     if violations:
-        print("error: the phases would break dependencies:", *violations, sep="\n  ", file=sys.stderr)
+        sys.stderr.write("error: the phases would break dependencies:\n  " + "\n  ".join(violations) + "\n")
         return 1
     sys.stdout.write(script(args.stack, phases, args.cluster_name or f"eks-platform-{args.stack}"))
     return 0
