@@ -17,13 +17,12 @@ import pulumi_kubernetes as k8s
 from components import iam_documents as iam
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext
-from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE
+from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE, ROOT_DEVICE
 from config import NodeGroupSettings
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 #: Add-ons whose workloads are Deployments: they need schedulable nodes before they can become ACTIVE.
 ADDONS_NEEDING_NODES = ("coredns", "aws-ebs-csi-driver")
-ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs
 
 
 @dataclass(frozen=True)
@@ -290,7 +289,6 @@ class EksCluster(pulumi.ComponentResource):
             assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
             opts=child,
         )
-        # No AmazonEKS_CNI_Policy here: the VPC CNI gets it through its own IRSA role.
         policies = [
             aws.iam.RolePolicyAttachment(
                 f"{self._name}-node-{policy}",
@@ -298,11 +296,7 @@ class EksCluster(pulumi.ComponentResource):
                 policy_arn=iam.managed_policy_arn(self._args.partition, policy),
                 opts=child,
             )
-            for policy in (
-                "AmazonEKSWorkerNodePolicy",
-                "AmazonEC2ContainerRegistryPullOnly",
-                "AmazonSSMManagedInstanceCore",
-            )
+            for policy in iam.NODE_ROLE_POLICIES
         ]
         return role, policies
 

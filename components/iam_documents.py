@@ -17,6 +17,9 @@ STS_AUDIENCE = "sts.amazonaws.com"
 MANAGED_POLICY_MAX_CHARS = 6144
 INLINE_ROLE_POLICIES_MAX_CHARS = 10240
 TRUST_POLICY_MAX_CHARS = 2048
+#: AWS-managed policies of a node role (managed node groups and Karpenter nodes). No AmazonEKS_CNI_Policy:
+#: the VPC CNI gets it through its own IRSA role.
+NODE_ROLE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
 
 
 def document(*statements: dict[str, Any]) -> PolicyDocument:

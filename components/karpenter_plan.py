@@ -19,6 +19,7 @@ from components import iam_documents as iam
 from components.iam_documents import PolicyDocument
 from components.irsa_role import ROLE_ARN_ANNOTATION
 from components.tagging import KARPENTER_DISCOVERY_TAG
+from components.versions import ROOT_DEVICE
 from config import KarpenterSettings, Toleration
 
 Manifest = dict[str, Any]
@@ -36,9 +37,6 @@ NODE_CLASS_API_VERSION = "karpenter.k8s.aws/v1"
 NODE_CLASS_GROUP = "karpenter.k8s.aws"
 DEFAULT_NODE_POOL = "default"
 DEFAULT_NODE_CLASS = "default"
-#: Managed policies of the node role. No AmazonEKS_CNI_Policy: the VPC CNI has its own IRSA role.
-NODE_ROLE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
-ROOT_DEVICE = "/dev/xvda"  # AL2023
 INTERRUPTION_QUEUE_RETENTION_SECONDS = 300
 INTERRUPTION_TARGET_ID = "KarpenterInterruptionQueueTarget"
 #: Events Karpenter handles, keyed by rule identity: (source, detail-type). The pinned version's

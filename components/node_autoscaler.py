@@ -116,7 +116,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
                 policy_arn=iam.managed_policy_arn(args.partition, policy),
                 opts=child,
             )
-            for policy in plan.NODE_ROLE_POLICIES
+            for policy in iam.NODE_ROLE_POLICIES
         ]
         node_prerequisites.append(
             aws.eks.AccessEntry(

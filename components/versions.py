@@ -32,6 +32,8 @@ EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
 
 #: Node AMI family for managed node groups.
 NODE_AMI_TYPE: Final = "AL2023_x86_64_STANDARD"
+#: Root volume device of AL2023 EKS AMIs (managed node groups and Karpenter nodes).
+ROOT_DEVICE: Final = "/dev/xvda"
 
 #: Helm charts: (repository, chart, version). OCI repositories carry the chart in the URL.
 KARPENTER_CHART: Final = ("oci://public.ecr.aws/karpenter", "karpenter", "1.14.1")  # also karpenter-crd 1.14.1
