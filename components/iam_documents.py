@@ -83,18 +83,14 @@ def s3_access_policy(bucket_arns: list[str], *, read_only: bool = False) -> Poli
 
 
 def flow_logs_policy(log_group_arn: str) -> PolicyDocument:
-    """Lets the VPC Flow Logs service write to one log group."""
+    """Lets the VPC Flow Logs service write to one log group (DescribeLogGroups takes only Resource "*")."""
     return document(
         {
             "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "logs:DescribeLogGroups",
-                "logs:DescribeLogStreams",
-            ],
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             "Resource": [log_group_arn, f"{log_group_arn}:*"],
-        }
+        },
+        {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
     )
 
 

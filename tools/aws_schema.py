@@ -3,24 +3,45 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import json
 import re
 from functools import cache
+from pathlib import Path
 
-_TOKEN = re.compile(r"^aws:(?P<module>[\w]+)(/\w+)?:(?P<cls>\w+)$")
+_MODULES = re.compile(r'resource_modules="""(.*?)"""', re.DOTALL)
+
+
+@cache
+def resource_tokens() -> dict[str, tuple[str, str]]:
+    """Every resource type token of the SDK -> (Python module, class name), from its registration table.
+
+    The table is authoritative where the token does not spell the module (``aws:lambda/...`` lives in
+    ``pulumi_aws.lambda_``, ``aws:index/...`` in ``pulumi_aws``).
+    """
+    spec = importlib.util.find_spec("pulumi_aws")
+    if spec is None or spec.origin is None:
+        msg = "pulumi_aws is not installed"
+        raise RuntimeError(msg)
+    match = _MODULES.search(Path(spec.origin).read_text(encoding="utf-8"))
+    if match is None:
+        msg = "pulumi_aws/__init__.py has no resource_modules table"
+        raise RuntimeError(msg)
+    return {
+        token: (entry["fqn"], class_name)
+        for entry in json.loads(match.group(1))
+        for token, class_name in entry["classes"].items()
+    }
 
 
 @cache
 def resource_class(type_token: str) -> type | None:
-    """The pulumi_aws class of ``aws:<module>/<name>:<Class>``, or None if the SDK has no such class."""
-    match = _TOKEN.match(type_token)
-    if match is None:
+    """The pulumi_aws class registered for ``type_token``, or None if the SDK has none."""
+    registered = resource_tokens().get(type_token)
+    if registered is None:
         return None
-    module = "pulumi_aws" if match["module"] == "index" else f"pulumi_aws.{match['module']}"
-    try:
-        cls = getattr(importlib.import_module(module), match["cls"], None)
-    except ImportError:
-        return None
+    cls = getattr(importlib.import_module(registered[0]), registered[1], None)
     return cls if inspect.isclass(cls) else None
 
 
@@ -28,7 +49,5 @@ def resource_class(type_token: str) -> type | None:
 def is_taggable(type_token: str) -> bool:
     """True when the SDK's resource accepts ``tags`` (and so the provider's default_tags apply)."""
     cls = resource_class(type_token)
-    if cls is None:
-        return False
     init = getattr(cls, "_internal_init", None)
     return init is not None and "tags" in inspect.signature(init).parameters

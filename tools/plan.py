@@ -1,28 +1,55 @@
-"""Offline plan: run the program under mocks and show what it would register.
+"""Offline plan: run the program under mocks, show what it would register, and gate it like a PR check.
 
-    python -m tools.plan --stack dev [--mode preview|update] [--json FILE] [--project-dir DIR]
+    python -m tools.plan --stack dev [--mode preview|update] [--json FILE] [--markdown FILE]
+                         [--project-dir DIR] [--policy-pack DIR] [--policy-config FILE]
+                         [--no-policy] [--no-lint]
 
-Prints the resource tree (indented by parent), then the count per type and the total. ``--json``
-writes `Plan.to_json()` (sorted keys, indent 2). A configuration error prints ``error: <message>``
-on stderr and exits 2.
+Prints the resource tree (indented by parent), then the count per type and the total. When the project has
+a policy pack (``<project-dir>/policies``), the pack runs over the captured graph exactly as ``pulumi
+preview --policy-pack`` would drive it (`tools.policy_runner`; the pack process starts before the program
+so that its start-up overlaps the run), and the IAM documents and Kubernetes manifests are linted
+(`tools.linters`). Violations are printed grouped by policy with level and resource; any mandatory violation
+or failing linter finding exits 3, as the CLI fails the preview. The stack's policy config is
+``policies/stack-config/<stack>.json`` when it exists (``--policy-config`` overrides it).
 
-The work after the run is a list of steps (`STEPS`), each ``(plan, args) -> exit code``; a later
-step (policy checks) is added there, with its options added in `build_parser`.
+``--json`` writes `Plan.to_json()` plus ``"policy"`` (pack, policies, violations) and ``"lint"`` sections
+(sorted keys, indent 2); ``--markdown`` writes a PR-comment summary (resource counts by component,
+violations, linter findings). Both are stable across runs. A configuration error prints
+``error: <message>`` on stderr and exits 2; a pack that cannot run exits 4.
+
+The work after the run is a list of steps (`STEPS`), each ``(plan, args) -> exit code``; the first non-zero
+code stops the run, so the checks record their results and the last step (`gate`) decides.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from tools.harness import MODES, REPO_ROOT, ConfigurationError, Plan, Registration, run_program
+from tools.harness import MODES, REPO_ROOT, STACK_TYPE, ConfigurationError, Plan, Registration, run_program
+from tools.linters import LintReport, render_lint, start_linters
+from tools.policy_runner import (
+    PolicyReport,
+    PolicyRunError,
+    RunningPack,
+    default_policy_config_path,
+    load_policy_config,
+    render_report,
+)
+from tools.stack_config import StackConfigError, load_stack_config, project_name
 
 EXIT_OK = 0
 EXIT_CONFIG_ERROR = 2
+#: Mandatory policy violations or failing linter findings (``pulumi preview`` fails on the former too).
+EXIT_CHECKS_FAILED = 3
+#: The policy pack or a linter could not run.
+EXIT_POLICY_ERROR = 4
+POLICY_PACK_DIR = "policies"
 
 Step = Callable[[Plan, argparse.Namespace], int]
 
@@ -42,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=REPO_ROOT,
         help="directory holding Pulumi.yaml and __main__.py (default: the repository root)",
     )
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="write a PR-comment summary (Markdown) here")
+    parser.add_argument(
+        "--policy-pack",
+        type=Path,
+        metavar="DIR",
+        help=f"policy pack to run (default: <project-dir>/{POLICY_PACK_DIR} when it exists)",
+    )
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        metavar="FILE",
+        help="policy config JSON (default: <policy-pack>/stack-config/<stack>.json when it exists)",
+    )
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy pack and the linters")
+    parser.add_argument("--no-lint", action="store_true", help="skip parliament and kubernetes-validate")
     return parser
 
 
@@ -80,31 +122,209 @@ def print_report(plan: Plan, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_checks(plan: Plan, args: argparse.Namespace) -> int:
+    """Step: the policy pack over the plan (and the linters alongside); print what they found."""
+    pack: RunningPack | None = args.pack
+    if pack is None:
+        return EXIT_OK
+    pending = None
+    try:
+        pending = None if args.no_lint else start_linters(plan, project_dir=Path(args.project_dir))
+        config_path = args.policy_config or default_policy_config_path(plan.stack, pack.pack_dir / "stack-config")
+        args.policy_report = pack.analyze(plan, load_policy_config(config_path))
+        args.lint_report = pending.finish() if pending is not None else None
+    except (PolicyRunError, FileNotFoundError) as exc:
+        if pending is not None:
+            pending.cancel()
+        sys.stderr.write(f"error: policy checks could not run: {exc}\n")
+        return EXIT_POLICY_ERROR
+    lines = ["", *render_report(args.policy_report)]
+    if args.lint_report is not None:
+        lines += ["", *render_lint(args.lint_report)]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
 def write_json(plan: Plan, args: argparse.Namespace) -> int:
-    """Step: ``--json FILE`` gets `Plan.to_json()`, stable across runs."""
+    """Step: ``--json FILE`` gets `Plan.to_json()` plus the policy and lint sections, stable across runs."""
     if args.json is not None:
-        text = json.dumps(plan.to_json(), indent=2, sort_keys=True)
+        data = plan.to_json()
+        if args.policy_report is not None:
+            data["policy"] = args.policy_report.to_json()
+        if args.lint_report is not None:
+            data["lint"] = args.lint_report.to_json()
+        text = json.dumps(data, indent=2, sort_keys=True)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     return EXIT_OK
 
 
+def component_counts(plan: Plan) -> list[tuple[str, int]]:
+    """Custom resources per top-level component (``type name``), nested components included; sorted."""
+    by_urn = {r.urn: r for r in plan.resources}
+    stack_urns = {r.urn for r in plan.resources if r.type == STACK_TYPE}
+
+    def top(reg: Registration) -> str:
+        current = reg
+        while current.parent in by_urn and current.parent not in stack_urns:
+            current = by_urn[current.parent]
+        return "(stack)" if current is reg and reg.custom else f"{current.type} {current.name}"
+
+    counts: dict[str, int] = {}
+    for reg in plan.resources:
+        if reg.custom:
+            key = top(reg)
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(counts.items())
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def _resource_label(plan: Plan, urn: str) -> str:
+    reg = next((r for r in plan.resources if r.urn == urn), None)
+    return f"`{reg.type}` {reg.name}" if reg is not None else (f"`{urn}`" if urn else "(stack)")
+
+
+def render_markdown(plan: Plan, policy: PolicyReport | None, lint: LintReport | None) -> Iterator[str]:
+    """A PR-comment summary: counts by component and type, violations, linter findings; no timestamps."""
+    total = sum(1 for r in plan.resources if r.custom)
+    yield f"### `{plan.project}/{plan.stack}`: offline plan ({plan.mode})"
+    yield ""
+    summary = [f"**{total} resources**"]
+    if policy is not None:
+        mandatory = len(policy.mandatory)
+        summary.append(
+            f"policy pack `{policy.pack}@{policy.version}`: **{mandatory} mandatory**, "
+            f"{len(policy.violations) - mandatory} advisory violations"
+        )
+    if lint is not None:
+        summary.append(f"linters: **{len(lint.failing)} failing** findings")
+    yield " · ".join(summary)
+    yield ""
+    yield "| Component | Resources |"
+    yield "| --- | ---: |"
+    for component, count in component_counts(plan):
+        yield f"| {_cell(component)} | {count} |"
+    yield ""
+    yield f"<details><summary>Resources by type ({len(plan.type_counts())} types)</summary>"
+    yield ""
+    yield "| Type | Count |"
+    yield "| --- | ---: |"
+    for type_token, count in plan.type_counts().items():
+        yield f"| `{type_token}` | {count} |"
+    yield ""
+    yield "</details>"
+    if policy is not None:
+        yield from _markdown_policy(plan, policy)
+    if lint is not None:
+        yield from _markdown_lint(plan, lint)
+
+
+def _markdown_policy(plan: Plan, policy: PolicyReport) -> Iterator[str]:
+    yield ""
+    yield "#### Policy violations"
+    yield ""
+    if not policy.violations:
+        yield f"None: {len(policy.policies)} policies passed."
+        return
+    yield "| Level | Policy | Resource | Message |"
+    yield "| --- | --- | --- | --- |"
+    for v in sorted(policy.violations, key=lambda v: (v.level != "mandatory", v)):
+        message = "\n".join(v.message.splitlines()[1:]) or v.message
+        yield f"| {v.level} | `{v.policy}` | {_cell(_resource_label(plan, v.urn))} | {_cell(message)} |"
+
+
+def _markdown_lint(plan: Plan, lint: LintReport) -> Iterator[str]:
+    yield ""
+    yield "#### Linter findings (MEDIUM and above)"
+    yield ""
+    if not lint.failing:
+        yield f"None failing ({lint.iam_documents} IAM documents, {lint.manifests} manifests)."
+    else:
+        yield "| Linter | Severity | Resource | Finding |"
+        yield "| --- | --- | --- | --- |"
+        for f in lint.failing:
+            where = f"{_resource_label(plan, f.urn)} {f.subject}".strip()
+            yield f"| {f.linter} | {f.severity} | {_cell(where)} | {_cell(f.issue + ': ' + f.message)} |"
+    allowed: dict[tuple[str, str], int] = {}
+    for f in lint.findings:
+        if f.allowed:
+            allowed[(f.issue, f.allowed)] = allowed.get((f.issue, f.allowed), 0) + 1
+    if allowed:
+        yield ""
+        yield f"<details><summary>Allow-listed parliament findings ({sum(allowed.values())})</summary>"
+        yield ""
+        yield "| Issue | Why it is allowed | Count |"
+        yield "| --- | --- | ---: |"
+        for (issue, reason), count in sorted(allowed.items()):
+            yield f"| {issue} | {_cell(reason)} | {count} |"
+        yield ""
+        yield "</details>"
+
+
+def write_markdown(plan: Plan, args: argparse.Namespace) -> int:
+    """Step: ``--markdown FILE`` gets the PR-comment summary."""
+    if args.markdown is not None:
+        text = "\n".join(render_markdown(plan, args.policy_report, args.lint_report)) + "\n"
+        Path(args.markdown).write_text(text, encoding="utf-8")
+    return EXIT_OK
+
+
+def gate(_plan: Plan, args: argparse.Namespace) -> int:
+    """Step: fail on mandatory policy violations or failing linter findings."""
+    policy: PolicyReport | None = args.policy_report
+    lint: LintReport | None = args.lint_report
+    failed = (policy is not None and policy.mandatory) or (lint is not None and lint.failing)
+    return EXIT_CHECKS_FAILED if failed else EXIT_OK
+
+
 #: What runs after the program, in order; the first non-zero exit code stops the run.
-STEPS: list[Step] = [print_report, write_json]
+STEPS: list[Step] = [print_report, run_checks, write_json, write_markdown, gate]
+
+
+def start_pack(args: argparse.Namespace) -> RunningPack | None:
+    """Start the project's policy pack (before the program runs), or None without one or with --no-policy."""
+    pack_dir = args.policy_pack or (Path(args.project_dir) / POLICY_PACK_DIR)
+    if args.no_policy or not (Path(pack_dir) / "PulumiPolicy.yaml").is_file():
+        return None
+    try:
+        project = project_name(Path(args.project_dir))
+        config, secret_keys = load_stack_config(Path(args.project_dir), args.stack)
+    except StackConfigError:
+        return None  # the program run reports it
+    return RunningPack(
+        project=project,
+        stack=args.stack,
+        stack_config=config,
+        secret_keys=secret_keys,
+        dry_run=args.mode == "preview",
+        pack_dir=Path(pack_dir),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the plan CLI; returns the process exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
-    try:
-        plan = run_program(args.stack, args.mode, args.project_dir)
-    except ConfigurationError as exc:
-        sys.stderr.write(f"error: {exc.message}\n")
-        return EXIT_CONFIG_ERROR
-    for step in STEPS:
-        code = step(plan, args)
-        if code != EXIT_OK:
-            return code
+    args.policy_report, args.lint_report = None, None
+    with contextlib.ExitStack() as cleanup:
+        try:
+            args.pack = start_pack(args)
+        except PolicyRunError as exc:
+            sys.stderr.write(f"error: policy checks could not run: {exc}\n")
+            return EXIT_POLICY_ERROR
+        if args.pack is not None:
+            cleanup.enter_context(args.pack)
+        try:
+            plan = run_program(args.stack, args.mode, args.project_dir)
+        except ConfigurationError as exc:
+            sys.stderr.write(f"error: {exc.message}\n")
+            return EXIT_CONFIG_ERROR
+        for step in STEPS:
+            code = step(plan, args)
+            if code != EXIT_OK:
+                return code
     return EXIT_OK
 
 

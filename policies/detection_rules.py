@@ -1,0 +1,124 @@
+"""Threat detection: an enabled GuardDuty detector with EKS audit-log and runtime monitoring."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from pulumi_policy import (
+    Policy,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policies.common import as_list, dig, is_unknown, plain_props
+from policies.settings import PackContext, policy_config, schema, string_list
+
+DETECTOR_TYPE = "aws:guardduty/detector:Detector"
+FEATURE_TYPE = "aws:guardduty/detectorFeature:DetectorFeature"
+CLUSTER_TYPE = "aws:eks/cluster:Cluster"
+ENABLED = "ENABLED"
+
+FEATURES_SCHEMA = schema(
+    {
+        "requiredFeatures": string_list(
+            "Detector features that must be ENABLED.", ["EKS_AUDIT_LOGS", "RUNTIME_MONITORING"]
+        ),
+        "requiredAdditionalConfigurations": {
+            "type": "object",
+            "description": "Per feature, additional configurations that must be ENABLED.",
+            "default": {"RUNTIME_MONITORING": ["EKS_ADDON_MANAGEMENT"]},
+        },
+    }
+)
+
+
+def check_detector_enabled(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """GuardDuty detectors are enabled."""
+    if args.resource_type != DETECTOR_TYPE:
+        return
+    enable = plain_props(args.props).get("enable")
+    if enable is False:
+        report("the detector is disabled.\nRemediation: set enable=True.", None)
+
+
+def _detector_key(feature: PolicyResource, props: dict[str, Any]) -> str | None:
+    """Which detector a feature belongs to: the Detector resource it depends on, else its detectorId value."""
+    for dependency in feature.property_dependencies.get("detectorId", []):
+        if dependency.resource_type == DETECTOR_TYPE:
+            return dependency.urn
+    detector_id = props.get("detectorId")
+    return f"id:{detector_id}" if isinstance(detector_id, str) else None
+
+
+def feature_problems(features: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
+    """What is missing or disabled among one detector's features (name -> feature props)."""
+    problems = []
+    for name in cfg["requiredFeatures"]:
+        feature = features.get(name)
+        if feature is None:
+            problems.append(f"feature {name} is not managed")
+            continue
+        status = feature.get("status")
+        if not is_unknown(status) and status != ENABLED:
+            problems.append(f"feature {name} is {status}")
+        extras = {dig(c, "name"): dig(c, "status") for c in as_list(feature.get("additionalConfigurations"))}
+        for extra in cfg["requiredAdditionalConfigurations"].get(name, []):
+            if extra not in extras:
+                problems.append(f"feature {name} does not manage {extra}")
+            elif not is_unknown(extras[extra]) and extras[extra] != ENABLED:
+                problems.append(f"feature {name}: {extra} is {extras[extra]}")
+    return problems
+
+
+def check_eks_protection(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Every detector of the stack (created or adopted) has EKS audit-log and runtime monitoring enabled."""
+    cfg = policy_config(args.get_config(), FEATURES_SCHEMA)
+    detectors = {r.urn: r for r in args.resources if r.resource_type == DETECTOR_TYPE}
+    by_detector: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for resource in args.resources:
+        if resource.resource_type != FEATURE_TYPE:
+            continue
+        props = plain_props(resource.props)
+        key = _detector_key(resource, props)
+        name = props.get("name")
+        if key is not None and isinstance(name, str):
+            by_detector[key][name] = props
+    for urn in detectors:
+        by_detector.setdefault(urn, {})
+    remediation = (
+        "Remediation: manage aws.guardduty.DetectorFeature resources for EKS_AUDIT_LOGS and RUNTIME_MONITORING "
+        "(with EKS_ADDON_MANAGEMENT) with status ENABLED (components/guard_duty.py)."
+    )
+    if not by_detector and any(r.resource_type == CLUSTER_TYPE for r in args.resources):
+        report(f"the stack runs an EKS cluster but manages no GuardDuty detector features.\n{remediation}", None)
+        return
+    for key, features in sorted(by_detector.items()):
+        for problem in feature_problems(features, cfg):
+            report(f"{problem}.\n{remediation}", key if key in detectors else None)
+
+
+def policies(ctx: PackContext) -> list[Policy]:
+    """The GuardDuty policies (mandatory on production stacks, advisory elsewhere)."""
+    level = ctx.security_level
+    return [
+        ResourceValidationPolicy(
+            name="guardduty-detector-enabled",
+            description="GuardDuty detectors are enabled.",
+            validate=check_detector_enabled,
+            enforcement_level=level,
+            remediation_steps="Set enable=True on the detector.",
+        ),
+        StackValidationPolicy(
+            name="guardduty-eks-protection",
+            description="GuardDuty EKS audit-log monitoring and runtime monitoring are enabled for the detector.",
+            validate=check_eks_protection,
+            enforcement_level=level,
+            config_schema=FEATURES_SCHEMA,
+            remediation_steps="Enable the EKS_AUDIT_LOGS and RUNTIME_MONITORING detector features.",
+        ),
+    ]

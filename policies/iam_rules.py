@@ -1,0 +1,334 @@
+"""IAM: IRSA trust scoped to one ServiceAccount, no ``*`` on ``*`` grants, documents under IAM's size limits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import (
+    Policy,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from components.iam_documents import (
+    INLINE_ROLE_POLICIES_MAX_CHARS,
+    MANAGED_POLICY_MAX_CHARS,
+    STS_AUDIENCE,
+    TRUST_POLICY_MAX_CHARS,
+    compact_length,
+)
+from policies.common import (
+    WEB_IDENTITY_ACTION,
+    actions,
+    as_list,
+    is_unknown,
+    json_document,
+    plain_props,
+    statements,
+)
+from policies.settings import PackContext, policy_config, schema, string_list
+
+ROLE_TYPE = "aws:iam/role:Role"
+ROLE_POLICY_TYPE = "aws:iam/rolePolicy:RolePolicy"
+POLICY_TYPE = "aws:iam/policy:Policy"
+#: Identity policies by type: the inputs holding documents.
+IDENTITY_POLICY_TYPES = {
+    POLICY_TYPE: "policy",
+    ROLE_POLICY_TYPE: "policy",
+    "aws:iam/userPolicy:UserPolicy": "policy",
+    "aws:iam/groupPolicy:GroupPolicy": "policy",
+}
+SERVICE_ACCOUNT_SUBJECT = "system:serviceaccount:"
+#: Condition operators that match patterns; never acceptable on an IRSA subject or audience.
+PATTERN_OPERATORS = ("StringLike", "StringNotLike", "ForAnyValue:StringLike", "ForAllValues:StringLike")
+
+TRUST_SCHEMA = schema(
+    {"audience": {"type": "string", "description": "The only accepted `:aud` value.", "default": STS_AUDIENCE}}
+)
+WILDCARD_SCHEMA = schema(
+    {
+        "allowedResources": string_list(
+            "Logical names of roles or policies that may grant Action '*' on Resource '*' (break-glass roles).", []
+        )
+    }
+)
+SIZE_SCHEMA = schema(
+    {
+        "managedPolicyMaxChars": {
+            "type": "integer",
+            "description": "Managed policy limit.",
+            "default": MANAGED_POLICY_MAX_CHARS,
+        },
+        "inlinePoliciesMaxChars": {
+            "type": "integer",
+            "description": "Limit of a role's inline policies together.",
+            "default": INLINE_ROLE_POLICIES_MAX_CHARS,
+        },
+        "trustPolicyMaxChars": {
+            "type": "integer",
+            "description": "Trust policy limit.",
+            "default": TRUST_POLICY_MAX_CHARS,
+        },
+    }
+)
+AGGREGATE_SCHEMA = schema(
+    {
+        "inlinePoliciesMaxChars": {
+            "type": "integer",
+            "description": "Limit of a role's inline policies together.",
+            "default": INLINE_ROLE_POLICIES_MAX_CHARS,
+        }
+    }
+)
+
+
+# --- IRSA trust -------------------------------------------------------------------------------------------
+
+
+def _web_identity_statements(document: object) -> Iterator[dict[str, Any]]:
+    for statement in statements(document):
+        if statement.get("Effect") != "Allow":
+            continue
+        acts = [a.lower() for a in actions(statement)]
+        if WEB_IDENTITY_ACTION.lower() in acts or "*" in acts or "sts:*" in acts:
+            federated = statement.get("Principal", {})
+            if WEB_IDENTITY_ACTION.lower() in acts or (isinstance(federated, dict) and "Federated" in federated):
+                yield statement
+
+
+def _has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+def trust_problems(document: object, *, audience: str) -> list[str]:
+    """Why an IRSA trust policy is not scoped to exact ServiceAccounts and the STS audience."""
+    problems: list[str] = []
+    for index, statement in enumerate(_web_identity_statements(document)):
+        where = f"statement {statement.get('Sid') or index}"
+        federated = (
+            statement.get("Principal", {}).get("Federated") if isinstance(statement.get("Principal"), dict) else None
+        )
+        providers = [p for p in as_list(federated) if isinstance(p, str)]
+        if not providers or any(":oidc-provider/" not in p for p in providers):
+            problems.append(f"{where}: the principal must be the cluster's IAM OIDC provider, not {federated!r}")
+        issuers = {p.split(":oidc-provider/", 1)[1] for p in providers if ":oidc-provider/" in p}
+        conditions = statement.get("Condition") or {}
+        if not isinstance(conditions, dict):
+            problems.append(f"{where}: unreadable Condition")
+            continue
+        for operator, block in conditions.items():
+            if operator in PATTERN_OPERATORS and isinstance(block, dict):
+                keys = [k for k in block if k.endswith((":sub", ":aud"))]
+                if keys:
+                    problems.append(f"{where}: {operator} on {', '.join(keys)} (wildcard matching); use StringEquals")
+        equals = conditions.get("StringEquals") or {}
+        if not isinstance(equals, dict):
+            equals = {}
+        problems += _subject_problems(where, equals, issuers)
+        problems += _audience_problems(where, equals, audience)
+    return problems
+
+
+def _subject_problems(where: str, equals: dict[str, Any], issuers: set[str]) -> list[str]:
+    subjects = {key: value for key, value in equals.items() if key.endswith(":sub")}
+    if not subjects:
+        return [
+            f"{where}: no StringEquals condition on <issuer>:sub: any ServiceAccount of the cluster may assume the role"
+        ]
+    problems = []
+    for key, value in subjects.items():
+        issuer = key.removesuffix(":sub")
+        if issuers and issuer not in issuers:
+            problems.append(f"{where}: condition key {key} names another issuer than the principal ({sorted(issuers)})")
+        for subject in as_list(value):
+            if is_unknown(subject):
+                continue
+            if (
+                not isinstance(subject, str)
+                or _has_wildcard(subject)
+                or not subject.startswith(SERVICE_ACCOUNT_SUBJECT)
+            ):
+                problems.append(f"{where}: {key} is {subject!r}, not an exact system:serviceaccount:<ns>:<name>")
+            elif len(subject.removeprefix(SERVICE_ACCOUNT_SUBJECT).split(":")) != 2:  # noqa: PLR2004 - ns:name
+                problems.append(f"{where}: {key} is {subject!r}, not system:serviceaccount:<ns>:<name>")
+    return problems
+
+
+def _audience_problems(where: str, equals: dict[str, Any], audience: str) -> list[str]:
+    audiences = {key: value for key, value in equals.items() if key.endswith(":aud")}
+    if not audiences:
+        return [f"{where}: no StringEquals condition on <issuer>:aud = {audience}"]
+    return [
+        f"{where}: {key} is {value!r}, expected {audience!r}"
+        for key, value in audiences.items()
+        if not is_unknown(value) and as_list(value) != [audience]
+    ]
+
+
+def check_irsa_trust(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """IRSA trust policies admit exact ServiceAccounts (StringEquals on :sub) and only the STS audience."""
+    if args.resource_type != ROLE_TYPE:
+        return
+    document = json_document(plain_props(args.props).get("assumeRolePolicy"))
+    if is_unknown(document) or document is None:
+        return
+    cfg = policy_config(args.get_config(), TRUST_SCHEMA)
+    for problem in trust_problems(document, audience=cfg["audience"]):
+        report(
+            f"{problem}.\nRemediation: build the trust with components.iam_documents.irsa_trust_policy(...) "
+            "(StringEquals on <issuer>:sub = system:serviceaccount:<ns>:<sa> and <issuer>:aud = sts.amazonaws.com).",
+            None,
+        )
+
+
+# --- wildcard grants --------------------------------------------------------------------------------------
+
+
+def identity_documents(resource_type: str, props: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(label, document) for each identity policy document a resource declares."""
+    key = IDENTITY_POLICY_TYPES.get(resource_type)
+    if key is not None:
+        yield key, json_document(props.get(key))
+    elif resource_type == ROLE_TYPE:
+        inline = props.get("inlinePolicies")
+        for index, entry in enumerate(as_list(inline) if not is_unknown(inline) else []):
+            if isinstance(entry, dict):
+                yield f"inlinePolicies[{entry.get('name') or index}]", json_document(entry.get("policy"))
+
+
+def grants_everything(statement: dict[str, Any]) -> bool:
+    """Allow with Action ``*`` on Resource ``*``: administrator access."""
+    if statement.get("Effect") != "Allow":
+        return False
+    return any(a in ("*", "*:*") for a in actions(statement)) and "*" in as_list(statement.get("Resource"))
+
+
+def check_no_admin_wildcard(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """No identity policy allows Action ``*`` on Resource ``*`` unless allow-listed."""
+    cfg = policy_config(args.get_config(), WILDCARD_SCHEMA)
+    if args.name in cfg["allowedResources"]:
+        return
+    for label, document in identity_documents(args.resource_type, plain_props(args.props)):
+        if is_unknown(document):
+            continue
+        for index, statement in enumerate(statements(document)):
+            if grants_everything(statement):
+                report(
+                    f"{label} statement {statement.get('Sid') or index} allows Action '*' on Resource '*'.\n"
+                    "Remediation: grant the actions and resources the workload needs; a deliberate break-glass role "
+                    "goes into this policy's `allowedResources` (logical name) in the stack's policy config.",
+                    None,
+                )
+
+
+# --- size limits ------------------------------------------------------------------------------------------
+
+
+def _length(document: object) -> int | None:
+    return compact_length(document) if isinstance(document, dict) else None
+
+
+def check_document_sizes(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Managed, trust and inline policy documents stay under IAM's limits (compact JSON characters)."""
+    cfg = policy_config(args.get_config(), SIZE_SCHEMA)
+    props = plain_props(args.props)
+    checks: list[tuple[str, int | None, int]] = []
+    if args.resource_type == POLICY_TYPE:
+        checks.append(("managed policy", _length(json_document(props.get("policy"))), cfg["managedPolicyMaxChars"]))
+    elif args.resource_type == ROLE_TYPE:
+        checks.append(
+            ("trust policy", _length(json_document(props.get("assumeRolePolicy"))), cfg["trustPolicyMaxChars"])
+        )
+        inline = [_length(doc) for _, doc in identity_documents(ROLE_TYPE, props)]
+        if inline and all(size is not None for size in inline):
+            checks.append(("inline policies", sum(s for s in inline if s is not None), cfg["inlinePoliciesMaxChars"]))
+    elif args.resource_type in IDENTITY_POLICY_TYPES:
+        checks.append(("inline policy", _length(json_document(props.get("policy"))), cfg["inlinePoliciesMaxChars"]))
+    for what, size, limit in checks:
+        if size is not None and size > limit:
+            report(
+                f"the {what} has {size} characters, over IAM's limit of {limit}.\n"
+                "Remediation: split the document into several managed policies, or tighten repeated ARNs "
+                "into patterns.",
+                None,
+            )
+
+
+def _role_of(resource: PolicyResource, roles_by_name: dict[str, PolicyResource]) -> PolicyResource | None:
+    for dependency in resource.property_dependencies.get("role", []):
+        if dependency.resource_type == ROLE_TYPE:
+            return dependency
+    name = plain_props(resource.props).get("role")
+    return roles_by_name.get(name) if isinstance(name, str) else None
+
+
+def check_inline_aggregate(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A role's inline policies (its own and its RolePolicy resources) together stay under IAM's limit."""
+    cfg = policy_config(args.get_config(), AGGREGATE_SCHEMA)
+    roles = [r for r in args.resources if r.resource_type == ROLE_TYPE]
+    roles_by_name = {name: r for r in roles if isinstance(name := plain_props(r.props).get("name"), str)}
+    sizes: dict[str, list[int | None]] = defaultdict(list)
+    for role in roles:
+        sizes[role.urn] += [_length(doc) for _, doc in identity_documents(ROLE_TYPE, plain_props(role.props))]
+    for resource in args.resources:
+        if resource.resource_type != ROLE_POLICY_TYPE:
+            continue
+        owner = _role_of(resource, roles_by_name)
+        if owner is not None:
+            sizes[owner.urn].append(_length(json_document(plain_props(resource.props).get("policy"))))
+    limit = cfg["inlinePoliciesMaxChars"]
+    for urn, lengths in sorted(sizes.items()):
+        if any(size is None for size in lengths):
+            continue  # a document that is unknown (preview) or unreadable
+        total = sum(size for size in lengths if size is not None)
+        if total > limit:
+            report(
+                f"the role's inline policies have {total} characters together, over IAM's limit of {limit}.\n"
+                "Remediation: move statements into managed policies (each up to 6,144 characters).",
+                urn,
+            )
+
+
+def policies(ctx: PackContext) -> list[Policy]:
+    """The IAM policies (mandatory on production stacks, advisory elsewhere)."""
+    level = ctx.security_level
+    return [
+        ResourceValidationPolicy(
+            name="irsa-trust-scoped",
+            description="IRSA trust policies use StringEquals on an exact <issuer>:sub ServiceAccount and :aud.",
+            validate=check_irsa_trust,
+            enforcement_level=level,
+            config_schema=TRUST_SCHEMA,
+            remediation_steps="Use components.iam_documents.irsa_trust_policy(...).",
+        ),
+        ResourceValidationPolicy(
+            name="iam-no-admin-wildcard",
+            description="No IAM identity policy allows Action '*' on Resource '*' outside the allow-list.",
+            validate=check_no_admin_wildcard,
+            enforcement_level=level,
+            config_schema=WILDCARD_SCHEMA,
+            remediation_steps="Grant specific actions on specific resources.",
+        ),
+        ResourceValidationPolicy(
+            name="iam-policy-size-limits",
+            description="IAM managed (6,144), inline (10,240) and trust (2,048) documents fit IAM's limits.",
+            validate=check_document_sizes,
+            enforcement_level=level,
+            config_schema=SIZE_SCHEMA,
+            remediation_steps="Split large documents into several managed policies.",
+        ),
+        StackValidationPolicy(
+            name="iam-role-inline-policies-size",
+            description="A role's inline policies together (RolePolicy resources included) fit 10,240 characters.",
+            validate=check_inline_aggregate,
+            enforcement_level=level,
+            config_schema=AGGREGATE_SCHEMA,
+            remediation_steps="Move inline statements into managed policies.",
+        ),
+    ]

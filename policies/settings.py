@@ -1,0 +1,110 @@
+"""Pack-wide settings: which stack this is, whether it is production, and per-policy config.
+
+The CLI starts the pack with ``PULUMI_PROJECT``, ``PULUMI_STACK`` and ``PULUMI_CONFIG`` (the stack's config as
+JSON) in its environment, before any policy runs. Enforcement levels are declared when the pack is built, so
+they are decided from that environment: security policies are ``mandatory`` on production stacks and
+``advisory`` elsewhere; tag policies are always ``mandatory``. The per-policy config (``--policy-pack-config``)
+can still override any level and property.
+
+A stack is production when its name is listed in ``EKS_POLICY_PRODUCTION_STACKS`` (comma-separated; default
+``prod``) or when its own settings say ``production: true`` (the program's default when the key is absent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema
+
+from components.naming import NamingContext
+
+#: Environment variable listing the production stacks (comma-separated).
+PRODUCTION_STACKS_ENV = "EKS_POLICY_PRODUCTION_STACKS"
+DEFAULT_PRODUCTION_STACKS: tuple[str, ...] = ("prod",)
+#: The program's settings key (``<project>:settings``) and its production flag.
+SETTINGS_KEY = "settings"
+PRODUCTION_FLAG = "production"
+DEFAULT_PROJECT = "eks-platform"
+
+
+def production_stacks(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Stack names treated as production (from the environment, else the default list)."""
+    raw = environ.get(PRODUCTION_STACKS_ENV)
+    if raw is None:
+        return DEFAULT_PRODUCTION_STACKS
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
+def settings_say_production(stack_config: Mapping[str, str], project: str) -> bool | None:
+    """The program settings' ``production`` flag (True when the settings omit it), None without settings."""
+    raw = stack_config.get(f"{project}:{SETTINGS_KEY}")
+    if raw is None:
+        return None
+    try:
+        settings = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(settings, dict):
+        return None
+    return settings.get(PRODUCTION_FLAG, True) is not False
+
+
+@dataclass(frozen=True)
+class PackContext:
+    """What the policies know about the stack they check."""
+
+    project: str
+    stack: str
+    production: bool
+    #: The stack's config as the CLI passes it (``{"<namespace>:<key>": "<text>"}``).
+    stack_config: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def naming(self) -> NamingContext:
+        """The naming context the program derives physical names from."""
+        return NamingContext(self.project, self.stack)
+
+    @property
+    def security_level(self) -> EnforcementLevel:
+        """Default level of security and naming policies: mandatory in production, advisory elsewhere."""
+        return EnforcementLevel.MANDATORY if self.production else EnforcementLevel.ADVISORY
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> PackContext:
+        """Read project, stack, config and production status as the CLI passes them to the pack."""
+        env = os.environ if environ is None else environ
+        project = env.get("PULUMI_PROJECT") or DEFAULT_PROJECT
+        stack = env.get("PULUMI_STACK") or ""
+        try:
+            config = json.loads(env.get("PULUMI_CONFIG") or "{}")
+        except ValueError:
+            config = {}
+        stack_config = {str(k): str(v) for k, v in config.items()} if isinstance(config, dict) else {}
+        declared = settings_say_production(stack_config, project)
+        production = stack in production_stacks(env) or declared is True
+        return cls(project=project, stack=stack, production=production, stack_config=stack_config)
+
+
+def schema(properties: Mapping[str, Mapping[str, Any]]) -> PolicyConfigSchema:
+    """A config schema whose every property carries a ``default`` (the CLI fills defaults in)."""
+    missing = [name for name, spec in properties.items() if "default" not in spec]
+    if missing:
+        msg = f"config properties without a default: {missing}"
+        raise ValueError(msg)
+    return PolicyConfigSchema(properties={name: dict(spec) for name, spec in properties.items()})
+
+
+def policy_config(config: Mapping[str, Any], config_schema: PolicyConfigSchema) -> dict[str, Any]:
+    """The schema's defaults overlaid with the configured values (a direct call may pass no config)."""
+    merged = {name: spec["default"] for name, spec in config_schema.properties.items()}
+    merged.update({key: value for key, value in config.items() if key in merged})
+    return merged
+
+
+def string_list(description: str, default: list[str]) -> dict[str, Any]:
+    """Schema of a list-of-strings property."""
+    return {"type": "array", "items": {"type": "string"}, "description": description, "default": default}

@@ -1,0 +1,65 @@
+"""Encryption policies: EKS secrets envelope encryption, KMS rotation, encrypted node volumes."""
+
+import pytest
+
+from tests.policies.support import UNKNOWN, check
+
+CLUSTER = "aws:eks/cluster:Cluster"
+KEY = "aws:kms/key:Key"
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+ENCRYPTION = {"provider": {"keyArn": "arn:aws:kms:us-west-2:123456789012:key/k"}, "resources": ["secrets"]}
+
+
+def test_cluster_encrypting_secrets_passes():
+    assert check("eks-secrets-encryption", CLUSTER, {"encryptionConfig": ENCRYPTION}) == []
+    assert (
+        check("eks-secrets-encryption", CLUSTER, {"encryptionConfig": {**ENCRYPTION, "provider": {"keyArn": UNKNOWN}}})
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "props",
+    [{}, {"encryptionConfig": {**ENCRYPTION, "resources": []}}, {"encryptionConfig": {"resources": ["secrets"]}}],
+    ids=["absent", "no-resources", "no-key"],
+)
+def test_cluster_without_secrets_encryption_fails(props):
+    [message] = check("eks-secrets-encryption", CLUSTER, props)
+    assert message.startswith("Kubernetes secrets are not envelope-encrypted with a KMS key.")
+    assert "Remediation: set encryptionConfig=" in message
+
+
+def test_kms_key_rotation():
+    assert check("kms-key-rotation", KEY, {"enableKeyRotation": True}) == []
+    [message] = check("kms-key-rotation", KEY, {"enableKeyRotation": False})
+    assert message == "automatic key rotation is off.\nRemediation: set enable_key_rotation=True on the key."
+    assert check("kms-key-rotation", KEY, {})
+    assert check("kms-key-rotation", KEY, {"customerMasterKeySpec": "RSA_2048"}) == []
+
+
+def launch_template(encrypted: object = "true") -> dict[str, object]:
+    return {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeType": "gp3", "encrypted": encrypted}}]}
+
+
+def test_launch_template_with_encrypted_root_volume_passes():
+    assert check("node-volume-encryption", LT, launch_template()) == []
+    assert check("node-volume-encryption", LT, launch_template(encrypted=True)) == []
+
+
+def test_launch_template_with_unencrypted_volume_fails():
+    [message] = check("node-volume-encryption", LT, launch_template("false"))
+    assert message.startswith("blockDeviceMappings[0] (/dev/xvda) is not encrypted.")
+    assert "Remediation: declare the root volume with encrypted=true" in message
+    [message] = check("node-volume-encryption", LT, {"name": "x"})
+    assert message.startswith("no blockDeviceMappings: the root volume is created unencrypted")
+
+
+def test_ec2_node_class_volumes():
+    def spec(*, encrypted: bool) -> dict[str, object]:
+        return {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": encrypted}}]}
+
+    assert check("node-volume-encryption", NODE_CLASS, {"spec": spec(encrypted=True)}) == []
+    assert check("node-volume-encryption", NODE_CLASS, {"spec": {}}) == []  # Karpenter's defaults are encrypted
+    [message] = check("node-volume-encryption", NODE_CLASS, {"spec": spec(encrypted=False)})
+    assert message.startswith("spec.blockDeviceMappings[0] (/dev/xvda) is not encrypted")

@@ -1,0 +1,165 @@
+"""IAM policies: scoped IRSA trust, no '*' on '*', documents under IAM's size limits."""
+
+import copy
+import json
+
+import pytest
+
+from components import iam_documents as iam
+from tests.policies.support import ISSUER, OIDC_ARN, UNKNOWN, check, check_stack, resource
+
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/policy:Policy"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+TRUST = iam.irsa_trust_policy(
+    oidc_provider_arn=OIDC_ARN, issuer_url=f"https://{ISSUER}", namespace="daft", service_account="daft"
+)
+
+
+def trust_with(mutate) -> dict:
+    document = copy.deepcopy(TRUST)
+    mutate(document["Statement"][0])
+    return {"name": "r", "assumeRolePolicy": json.dumps(document)}
+
+
+def test_scoped_irsa_trust_passes():
+    assert check("irsa-trust-scoped", ROLE, {"assumeRolePolicy": json.dumps(TRUST)}) == []
+    assert (
+        check(
+            "irsa-trust-scoped", ROLE, {"assumeRolePolicy": json.dumps(iam.service_trust_policy("eks.amazonaws.com"))}
+        )
+        == []
+    )
+    assert check("irsa-trust-scoped", ROLE, {"assumeRolePolicy": UNKNOWN}) == []
+
+
+def _string_like(statement):
+    statement["Condition"] = {
+        "StringLike": {f"{ISSUER}:sub": "system:serviceaccount:*:*"},
+        "StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"},
+    }
+
+
+def _wildcard_subject(statement):
+    statement["Condition"]["StringEquals"][f"{ISSUER}:sub"] = "system:serviceaccount:daft:*"
+
+
+def _no_subject(statement):
+    del statement["Condition"]["StringEquals"][f"{ISSUER}:sub"]
+
+
+def _no_audience(statement):
+    del statement["Condition"]["StringEquals"][f"{ISSUER}:aud"]
+
+
+def _other_audience(statement):
+    statement["Condition"]["StringEquals"][f"{ISSUER}:aud"] = "sts.example.com"
+
+
+def _any_principal(statement):
+    statement["Principal"] = {"Federated": "*"}
+
+
+def _other_issuer(statement):
+    statement["Principal"] = {"Federated": OIDC_ARN.replace("EXAMPLE", "OTHER")}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (_string_like, f"statement 0: StringLike on {ISSUER}:sub (wildcard matching); use StringEquals"),
+        (_wildcard_subject, f"statement 0: {ISSUER}:sub is 'system:serviceaccount:daft:*', not an exact"),
+        (_no_subject, "statement 0: no StringEquals condition on <issuer>:sub: any ServiceAccount"),
+        (_no_audience, "statement 0: no StringEquals condition on <issuer>:aud = sts.amazonaws.com"),
+        (_other_audience, f"statement 0: {ISSUER}:aud is 'sts.example.com', expected 'sts.amazonaws.com'"),
+        (_any_principal, "statement 0: the principal must be the cluster's IAM OIDC provider, not '*'"),
+        (_other_issuer, f"statement 0: condition key {ISSUER}:sub names another issuer than the principal"),
+    ],
+    ids=["string-like", "wildcard-sub", "no-sub", "no-aud", "other-aud", "any-principal", "other-issuer"],
+)
+def test_loosely_scoped_irsa_trust_fails(mutate, expected):
+    messages = check("irsa-trust-scoped", ROLE, trust_with(mutate))
+    assert any(m.startswith(expected) for m in messages), messages
+    assert all("Remediation: build the trust with components.iam_documents.irsa_trust_policy" in m for m in messages)
+
+
+ADMIN = iam.document({"Effect": "Allow", "Action": "*", "Resource": "*"})
+SCOPED = iam.s3_access_policy(["arn:aws:s3:::bucket"])
+
+
+def test_scoped_identity_policies_pass():
+    assert check("iam-no-admin-wildcard", POLICY, {"policy": json.dumps(SCOPED)}) == []
+    deny_all = iam.document({"Effect": "Deny", "Action": "*", "Resource": "*"})
+    assert check("iam-no-admin-wildcard", ROLE_POLICY, {"policy": json.dumps(deny_all)}) == []
+
+
+@pytest.mark.parametrize(
+    ("type_token", "props", "label"),
+    [
+        (POLICY, {"policy": json.dumps(ADMIN)}, "policy"),
+        (ROLE_POLICY, {"policy": ADMIN}, "policy"),
+        (ROLE, {"inlinePolicies": [{"name": "admin", "policy": json.dumps(ADMIN)}]}, "inlinePolicies[admin]"),
+    ],
+    ids=["managed", "role-policy", "role-inline"],
+)
+def test_action_star_on_resource_star_fails(type_token, props, label):
+    [message] = check("iam-no-admin-wildcard", type_token, props)
+    assert message.startswith(f"{label} statement 0 allows Action '*' on Resource '*'.")
+    assert "Remediation: grant the actions and resources the workload needs" in message
+
+
+def test_break_glass_roles_can_be_allow_listed_by_logical_name():
+    props = {"policy": json.dumps(ADMIN)}
+    config = {"allowedResources": ["break-glass"]}
+    assert check("iam-no-admin-wildcard", POLICY, props, config=config, logical_name="break-glass") == []
+    assert check("iam-no-admin-wildcard", POLICY, props, config=config, logical_name="app")
+
+
+def big_policy(characters: int) -> dict:
+    """A valid document of at least ``characters`` compact characters."""
+    arns = [f"arn:aws:s3:::bucket-{i:05d}/*" for i in range(characters // 30 + 1)]
+    return iam.document({"Effect": "Allow", "Action": "s3:GetObject", "Resource": arns})
+
+
+def test_documents_under_the_limits_pass():
+    assert check("iam-policy-size-limits", POLICY, {"policy": json.dumps(big_policy(6000))}) == []
+    assert check("iam-policy-size-limits", ROLE, {"assumeRolePolicy": json.dumps(TRUST)}) == []
+
+
+@pytest.mark.parametrize(
+    ("type_token", "props", "what", "limit"),
+    [
+        (POLICY, {"policy": json.dumps(big_policy(6200))}, "managed policy", 6144),
+        (ROLE_POLICY, {"policy": json.dumps(big_policy(10300))}, "inline policy", 10240),
+        (
+            ROLE,
+            {"assumeRolePolicy": json.dumps({**TRUST, "Statement": [TRUST["Statement"][0]] * 8})},
+            "trust policy",
+            2048,
+        ),
+    ],
+    ids=["managed", "inline", "trust"],
+)
+def test_documents_over_the_limits_fail(type_token, props, what, limit):
+    [message] = check("iam-policy-size-limits", type_token, props)
+    assert f"the {what} has " in message
+    assert f"characters, over IAM's limit of {limit}." in message
+    assert "Remediation: split the document" in message
+
+
+def test_a_roles_inline_policies_together_fit_the_limit():
+    role = resource(ROLE, "app-role", {"name": "app", "arn": "arn:aws:iam::123456789012:role/app"})
+    by_dependency = resource(
+        ROLE_POLICY,
+        "a",
+        {"role": UNKNOWN, "policy": json.dumps(big_policy(5000))},
+        property_dependencies={"role": [role]},
+    )
+    assert check_stack("iam-role-inline-policies-size", [role, by_dependency]) == []
+    by_name = resource(ROLE_POLICY, "b", {"role": "app", "policy": json.dumps(big_policy(5500))})
+    [(message, urn)] = check_stack("iam-role-inline-policies-size", [role, by_dependency, by_name])
+    assert "the role's inline policies have " in message
+    assert "characters together, over IAM's limit of 10240." in message
+    assert urn == role.urn
+    unknown = resource(ROLE_POLICY, "c", {"role": "app", "policy": UNKNOWN})
+    assert check_stack("iam-role-inline-policies-size", [role, by_dependency, by_name, unknown]) == []

@@ -1,0 +1,205 @@
+"""The whole pack over real gRPC, started as the CLI starts it, against the dev and prod plans.
+
+One pack process per stack for the module (`packs`); plans are captured once per (stack, mode).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from google.protobuf import struct_pb2
+from google.protobuf.json_format import ParseDict
+
+from policies.tag_rules import taggable_types
+from tools.harness import MODES, REPO_ROOT, Plan, Registration, run_program
+from tools.policy_runner import PolicyReport, RunningPack, default_policy_config_path, load_policy_config
+from tools.stack_config import load_stack_config
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+STACKS = ("dev", "prod")
+SECURITY_LEVEL = {"dev": "advisory", "prod": "mandatory"}
+ALWAYS_MANDATORY = {"aws-required-tags", "launched-resources-tagged"}
+
+
+@pytest.fixture(scope="module")
+def packs() -> Iterator[dict[str, RunningPack]]:
+    started: dict[str, RunningPack] = {}
+    try:
+        for stack in STACKS:
+            config, secret_keys = load_stack_config(REPO_ROOT, stack)
+            started[stack] = RunningPack(
+                project="eks-platform", stack=stack, stack_config=config, secret_keys=secret_keys
+            )
+        yield started
+    finally:
+        for pack in started.values():
+            pack.close()
+
+
+_PLANS: dict[tuple[str, str], Plan] = {}
+
+
+def plan_for(stack: str, mode: str = "preview") -> Plan:
+    if (stack, mode) not in _PLANS:
+        _PLANS[(stack, mode)] = run_program(stack, mode)  # type: ignore[arg-type]
+    return _PLANS[(stack, mode)]
+
+
+def analyze(pack: RunningPack, plan: Plan) -> PolicyReport:
+    return pack.analyze(plan, load_policy_config(default_policy_config_path(plan.stack)))
+
+
+def found(report: PolicyReport) -> set[tuple[str, str, str]]:
+    """(policy, level, resource name) of every violation."""
+    return {(v.policy, v.level, v.urn.rsplit("::", 1)[-1]) for v in report.violations}
+
+
+@pytest.mark.parametrize(("stack", "mode"), [(s, m) for s in STACKS for m in MODES], ids=str)
+def test_dev_and_prod_plans_pass_every_policy(packs, stack, mode):
+    plan = plan_for(stack, mode)
+    report = analyze(packs[stack], plan)
+    assert report.mandatory == []
+    assert report.violations == []
+    assert report.analyzed == len(plan.resources)
+    assert (report.pack, report.version) == ("eks-platform", "0.1.0")
+    levels = {p.name: p.level for p in report.policies}
+    assert len(levels) == 22
+    assert {levels[name] for name in ALWAYS_MANDATORY} == {"mandatory"}
+    assert {level for name, level in levels.items() if name not in ALWAYS_MANDATORY} == {SECURITY_LEVEL[stack]}
+
+
+def test_the_dev_policy_config_reaches_the_pack(packs):
+    report = analyze(packs["dev"], plan_for("dev"))
+    patterns = next(p.config["patterns"] for p in report.policies if p.name == "irsa-role-name-pattern")
+    assert "{cluster}_DaftRole" in patterns
+    # Without the dev config, the seeds' role names violate the default pattern.
+    default = packs["dev"].analyze(plan_for("dev"), {})
+    assert {(v.policy, v.urn.rsplit("::", 1)[-1]) for v in default.violations} == {
+        ("irsa-role-name-pattern", "app-daft-role")
+    }
+
+
+def broken_prod_settings() -> dict[str, Any]:
+    """The dev settings under the prod stack, without production rules, the API open to the internet."""
+    settings = copy.deepcopy(
+        yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())["config"]["eks-platform:settings"]
+    )
+    settings["production"] = False  # config validation refuses 0.0.0.0/0 with production settings
+    settings["cluster"]["endpoint"] = {"publicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}
+    return settings
+
+
+def test_a_prod_stack_with_an_open_endpoint_and_no_protection_fails(packs):
+    plan = run_program("prod", "preview", config_overrides={"settings": broken_prod_settings()})
+    # The pack decides production from the stack name, so the module's prod pack serves this plan too.
+    report = analyze(packs["prod"], plan)
+    assert found(report) == {
+        ("eks-public-endpoint-restricted", "mandatory", "eks-cluster"),
+        ("stateful-resources-protected", "mandatory", "eks-cluster"),
+        ("stateful-resources-protected", "mandatory", "eks-secrets-key"),
+        ("stateful-resources-protected", "mandatory", "eks-oidc-provider"),
+        ("stateful-resources-protected", "mandatory", "guardduty-detector"),
+        ("irsa-role-name-pattern", "mandatory", "app-daft-role"),
+    }
+    endpoint = next(v for v in report.violations if v.policy == "eks-public-endpoint-restricted")
+    assert endpoint.message.startswith("A public EKS API endpoint is opened only to restricted CIDRs")
+    assert "the public API endpoint is open to 0.0.0.0/0." in endpoint.message
+
+
+# --- mutations of the captured graph ---------------------------------------------------------------------
+
+
+def _struct(data: dict[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    ParseDict(data, message)
+    return message
+
+
+def mutate(plan: Plan, match: Callable[[Registration], bool], change: Callable[[dict[str, Any]], None]) -> Plan:
+    """A copy of ``plan`` where ``change`` edited the inputs and outputs of every matching registration."""
+    resources = []
+    for reg in plan.resources:
+        if not match(reg):
+            resources.append(reg)
+            continue
+        inputs, outputs = copy.deepcopy(reg.inputs), copy.deepcopy(reg.outputs)
+        change(inputs)
+        change(outputs)
+        resources.append(dataclasses.replace(reg, inputs=inputs, raw_object=_struct(inputs), outputs=outputs))
+    return dataclasses.replace(plan, resources=resources)
+
+
+def test_a_provider_without_cost_center_fails_every_taggable_resource(packs):
+    def drop_cost_center(props: dict[str, Any]) -> None:
+        tags = json.loads(props["defaultTags"])
+        del tags["tags"]["CostCenter"]
+        props["defaultTags"] = json.dumps(tags)
+
+    plan = mutate(plan_for("prod"), lambda r: r.type == "pulumi:providers:aws", drop_cost_center)
+    report = analyze(packs["prod"], plan)
+    taggable = {r.name for r in plan.resources if r.custom and r.type in taggable_types()}
+    assert len(taggable) > 40
+    assert found(report) == {("aws-required-tags", "mandatory", name) for name in taggable}
+    assert all("missing or empty required tags: CostCenter." in v.message for v in report.violations)
+
+
+def test_a_wildcard_irsa_trust_fails_the_trust_and_binding_policies(packs):
+    def loosen(props: dict[str, Any]) -> None:
+        trust = json.loads(props["assumeRolePolicy"])
+        condition = trust["Statement"][0]["Condition"]
+        sub = next(key for key in condition["StringEquals"] if key.endswith(":sub"))
+        condition["StringLike"] = {sub: "system:serviceaccount:*:*"}
+        del condition["StringEquals"][sub]
+        props["assumeRolePolicy"] = json.dumps(trust)
+
+    plan = mutate(plan_for("prod"), lambda r: r.name == "node-autoscaler-controller-role", loosen)
+    report = analyze(packs["prod"], plan)
+    assert found(report) == {
+        ("irsa-trust-scoped", "mandatory", "node-autoscaler-controller-role"),
+        ("irsa-service-account-binding", "mandatory", "node-autoscaler-release"),
+    }
+    messages = "\n".join(v.message for v in report.violations)
+    assert "StringLike on oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub" in messages
+    assert "trusts no ServiceAccount, not kube-system/karpenter" in messages
+
+
+def test_unknown_arns_during_a_real_preview_are_skipped(packs):
+    def unknown_arns(props: dict[str, Any]) -> None:
+        if "arn" in props:
+            props["arn"] = UNKNOWN
+        if "serviceAccountRoleArn" in props:
+            props["serviceAccountRoleArn"] = UNKNOWN
+        if "boundIamPrincipalArns" in props:
+            props["boundIamPrincipalArns"] = [UNKNOWN]
+        annotations = props.get("metadata", {}).get("annotations", {})
+        if "eks.amazonaws.com/role-arn" in annotations:
+            annotations["eks.amazonaws.com/role-arn"] = UNKNOWN
+        account = props.get("values", {}).get("serviceAccount", {}).get("annotations", {})
+        if "eks.amazonaws.com/role-arn" in account:
+            account["eks.amazonaws.com/role-arn"] = UNKNOWN
+
+    plan = mutate(plan_for("prod"), lambda r: r.custom, unknown_arns)
+    assert analyze(packs["prod"], plan).violations == []
+
+
+def test_a_vault_role_bound_outside_the_stack_fails(packs):
+    outside = "arn:aws:iam::444455556666:role/hand-made"
+
+    def rebind(props: dict[str, Any]) -> None:
+        props["boundIamPrincipalArns"] = [outside]
+
+    plan = mutate(plan_for("prod"), lambda r: r.type == "vault:aws/authBackendRole:AuthBackendRole", rebind)
+    report = analyze(packs["prod"], plan)
+    assert found(report) == {("vault-bound-roles-in-stack", "mandatory", "vault-auth-role")}
+    assert f"boundIamPrincipalArns: {outside} is not a role of this stack." in report.violations[0].message
+
+
+def test_the_pack_directory_is_the_cli_s(packs):
+    assert packs["prod"].pack_dir == Path(REPO_ROOT / "policies").resolve()

@@ -1,0 +1,575 @@
+"""Run the CrossGuard policy pack over a captured plan exactly as the Pulumi CLI drives it, offline.
+
+The CLI starts a Python pack as ``python -u -m pulumi.policy <engineAddress> <packDir>`` with
+``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_DRY_RUN`` and ``PULUMI_CONFIG`` (the stack's config, JSON) in the
+environment; the pack prints the port of its Analyzer gRPC server on stdout. `RunningPack` does the same, with
+a small Engine service of our own (`EngineStub`, it accepts ``Log``) as the engine address, then speaks the
+Analyzer protocol with the stubs bundled in pulumi:
+
+1. ``GetAnalyzerInfo`` (policies, declared levels, config schemas) and ``Handshake`` (the Python pack does not
+   implement it; UNIMPLEMENTED is ignored, as the CLI does);
+2. ``ConfigureStack`` (stack, project, dry run, config) and ``Configure``: every policy's enforcement level and
+   properties, the schema defaults overlaid with the policy config file (``--policy-pack-config`` format:
+   ``{"<policy>": "<level>" | {"enforcementLevel": ..., "<property>": ...}, "all": "<level>"}``);
+3. ``Analyze`` for every registration (inputs as the captured wire Struct, options with ``protect``, the
+   resolved provider resource with its inputs), pipelined;
+4. ``AnalyzeStack`` with every resource's outputs (registered outputs for components), parents, dependencies,
+   property dependencies, providers and options.
+
+`RunningPack` starts the process when it is constructed, so ``tools.plan`` creates it before running the program
+and the pack's start-up overlaps the plan. The process is always killed afterwards, and every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, cast
+
+import grpc  # type: ignore[import-untyped, unused-ignore]
+import yaml
+from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped, unused-ignore]
+from google.protobuf.json_format import MessageToDict, ParseDict  # type: ignore[import-untyped, unused-ignore]
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
+
+from tools.harness import REPO_ROOT, Plan, Registration
+
+PACK_DIR = REPO_ROOT / "policies"
+#: Per-stack policy config files (``<stack>.json``), as passed to ``pulumi preview --policy-pack-config``.
+POLICY_CONFIG_DIR = PACK_DIR / "stack-config"
+DEFAULT_TIMEOUT = 60.0
+_MAX_MESSAGE = 400 * 1024 * 1024
+_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)]
+
+LEVEL_NAMES: dict[int, str] = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
+LEVEL_VALUES = {name: value for value, name in LEVEL_NAMES.items()}
+ALL_POLICIES = "all"
+
+
+class PolicyRunError(Exception):
+    """The pack could not be started, configured or run (the message says why; stderr is attached)."""
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One policy diagnostic: the policy, its enforcement level, the resource and the message."""
+
+    policy: str
+    level: str
+    urn: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        """``{"policy", "level", "urn", "message"}``."""
+        return {"policy": self.policy, "level": self.level, "urn": self.urn, "message": self.message}
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    """A policy as the pack describes it, with the level it was configured to."""
+
+    name: str
+    description: str
+    level: str
+    kind: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Name, kind (resource/stack), level, description and the effective config properties."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "level": self.level,
+            "description": self.description,
+            "config": self.config,
+        }
+
+
+@dataclass
+class PolicyReport:
+    """What the pack reported for one plan."""
+
+    pack: str
+    version: str
+    stack: str
+    policies: list[PolicyInfo]
+    violations: list[Violation]
+    engine_logs: list[str] = field(default_factory=list)
+    analyzed: int = 0
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        """Violations that fail the run (as they fail ``pulumi preview``)."""
+        return [v for v in self.violations if v.level == "mandatory"]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``"policy"`` section of ``tools.plan --json``: stable order, no timestamps."""
+        return {
+            "pack": {"name": self.pack, "version": self.version},
+            "policies": [p.to_json() for p in sorted(self.policies, key=lambda p: p.name)],
+            "violations": [v.to_json() for v in sorted(self.violations)],
+        }
+
+
+class EngineStub(engine_pb2_grpc.EngineServicer):
+    """The engine's side of the callbacks a pack may make: log lines are kept, the root resource echoed."""
+
+    def __init__(self) -> None:
+        self.logs: list[str] = []
+        self._root = ""
+        self._lock = threading.Lock()
+
+    def Log(self, request: engine_pb2.LogRequest, _context: object) -> empty_pb2.Empty:  # noqa: N802 - gRPC name
+        """Keep a pack's log line (severity and message)."""
+        with self._lock:
+            self.logs.append(f"{engine_pb2.LogSeverity.Name(request.severity).lower()}: {request.message}")
+        return empty_pb2.Empty()
+
+    def GetRootResource(  # noqa: N802 - gRPC name
+        self, _request: engine_pb2.GetRootResourceRequest, _context: object
+    ) -> engine_pb2.GetRootResourceResponse:
+        """The root resource last set (none at first)."""
+        return engine_pb2.GetRootResourceResponse(urn=self._root)
+
+    def SetRootResource(  # noqa: N802 - gRPC name
+        self, request: engine_pb2.SetRootResourceRequest, _context: object
+    ) -> engine_pb2.SetRootResourceResponse:
+        """Remember the root resource."""
+        self._root = request.urn
+        return engine_pb2.SetRootResourceResponse()
+
+
+def start_engine() -> tuple[grpc.Server, EngineStub, str]:
+    """An `EngineStub` served on 127.0.0.1 at a free port: (server, servicer, address)."""
+    stub = EngineStub()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), options=_CHANNEL_OPTIONS)
+    engine_pb2_grpc.add_EngineServicer_to_server(stub, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, stub, f"127.0.0.1:{port}"
+
+
+def pack_version(pack_dir: Path) -> str | None:
+    """The ``version`` in PulumiPolicy.yaml (the CLI prefers it over what a Python pack reports)."""
+    try:
+        data = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    return str(version) if version is not None else None
+
+
+def default_policy_config_path(stack: str, config_dir: Path = POLICY_CONFIG_DIR) -> Path | None:
+    """``policies/stack-config/<stack>.json`` if it exists."""
+    path = config_dir / f"{stack}.json"
+    return path if path.is_file() else None
+
+
+def load_policy_config(path: Path | None) -> dict[str, Any]:
+    """A ``--policy-pack-config`` JSON file (empty without a path)."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        msg = f"policy config {path}: {exc}"
+        raise PolicyRunError(msg) from exc
+    if not isinstance(data, dict):
+        msg = f"policy config {path}: expected a JSON object keyed by policy name"
+        raise PolicyRunError(msg)
+    return data
+
+
+_SCHEMA_TYPES: dict[str, tuple[type, ...]] = {
+    "array": (list,),
+    "object": (dict,),
+    "string": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+}
+
+
+def effective_config(info: analyzer_pb2.AnalyzerInfo, user: Mapping[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Per policy: (level, properties), as the CLI computes them before ``Configure``.
+
+    Level: the user's entry, else the user's ``all``, else the pack's initial config, else the declared level.
+    Properties: schema defaults < the pack's initial config < the user's entry. Unknown policy names, unknown
+    properties and values of the wrong JSON type are errors.
+    """
+    names = {policy.name for policy in info.policies}
+    unknown = sorted(set(user) - names - {ALL_POLICIES})
+    if unknown:
+        msg = f"policy config names unknown policies: {', '.join(unknown)}"
+        raise PolicyRunError(msg)
+    default_level = _level_name(user.get(ALL_POLICIES)) if ALL_POLICIES in user else None
+    result: dict[str, tuple[str, dict[str, Any]]] = {}
+    for policy in info.policies:
+        schema = MessageToDict(policy.configSchema.properties)
+        properties = {name: spec.get("default") for name, spec in schema.items() if "default" in spec}
+        level = LEVEL_NAMES[policy.enforcementLevel]
+        if policy.name in info.initialConfig:
+            initial = info.initialConfig[policy.name]
+            level = LEVEL_NAMES.get(initial.enforcementLevel, level)
+            properties |= MessageToDict(initial.properties)
+        level = default_level or level
+        entry = user.get(policy.name)
+        if isinstance(entry, str):
+            level = _level_name(entry)
+        elif isinstance(entry, dict):
+            level = _level_name(entry["enforcementLevel"]) if "enforcementLevel" in entry else level
+            overrides = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+            _check_properties(policy.name, overrides, schema)
+            properties |= overrides
+        elif entry is not None:
+            msg = f"policy config for {policy.name}: expected a level or an object, got {entry!r}"
+            raise PolicyRunError(msg)
+        result[policy.name] = (level, properties)
+    return result
+
+
+def _level_name(value: object) -> str:
+    if not isinstance(value, str) or value not in LEVEL_VALUES:
+        msg = f"unknown enforcement level {value!r} (one of {', '.join(sorted(LEVEL_VALUES))})"
+        raise PolicyRunError(msg)
+    return value
+
+
+def _check_properties(policy: str, values: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        if name not in schema:
+            msg = f"policy config for {policy}: unknown property {name!r} (known: {', '.join(sorted(schema))})"
+            raise PolicyRunError(msg)
+        expected = schema[name].get("type")
+        types = _SCHEMA_TYPES.get(expected) if isinstance(expected, str) else None
+        if types and (not isinstance(value, types) or (expected != "boolean" and isinstance(value, bool))):
+            msg = f"policy config for {policy}.{name}: expected {expected}, got {value!r}"
+            raise PolicyRunError(msg)
+
+
+# --- requests ---------------------------------------------------------------------------------------------
+
+
+def _struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    ParseDict(dict(data), message)
+    return message
+
+
+def _options(reg: Registration, *, with_parent: bool) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=reg.protect,
+        ignoreChanges=reg.ignore_changes,
+        deleteBeforeReplace=reg.delete_before_replace,
+        deleteBeforeReplaceDefined=reg.delete_before_replace,
+        additionalSecretOutputs=reg.additional_secret_outputs,
+        aliases=[alias["urn"] for alias in reg.aliases if isinstance(alias.get("urn"), str)],
+        parent=reg.parent if with_parent else "",
+    )
+
+
+class _Graph:
+    """Registrations by URN, providers resolved from ``<urn>::<id>`` references."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.by_urn = {reg.urn: reg for reg in plan.resources}
+
+    def provider(self, reg: Registration) -> analyzer_pb2.AnalyzerProviderResource | None:
+        urn = reg.provider.rsplit("::", 1)[0] if reg.provider else ""
+        provider = self.by_urn.get(urn)
+        if provider is None:
+            return None
+        return analyzer_pb2.AnalyzerProviderResource(
+            type=provider.type, properties=provider.raw_object, urn=provider.urn, name=provider.name
+        )
+
+    def analyze_request(self, reg: Registration) -> analyzer_pb2.AnalyzeRequest:
+        """What the engine sends before operating on a resource: its (checked) inputs."""
+        request = analyzer_pb2.AnalyzeRequest(
+            type=reg.type,
+            properties=reg.raw_object,
+            urn=reg.urn,
+            name=reg.name,
+            options=_options(reg, with_parent=True),
+        )
+        provider = self.provider(reg)
+        if provider is not None:
+            request.provider.CopyFrom(provider)
+        return request
+
+    def outputs(self, reg: Registration) -> Mapping[str, Any]:
+        """A resource's final state: custom resources' outputs, components' registered outputs."""
+        if reg.custom:
+            return reg.outputs
+        if reg.parent == "" and reg.type == "pulumi:pulumi:Stack":
+            return self.plan.outputs
+        return self.plan.component_outputs.get(reg.urn, {})
+
+    def stack_request(self) -> analyzer_pb2.AnalyzeStackRequest:
+        """What the engine sends once the program finished: every resource's outputs and relations."""
+        resources = []
+        for reg in self.plan.resources:
+            resource = analyzer_pb2.AnalyzerResource(
+                type=reg.type,
+                properties=_struct(self.outputs(reg)),
+                urn=reg.urn,
+                name=reg.name,
+                options=_options(reg, with_parent=False),
+                parent=reg.parent,
+                dependencies=reg.dependencies,
+            )
+            for prop, urns in reg.property_dependencies.items():
+                resource.propertyDependencies[prop].urns.extend(urns)
+            provider = self.provider(reg)
+            if provider is not None:
+                resource.provider.CopyFrom(provider)
+            resources.append(resource)
+        return analyzer_pb2.AnalyzeStackRequest(resources=resources)
+
+
+# --- the pack process ------------------------------------------------------------------------------------
+
+
+def _drain(stream: IO[bytes], lines: queue.Queue[bytes]) -> None:
+    """Hand the first line (the port) over, then keep reading so the pack never blocks on a full pipe."""
+    first = True
+    for line in iter(stream.readline, b""):
+        if first:
+            lines.put(line)
+            first = False
+    if first:
+        lines.put(b"")
+
+
+class RunningPack:
+    """A policy pack process started as the CLI starts it; use as a context manager (always killed)."""
+
+    def __init__(
+        self,
+        *,
+        project: str,
+        stack: str,
+        stack_config: Mapping[str, str],
+        secret_keys: set[str] | None = None,
+        dry_run: bool = True,
+        pack_dir: Path = PACK_DIR,
+        timeout: float = DEFAULT_TIMEOUT,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.project, self.stack, self.dry_run = project, stack, dry_run
+        self.stack_config, self.secret_keys = dict(stack_config), set(secret_keys or ())
+        self.pack_dir, self.timeout = Path(pack_dir).resolve(), timeout
+        self._engine, self.engine, address = start_engine()
+        env = {
+            **os.environ,
+            **(extra_env or {}),
+            "PULUMI_PROJECT": project,
+            "PULUMI_STACK": stack,
+            "PULUMI_DRY_RUN": "true" if dry_run else "false",
+            "PULUMI_CONFIG": json.dumps(self.stack_config, sort_keys=True),
+        }
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        try:
+            # Our own interpreter running pulumi's pack entry point, as the CLI runs it.
+            self._process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-u", "-m", "pulumi.policy", address, str(self.pack_dir)],
+                cwd=self.pack_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+            )
+        except OSError as exc:
+            self._stderr.close()
+            self._engine.stop(grace=None)
+            msg = f"cannot start the policy pack in {self.pack_dir}: {exc}"
+            raise PolicyRunError(msg) from exc
+        self._lines: queue.Queue[bytes] = queue.Queue()
+        stdout = cast("IO[bytes]", self._process.stdout)
+        self._reader = threading.Thread(target=_drain, args=(stdout, self._lines), daemon=True)
+        self._reader.start()
+        self._channel: grpc.Channel | None = None
+
+    def __enter__(self) -> RunningPack:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def stderr_text(self) -> str:
+        """What the pack wrote on stderr so far."""
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
+
+    def _fail(self, message: str) -> PolicyRunError:
+        stderr = self.stderr_text().strip()
+        return PolicyRunError(f"{message}\n{stderr}" if stderr else message)
+
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """A client of the pack's Analyzer service (waits for the port it prints)."""
+        if self._channel is None:
+            try:
+                line = self._lines.get(timeout=self.timeout)
+            except queue.Empty:
+                raise self._fail(f"policy pack printed no port within {self.timeout:.0f} s") from None
+            try:
+                port = int(line.decode().strip())
+            except ValueError:
+                self._process.wait(timeout=self.timeout)
+                raise self._fail(f"policy pack exited with code {self._process.returncode} before serving") from None
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
+            grpc.channel_ready_future(self._channel).result(timeout=self.timeout)
+        return analyzer_pb2_grpc.AnalyzerStub(self._channel)
+
+    def close(self) -> None:
+        """Stop the pack (terminate, then kill) and the engine stub."""
+        if self._channel is not None:
+            self._channel.close()
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=5)
+        self._reader.join(timeout=5)  # the pipe reached EOF when the process ended
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._stderr.close()
+        self._engine.stop(grace=None)
+
+    def analyze(self, plan: Plan, policy_config: Mapping[str, Any] | None = None) -> PolicyReport:
+        """Configure the pack for ``plan``'s stack and analyze every resource and the stack."""
+        try:
+            return self._analyze(plan, policy_config or {})
+        except grpc.RpcError as exc:
+            raise self._fail(f"policy pack call failed: {exc.code().name}: {exc.details()}") from exc
+        except grpc.FutureTimeoutError as exc:
+            raise self._fail(f"policy pack did not answer within {self.timeout:.0f} s") from exc
+
+    def _analyze(self, plan: Plan, policy_config: Mapping[str, Any]) -> PolicyReport:
+        stub, timeout = self.stub(), self.timeout
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=timeout)
+        with contextlib.suppress(grpc.RpcError):  # not implemented by Python packs; the CLI ignores that too
+            stub.Handshake(
+                analyzer_pb2.AnalyzerHandshakeRequest(root_directory=str(REPO_ROOT), program_directory=str(REPO_ROOT)),
+                timeout=timeout,
+            )
+        stub.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=self.stack,
+                project=self.project,
+                organization="organization",
+                dry_run=self.dry_run,
+                config=self.stack_config,
+                config_secret_keys=sorted(self.secret_keys),
+            ),
+            timeout=timeout,
+        )
+        configured = effective_config(info, policy_config)
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, (level, properties) in configured.items():
+            request.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(
+                    enforcementLevel=cast("analyzer_pb2.EnforcementLevel.ValueType", LEVEL_VALUES[level]),
+                    properties=_struct(properties),
+                )
+            )
+        stub.Configure(request, timeout=timeout)
+
+        graph = _Graph(plan)
+        pending = [(reg, stub.Analyze.future(graph.analyze_request(reg), timeout=timeout)) for reg in plan.resources]
+        violations = [
+            Violation(d.policyName, LEVEL_NAMES.get(d.enforcementLevel, "advisory"), reg.urn, d.message)
+            for reg, call in pending
+            for d in call.result().diagnostics
+        ]
+        stack = stub.AnalyzeStack(graph.stack_request(), timeout=timeout)
+        violations += [
+            Violation(d.policyName, LEVEL_NAMES.get(d.enforcementLevel, "advisory"), d.urn, d.message)
+            for d in stack.diagnostics
+        ]
+        policies = [
+            PolicyInfo(
+                name=p.name,
+                description=p.description,
+                level=configured[p.name][0],
+                kind="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
+                config=configured[p.name][1],
+            )
+            for p in info.policies
+        ]
+        return PolicyReport(
+            pack=info.name,
+            version=pack_version(self.pack_dir) or info.version,
+            stack=self.stack,
+            policies=policies,
+            violations=sorted(set(violations)),
+            engine_logs=list(self.engine.logs),
+            analyzed=len(pending),
+        )
+
+
+def check_plan(
+    plan: Plan,
+    *,
+    stack_config: Mapping[str, str],
+    secret_keys: set[str] | None = None,
+    policy_config: Mapping[str, Any] | None = None,
+    pack_dir: Path = PACK_DIR,
+    timeout: float = DEFAULT_TIMEOUT,
+    extra_env: Mapping[str, str] | None = None,
+) -> PolicyReport:
+    """Start the pack for ``plan``'s stack, analyze the plan, stop the pack."""
+    with RunningPack(
+        project=plan.project,
+        stack=plan.stack,
+        stack_config=stack_config,
+        secret_keys=secret_keys,
+        dry_run=plan.mode == "preview",
+        pack_dir=pack_dir,
+        timeout=timeout,
+        extra_env=extra_env,
+    ) as pack:
+        return pack.analyze(plan, policy_config)
+
+
+# --- text output ----------------------------------------------------------------------------------------
+
+
+def render_report(report: PolicyReport) -> Iterator[str]:
+    """Violations grouped by policy, with level and resource, then a one-line summary."""
+    yield (
+        f"Policy pack {report.pack}@{report.version} on {report.stack}: {len(report.policies)} policies, "
+        f"{report.analyzed} resources analyzed"
+    )
+    by_policy: dict[str, list[Violation]] = {}
+    for violation in sorted(report.violations):
+        by_policy.setdefault(violation.policy, []).append(violation)
+    levels = {p.name: p.level for p in report.policies}
+    for policy, found in sorted(by_policy.items()):
+        yield f"  {policy} [{levels.get(policy, found[0].level)}]: {len(found)} violation(s)"
+        for violation in found:
+            lines = violation.message.splitlines()
+            detail = lines[1:] or lines
+            yield f"    {violation.urn or '(stack)'}"
+            yield from (f"      {line}" for line in detail)
+    mandatory = len(report.mandatory)
+    advisory = len(report.violations) - mandatory
+    yield f"Policy violations: {mandatory} mandatory, {advisory} advisory"
