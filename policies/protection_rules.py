@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import partial
 
 from pulumi_policy import (
-    EnforcementLevel,
     Policy,
     ReportViolation,
     ResourceValidationArgs,
@@ -55,7 +54,7 @@ def policies(ctx: PackContext) -> list[Policy]:
             description="On production stacks the EKS cluster, KMS keys, OIDC provider and GuardDuty detector "
             "are protected.",
             validate=partial(check_protected, ctx=ctx),
-            enforcement_level=EnforcementLevel.MANDATORY if ctx.production else EnforcementLevel.ADVISORY,
+            enforcement_level=ctx.security_level,
             config_schema=PROTECTED_SCHEMA,
             remediation_steps="Set protect=True on the resource.",
         )
