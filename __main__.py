@@ -128,7 +128,7 @@ app_roles = {
             oidc_issuer_url=cluster.oidc_issuer_url,
             namespace=role.namespace,
             service_account=role.service_account,
-            managed_policy_arns={arn.rsplit("/", 1)[-1]: arn for arn in role.managed_policy_arns},
+            managed_policy_arns={iam.arn_name(arn): arn for arn in role.managed_policy_arns},
             inline_policies={
                 "s3-access": json.dumps(iam.s3_access_policy(role.s3_bucket_arns, read_only=role.s3_read_only))
             }

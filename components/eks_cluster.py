@@ -52,11 +52,6 @@ class EksClusterArgs:
     protect: bool = True
 
 
-def role_key(role_arn: str) -> str:
-    """Stable identity of an IAM role in resource names: its name without path."""
-    return role_arn.rsplit("/", 1)[-1]
-
-
 def taint_tolerations(settings: NodeGroupSettings | None) -> list[dict[str, str]]:
     """Kubernetes tolerations (``NoSchedule`` spelling) matching a node group's taints."""
     effects = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
@@ -268,7 +263,7 @@ class EksCluster(pulumi.ComponentResource):
 
     def _admin_access(self, cluster: aws.eks.Cluster, role_arn: str) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        key = role_key(role_arn)
+        key = iam.arn_name(role_arn)
         entry = aws.eks.AccessEntry(
             f"{self._name}-admin-{key}", cluster_name=cluster.name, principal_arn=role_arn, type="STANDARD", opts=child
         )

@@ -124,6 +124,11 @@ def compact_length(doc: PolicyDocument) -> int:
     return len(json.dumps(doc, separators=(",", ":")))
 
 
+def arn_name(arn: str) -> str:
+    """The name at the end of an IAM role or policy ARN, without its path (``.../role/a/b/name`` -> ``name``)."""
+    return arn.rsplit("/", 1)[-1]
+
+
 def managed_policy_arn(partition: str, name: str) -> str:
     """ARN of an AWS-managed policy, e.g. ``AmazonEKSClusterPolicy``."""
     return f"arn:{partition}:iam::aws:policy/{name}"

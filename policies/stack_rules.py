@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pulumi_policy import Policy, PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy
 
+from components.iam_documents import arn_name
 from policies.common import (
     ROLE_ARN_ANNOTATION,
     as_list,
@@ -110,7 +111,7 @@ def stack_roles(resources: list[PolicyResource]) -> dict[str, RoleFacts]:
 
 def find_role(roles: dict[str, RoleFacts], arn: str) -> RoleFacts | None:
     """The stack's role with this ARN, or with this name while its own ARN is not known yet."""
-    return roles.get(arn) or roles.get("name:" + arn.rsplit("/", 1)[-1])
+    return roles.get(arn) or roles.get("name:" + arn_name(arn))
 
 
 def _annotated_in_values(values: object, path: str = "values") -> Iterator[tuple[str, object, object]]:
