@@ -13,13 +13,13 @@ from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.naming import NamingContext
+from components.naming import BUILT_IN_NAMESPACES, NamingContext, arn_key, unique_tail_aliases
 from components.network_plan import ZoneSubnets
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
-from config import load_settings
+from config import app_role_name, load_settings
 
 settings = load_settings()
 secrets = pulumi.Config()
@@ -123,19 +123,21 @@ app_roles = {
     service: IrsaRole(
         f"app-{service}",
         IrsaRoleArgs(
-            role_name=naming.service_role_name(role.role_name or settings.service_role_name_pattern, service),
+            role_name=app_role_name(settings, naming, service),
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer_url=cluster.oidc_issuer_url,
             namespace=role.namespace,
             service_account=role.service_account,
-            managed_policy_arns={iam.arn_name(arn): arn for arn in role.managed_policy_arns},
+            # Keyed by the whole ARN (two policies may share a name on different paths); old keys stay aliases.
+            managed_policy_arns={arn_key(arn): arn for arn in role.managed_policy_arns},
+            policy_aliases=unique_tail_aliases(role.managed_policy_arns),
             inline_policies={
                 "s3-access": json.dumps(iam.s3_access_policy(role.s3_bucket_arns, read_only=role.s3_read_only))
             }
             if role.s3_bucket_arns
             else {},
             create_service_account=role.create_service_account,
-            create_namespace=role.create_service_account,
+            create_namespace=role.create_service_account and role.namespace not in BUILT_IN_NAMESPACES,
         ),
         in_cluster,
     )

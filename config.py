@@ -17,7 +17,14 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.naming import SERVICE_ROLE_PLACEHOLDERS, pattern_placeholders
+from components.naming import (
+    BUILT_IN_NAMESPACES,
+    PLATFORM_NAMESPACES,
+    RESERVED_NAMESPACES,
+    SERVICE_ROLE_PLACEHOLDERS,
+    NamingContext,
+    pattern_placeholders,
+)
 from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
 from components.versions import DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
 
@@ -34,8 +41,15 @@ LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
-#: Namespaces no delegated team may own.
-RESERVED_NAMESPACES = frozenset({"argocd", "default", "kube-system", "kube-public", "kube-node-lease", "vault"})
+#: ServiceAccounts the platform's add-ons and controllers create in built-in namespaces (no one else may).
+PLATFORM_SERVICE_ACCOUNTS: dict[str, str] = {
+    "kube-system/aws-node": "the VPC CNI",
+    "kube-system/ebs-csi-controller-sa": "the EBS CSI driver",
+    "kube-system/karpenter": "Karpenter",
+    "kube-system/cluster-autoscaler": "the cluster-autoscaler",
+    "kube-system/coredns": "CoreDNS",
+    "kube-system/kube-proxy": "kube-proxy",
+}
 
 K8sName = Annotated[str, Field(pattern=_K8S_NAME.pattern)]
 
@@ -544,11 +558,14 @@ class Settings(Model):
 
     @model_validator(mode="after")
     def _namespaces_have_one_owner(self) -> Self:
-        owners: dict[str, str] = {"argocd": "argo", "vault": "vault injector"}
+        # Built-in namespaces are never declared, so they have no owner to clash with.
+        owners: dict[str, str] = dict(PLATFORM_NAMESPACES)
         claims = [
-            (f"appRoles.{svc}", role.namespace) for svc, role in self.app_roles.items() if role.create_service_account
+            (f"appRoles.{svc}", role.namespace)
+            for svc, role in self.app_roles.items()
+            if role.create_service_account and role.namespace not in BUILT_IN_NAMESPACES
         ]
-        if self.vault.enabled:
+        if self.vault.enabled and self.vault.bound_namespace not in BUILT_IN_NAMESPACES:
             claims.append(("vault.boundNamespace", self.vault.bound_namespace))
         if self.argo.enabled:
             claims += [
@@ -560,21 +577,74 @@ class Settings(Model):
                 raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _service_accounts_have_one_owner(self) -> Self:
+        owners = dict(PLATFORM_SERVICE_ACCOUNTS)
+        claims = [
+            (f".appRoles.{svc}.serviceAccount", f"{role.namespace}/{role.service_account}")
+            for svc, role in sorted(self.app_roles.items())
+            if role.create_service_account
+        ]
+        if self.vault.enabled:
+            claims.append(
+                (".vault.boundServiceAccount", f"{self.vault.bound_namespace}/{self.vault.bound_service_account}")
+            )
+        for where, account in claims:
+            if owners.setdefault(account, where) != where:
+                msg = f"{where}: ServiceAccount {account!r} is already created by {owners[account].lstrip('.')}"
+                raise ValueError(msg)
+        return self
+
     @property
     def protect(self) -> bool:
         """Whether stateful resources get ``protect=True`` and deletion protection."""
         return self.production
 
 
-def parse_settings(raw: object, *, stack_file: str, key: str) -> Settings:
-    """Validate raw settings; on failure raise ``pulumi.RunError`` with one line naming file and field."""
+def app_role_name(settings: Settings, naming: NamingContext, service: str) -> str:
+    """The physical IAM role name of ``appRoles.<service>`` (its pattern, else the stack's)."""
+    role = settings.app_roles[service]
+    return naming.service_role_name(role.role_name or settings.service_role_name_pattern, service)
+
+
+def name_problems(settings: Settings, naming: NamingContext) -> list[str]:
+    """Physical names two things would share (IAM refuses the second: EntityAlreadyExists), as ``.field: ...``.
+
+    App roles are checked against each other and against every role the platform creates itself.
+    """
+    taken = naming.platform_role_names()
+    problems: list[str] = []
+    for service in sorted(settings.app_roles):
+        name = app_role_name(settings, naming, service)
+        where = f".appRoles.{service}.roleName"
+        if name in taken:
+            problems.append(f"{where}: IAM role name {name!r} is already {taken[name]}; choose another name")
+        else:
+            taken[name] = f"the role of appRoles.{service}"
+        arns = settings.app_roles[service].managed_policy_arns
+        if len(set(arns)) != len(arns):
+            problems.append(f".appRoles.{service}.managedPolicyArns: lists a policy twice")
+    return problems
+
+
+def parse_settings(raw: object, *, stack_file: str, key: str, naming: NamingContext | None = None) -> Settings:
+    """Validate raw settings; on failure raise ``pulumi.RunError`` with one line naming file and field.
+
+    With ``naming`` the physical names the settings lead to are checked too (`name_problems`).
+    """
     if not isinstance(raw, dict):
         msg = f"{stack_file}: {key}: expected a mapping of settings, got {type(raw).__name__}"
         raise pulumi.RunError(msg)
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as err:
         raise pulumi.RunError(format_error(err, stack_file=stack_file, key=key)) from None
+    problems = name_problems(settings, naming) if naming else []
+    if problems:
+        more = len(problems) - 1
+        suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+        raise pulumi.RunError(f"{stack_file}: {key}{problems[0]}{suffix}")
+    return settings
 
 
 def format_error(err: ValidationError, *, stack_file: str, key: str) -> str:
@@ -601,4 +671,4 @@ def load_settings() -> Settings:
     if raw is None:
         msg = f"{stack_file}: {key} is missing: add the platform settings to the stack file"
         raise pulumi.RunError(msg)
-    return parse_settings(raw, stack_file=stack_file, key=key)
+    return parse_settings(raw, stack_file=stack_file, key=key, naming=NamingContext(project, stack))

@@ -72,7 +72,6 @@ GUARDRAIL_KINDS: tuple[dict[str, str], ...] = (
     {"group": "", "kind": "LimitRange"},
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
 )
-#: Namespaces no team may claim.
 SYNC_OPTIONS = ("PrunePropagationPolicy=foreground", "PruneLast=true")
 SYNC_RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
 

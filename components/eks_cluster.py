@@ -7,6 +7,7 @@ cannot see). Also builds the ``kubernetes.Provider`` every in-cluster component 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,11 +17,13 @@ import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
 from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.naming import NamingContext
+from components.naming import NamingContext, arn_key
 from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE, ROOT_DEVICE
 from config import NodeGroupSettings
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+#: The EBS CSI driver's AWS-managed policy lives under the ``service-role/`` path (AWS Managed Policy Reference).
+EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 #: Add-ons whose workloads are Deployments: they need schedulable nodes before they can become ACTIVE.
 ADDONS_NEEDING_NODES = ("coredns", "aws-ebs-csi-driver")
 
@@ -132,7 +135,7 @@ class EksCluster(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-cluster-role",
-            name=args.naming.name("cluster", "iam_role"),
+            name=args.naming.platform_role("cluster"),
             assume_role_policy=json.dumps(iam.service_trust_policy("eks.amazonaws.com")),
             opts=child,
         )
@@ -226,8 +229,10 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = oidc.arn
 
+        tails = Counter(iam.arn_name(arn) for arn in args.admin_role_arns)
         for arn in args.admin_role_arns:
-            self._admin_access(cluster, arn)
+            # Keyed by the whole ARN (``role/a`` and ``role/team/a`` differ); the old key stays an alias.
+            self._admin_access(cluster, arn, old_key=iam.arn_name(arn) if tails[iam.arn_name(arn)] == 1 else None)
 
         node_role, node_policies = self._node_role()
         self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
@@ -261,11 +266,19 @@ class EksCluster(pulumi.ComponentResource):
             }
         )
 
-    def _admin_access(self, cluster: aws.eks.Cluster, role_arn: str) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        key = iam.arn_name(role_arn)
+    def _admin_access(self, cluster: aws.eks.Cluster, role_arn: str, *, old_key: str | None) -> None:
+        key = arn_key(role_arn)
+
+        def opts(suffix: str = "") -> pulumi.ResourceOptions:
+            aliases = [pulumi.Alias(name=f"{self._name}-admin-{old_key}{suffix}")] if old_key else None
+            return pulumi.ResourceOptions(parent=self, aliases=aliases)
+
         entry = aws.eks.AccessEntry(
-            f"{self._name}-admin-{key}", cluster_name=cluster.name, principal_arn=role_arn, type="STANDARD", opts=child
+            f"{self._name}-admin-{key}",
+            cluster_name=cluster.name,
+            principal_arn=role_arn,
+            type="STANDARD",
+            opts=opts(),
         )
         aws.eks.AccessPolicyAssociation(
             f"{self._name}-admin-{key}-policy",
@@ -273,14 +286,14 @@ class EksCluster(pulumi.ComponentResource):
             principal_arn=entry.principal_arn,
             policy_arn=f"arn:{self._args.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
             access_scope={"type": "cluster"},
-            opts=child,
+            opts=opts("-policy"),
         )
 
     def _node_role(self) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{self._name}-node-role",
-            name=self._args.naming.name("node", "iam_role"),
+            name=self._args.naming.platform_role("node"),
             assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
             opts=child,
         )
@@ -296,15 +309,16 @@ class EksCluster(pulumi.ComponentResource):
         return role, policies
 
     def _irsa(self, role: str, namespace: str, service_account: str, policy: str) -> IrsaRole:
+        """An add-on's IRSA role with one AWS-managed policy (``policy`` with its path, e.g. ``service-role/...``)."""
         return IrsaRole(
             f"{self._name}-{role}",
             IrsaRoleArgs(
-                role_name=self._args.naming.name(role, "iam_role"),
+                role_name=self._args.naming.platform_role(role),
                 oidc_provider_arn=self.oidc_provider_arn,
                 oidc_issuer_url=self.oidc_issuer_url,
                 namespace=namespace,
                 service_account=service_account,
-                managed_policy_arns={policy: iam.managed_policy_arn(self._args.partition, policy)},
+                managed_policy_arns={iam.arn_name(policy): iam.managed_policy_arn(self._args.partition, policy)},
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -319,7 +333,7 @@ class EksCluster(pulumi.ComponentResource):
             cni = self._irsa("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy")
             specs = {"vpc-cni": (cni.role_arn, {}), "kube-proxy": (None, {}), "eks-pod-identity-agent": (None, {})}
         else:
-            ebs = self._irsa("ebs-csi", "kube-system", "ebs-csi-controller-sa", "AmazonEBSCSIDriverPolicy")
+            ebs = self._irsa("ebs-csi", "kube-system", "ebs-csi-controller-sa", EBS_CSI_POLICY)
             specs = {
                 "coredns": (None, {"tolerations": tolerations} if tolerations else {}),
                 "aws-ebs-csi-driver": (

@@ -8,7 +8,7 @@ ServiceAccount annotated with ``eks.amazonaws.com/role-arn`` (through the parent
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -33,6 +33,8 @@ class IrsaRoleArgs:
     service_account: str
     #: Managed policies keyed by a stable short name (e.g. ``AmazonEBSCSIDriverPolicy``).
     managed_policy_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Earlier keys of a managed policy (its logical name moved): ``{key: (old key, ...)}``, kept as aliases.
+    policy_aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
     #: Inline policies (JSON documents) keyed by name.
     inline_policies: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     #: Create the annotated ServiceAccount; False when another owner (an add-on, a chart) creates it.
@@ -72,7 +74,13 @@ class IrsaRole(pulumi.ComponentResource):
             opts=child,
         )
         for policy_name, arn in sorted(args.managed_policy_arns.items()):
-            aws.iam.RolePolicyAttachment(f"{name}-{policy_name}", role=role.name, policy_arn=arn, opts=child)
+            aliases = [pulumi.Alias(name=f"{name}-{old}") for old in args.policy_aliases.get(policy_name, ())]
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{policy_name}",
+                role=role.name,
+                policy_arn=arn,
+                opts=pulumi.ResourceOptions(parent=self, aliases=aliases or None),
+            )
         for policy_name, document in sorted(args.inline_policies.items()):
             aws.iam.RolePolicy(f"{name}-{policy_name}", role=role.id, name=policy_name, policy=document, opts=child)
 

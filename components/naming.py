@@ -28,6 +28,31 @@ MAX_LENGTH = {
     "default": 63,
 }
 
+#: Namespaces every Kubernetes cluster creates itself. The platform never declares them: a create fails with
+#: AlreadyExists and a destroy would delete them. ServiceAccounts go into them without owning them.
+BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+#: Namespaces the platform's own components create, and the component that owns each.
+PLATFORM_NAMESPACES: dict[str, str] = {"argocd": "argo", "vault": "vault injector"}
+#: Namespaces no application role or delegated team may claim.
+RESERVED_NAMESPACES = BUILT_IN_NAMESPACES | frozenset(PLATFORM_NAMESPACES)
+
+#: The platform's own IAM roles: the role part of ``{project}-{stack}-{role}`` (see `NamingContext.platform_role`).
+PLATFORM_ROLES = frozenset(
+    {
+        "cluster",
+        "node",
+        "vpc-cni",
+        "ebs-csi",
+        "vpc-flow-logs",
+        "karpenter-node",
+        "karpenter-controller",
+        "cluster-autoscaler",
+    }
+)
+#: The Vault bound role (``<cluster>-vault-bound-role``): a fixed service-role pattern and its service.
+VAULT_BOUND_ROLE_PATTERN = "{cluster}-vault-bound-role"
+VAULT_BOUND_ROLE_SERVICE = "vault"
+
 _HASH_LENGTH = 8
 _SEGMENT = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
@@ -74,6 +99,20 @@ class NamingContext:
         """Physical name ``{project}-{stack}-{role}``, length-safe for ``kind`` (a key of MAX_LENGTH)."""
         return fit(f"{self.prefix}-{role}", MAX_LENGTH[kind])
 
+    def platform_role(self, role: str) -> str:
+        """Physical name of one of the platform's own IAM roles (``role`` must be in `PLATFORM_ROLES`)."""
+        if role not in PLATFORM_ROLES:
+            msg = f"{role!r} is not one of the platform roles ({', '.join(sorted(PLATFORM_ROLES))})"
+            raise ValueError(msg)
+        return self.name(role, "iam_role")
+
+    def platform_role_names(self) -> dict[str, str]:
+        """Every physical IAM role name the platform itself may create, mapped to what it is for."""
+        names = {self.platform_role(role): f"the platform's {role} role" for role in sorted(PLATFORM_ROLES)}
+        vault = self.service_role_name(VAULT_BOUND_ROLE_PATTERN, VAULT_BOUND_ROLE_SERVICE)
+        names[vault] = "the Vault bound role"
+        return names
+
     def service_role_name(self, pattern: str, service: str) -> str:
         """IAM role name for a service account from a pattern.
 
@@ -82,6 +121,20 @@ class NamingContext:
         """
         rendered = pattern.format(cluster=self.cluster_name, project=self.project, env=self.stack, service=service)
         return fit(rendered, MAX_LENGTH["iam_role"])
+
+
+def arn_key(arn: str) -> str:
+    """A logical-name key for an ARN, unique by construction: its last name segment and a hash of the whole ARN.
+
+    ``role/platform-admin`` and ``role/team/platform-admin`` share a name but not a key.
+    """
+    return f"{arn.rsplit('/', 1)[-1].rsplit(':', 1)[-1]}-{short_hash(arn)}"
+
+
+def unique_tail_aliases(arns: list[str] | tuple[str, ...]) -> dict[str, tuple[str]]:
+    """``{arn_key(arn): (old key,)}`` for ARNs whose last segment was unique, i.e. was the logical key before."""
+    tails = [arn.rsplit("/", 1)[-1] for arn in arns]
+    return {arn_key(arn): (tail,) for arn, tail in zip(arns, tails, strict=True) if tails.count(tail) == 1}
 
 
 #: Placeholders a service-role name pattern may use.

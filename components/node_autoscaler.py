@@ -104,7 +104,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
         args, name, child = self._args, self._name, pulumi.ResourceOptions(parent=self)
         node_role = aws.iam.Role(
             f"{name}-node-role",
-            name=args.naming.name("karpenter-node", "iam_role"),
+            name=args.naming.platform_role("karpenter-node"),
             assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
             description="Nodes launched by Karpenter",
             opts=child,
@@ -268,7 +268,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
         return IrsaRole(
             f"{name}-controller",
             IrsaRoleArgs(
-                role_name=args.naming.name("karpenter-controller", "iam_role"),
+                role_name=args.naming.platform_role("karpenter-controller"),
                 oidc_provider_arn=args.oidc_provider_arn,
                 oidc_issuer_url=args.oidc_issuer_url,
                 namespace=plan.KARPENTER_NAMESPACE,
@@ -293,7 +293,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
         controller = IrsaRole(
             f"{name}-controller",
             IrsaRoleArgs(
-                role_name=args.naming.name("cluster-autoscaler", "iam_role"),
+                role_name=args.naming.platform_role("cluster-autoscaler"),
                 oidc_provider_arn=args.oidc_provider_arn,
                 oidc_issuer_url=args.oidc_issuer_url,
                 namespace=plan.CLUSTER_AUTOSCALER_NAMESPACE,

@@ -63,13 +63,13 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 
 from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.naming import NamingContext
+from components.naming import BUILT_IN_NAMESPACES, VAULT_BOUND_ROLE_PATTERN, VAULT_BOUND_ROLE_SERVICE, NamingContext
 from components.versions import VAULT_CHART
 from config import VaultSettings
 
 #: The bound IAM role's name pattern (the seed's ``<cluster>-vault-bound-role``). Fixed: see the module docstring.
-BOUND_ROLE_PATTERN: Final = "{cluster}-vault-bound-role"
-BOUND_ROLE_SERVICE: Final = "vault"
+BOUND_ROLE_PATTERN: Final = VAULT_BOUND_ROLE_PATTERN
+BOUND_ROLE_SERVICE: Final = VAULT_BOUND_ROLE_SERVICE
 POLICY_NAME: Final = "read-all-user-roles"
 USER_ROLE_PREFIX: Final = "userrole-"
 INJECTOR_NAMESPACE: Final = "vault"
@@ -304,7 +304,8 @@ class VaultAwsAuth(pulumi.ComponentResource):
                 namespace=settings.bound_namespace,
                 service_account=settings.bound_service_account,
                 create_service_account=True,
-                create_namespace=True,
+                # A built-in namespace (kube-system, default, ...) exists already: never declare it.
+                create_namespace=settings.bound_namespace not in BUILT_IN_NAMESPACES,
             ),
             opts=child,
         )
@@ -322,7 +323,6 @@ class VaultAwsAuth(pulumi.ComponentResource):
             f"{name}-policy",
             name=POLICY_NAME,
             policy=read_all_user_roles_policy(settings.secrets_path),
-            allow_overwrite=False,
             opts=child,
         )
         auth_role = vault.aws.AuthBackendRole(

@@ -203,7 +203,7 @@ class Vpc(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            name=args.naming.name("vpc-flow-logs", "iam_role"),
+            name=args.naming.platform_role("vpc-flow-logs"),
             assume_role_policy=json.dumps(iam.service_trust_policy("vpc-flow-logs.amazonaws.com")),
             opts=child,
         )

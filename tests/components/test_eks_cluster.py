@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.eks_cluster import EksCluster, EksClusterArgs, kubeconfig, taint_tolerations
-from components.naming import NamingContext
+from components.naming import NamingContext, short_hash
 from components.versions import EKS_ADDON_VERSIONS
 from config import NodeGroupSettings, Taint, TaintEffect
 from tools.harness import MODES, Mode, Plan, run_callable
@@ -100,10 +100,15 @@ def test_public_endpoint_is_limited_to_the_given_cidrs(mode):
 def test_access_is_api_mode_with_admin_entries_and_no_implicit_creator_admin(plan):
     access = plan.one("aws:eks/cluster:Cluster", "eks-cluster").inputs["accessConfig"]
     assert access == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
-    entry = plan.one("aws:eks/accessEntry:AccessEntry", "eks-admin-platform-admin").inputs
+    key = f"platform-admin-{short_hash(ADMIN)}"
+    entry_reg = plan.one("aws:eks/accessEntry:AccessEntry", f"eks-admin-{key}")
+    entry = entry_reg.inputs
     assert entry["principalArn"] == ADMIN
     assert entry["type"] == "STANDARD"
-    association = plan.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "eks-admin-platform-admin-policy")
+    # The key moved from the ARN's last segment to the whole ARN: the old logical name stays an alias.
+    assert [alias["spec"]["name"] for alias in entry_reg.aliases] == ["eks-admin-platform-admin"]
+    association = plan.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", f"eks-admin-{key}-policy")
+    assert [alias["spec"]["name"] for alias in association.aliases] == ["eks-admin-platform-admin-policy"]
     assert association.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
     assert association.inputs["accessScope"] == {"type": "cluster"}
 

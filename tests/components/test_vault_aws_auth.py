@@ -165,7 +165,6 @@ def test_policy_is_the_seeds_hcl(plan: Plan) -> None:
     assert plan.one(POLICY, "vault-policy").inputs == {
         "name": "read-all-user-roles",
         "policy": 'path "aws/sts/userrole-*" {\n  capabilities = ["read", "update"]\n}\n',
-        "allowOverwrite": False,
     }
 
 
