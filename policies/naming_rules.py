@@ -56,8 +56,9 @@ NAME_PREFIX_SCHEMA = schema(
 IRSA_PATTERN_SCHEMA = schema(
     {
         "patterns": string_list(
-            "Allowed role-name patterns for IRSA roles; placeholders {cluster}, {project}, {env}, {service}.",
-            ["{cluster}-{service}"],
+            "Narrows the patterns the stack's settings allow: when set, an IRSA role name must also match one of "
+            "these (placeholders {cluster}, {project}, {env}, {service}). Empty: the settings' patterns only.",
+            [],
         ),
     }
 )
@@ -153,7 +154,8 @@ def check_irsa_role_names(args: ResourceValidationArgs, report: ReportViolation,
     name = props.get("name")
     if is_unknown(name):
         return
-    patterns: list[str] = list(cfg["patterns"])
+    patterns = list(ctx.service_role_patterns)
+    narrowing: list[str] = list(cfg["patterns"])
     if not isinstance(name, str):
         report(
             "the role has no explicit name (an auto-name cannot follow the service-role pattern).\n"
@@ -163,9 +165,15 @@ def check_irsa_role_names(args: ResourceValidationArgs, report: ReportViolation,
         return
     if not any(service_role_name_regex(pattern, ctx.naming).match(name) for pattern in patterns):
         report(
-            f"role name {name!r} matches none of the service-role patterns {patterns}.\n"
-            "Remediation: name the role with NamingContext.service_role_name(pattern, service), or add its "
-            "pattern to this policy's `patterns` in the stack's policy config.",
+            f"role name {name!r} matches none of the service-role patterns of the stack's settings {patterns}.\n"
+            "Remediation: name the role with NamingContext.service_role_name(pattern, service) and a pattern "
+            "from the settings (`serviceRoleNamePattern` or `appRoles.<service>.roleName`).",
+            None,
+        )
+    elif narrowing and not any(service_role_name_regex(p, ctx.naming).match(name) for p in narrowing):
+        report(
+            f"role name {name!r} matches none of the patterns this policy's config narrows to {narrowing}.\n"
+            "Remediation: use a pattern the policy config allows, or widen the config's `patterns`.",
             None,
         )
 

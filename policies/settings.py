@@ -29,6 +29,8 @@ DEFAULT_PRODUCTION_STACKS: tuple[str, ...] = ("prod",)
 SETTINGS_KEY = "settings"
 PRODUCTION_FLAG = "production"
 DEFAULT_PROJECT = "eks-platform"
+#: The program's default service-role pattern, also the shape of the platform's own IRSA roles.
+DEFAULT_SERVICE_ROLE_PATTERN = "{cluster}-{service}"
 
 
 def production_stacks(environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -39,8 +41,8 @@ def production_stacks(environ: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(name.strip() for name in raw.split(",") if name.strip())
 
 
-def settings_say_production(stack_config: Mapping[str, str], project: str) -> bool | None:
-    """The program settings' ``production`` flag (True when the settings omit it), None without settings."""
+def stack_settings(stack_config: Mapping[str, str], project: str) -> dict[str, Any] | None:
+    """The program's settings object from the stack config the CLI passes (None without usable settings)."""
     raw = stack_config.get(f"{project}:{SETTINGS_KEY}")
     if raw is None:
         return None
@@ -48,9 +50,34 @@ def settings_say_production(stack_config: Mapping[str, str], project: str) -> bo
         settings = json.loads(raw)
     except ValueError:
         return None
-    if not isinstance(settings, dict):
+    return settings if isinstance(settings, dict) else None
+
+
+def settings_say_production(stack_config: Mapping[str, str], project: str) -> bool | None:
+    """The program settings' ``production`` flag (True when the settings omit it), None without settings."""
+    settings = stack_settings(stack_config, project)
+    if settings is None:
         return None
     return settings.get(PRODUCTION_FLAG, True) is not False
+
+
+def service_role_patterns(stack_config: Mapping[str, str], project: str) -> tuple[str, ...]:
+    """IRSA role-name patterns the stack's settings use, read as the program reads them (one source of truth).
+
+    The platform's own IRSA roles are ``{cluster}-<role>``; application roles follow ``serviceRoleNamePattern``
+    (default ``{cluster}-{service}``) or their own ``appRoles.<service>.roleName``.
+    """
+    patterns = {DEFAULT_SERVICE_ROLE_PATTERN}
+    settings = stack_settings(stack_config, project) or {}
+    stack_pattern = settings.get("serviceRoleNamePattern")
+    if isinstance(stack_pattern, str):
+        patterns.add(stack_pattern)
+    app_roles = settings.get("appRoles")
+    for role in app_roles.values() if isinstance(app_roles, dict) else ():
+        pattern = role.get("roleName") if isinstance(role, dict) else None
+        if isinstance(pattern, str):
+            patterns.add(pattern)
+    return tuple(sorted(patterns))
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,11 @@ class PackContext:
     def naming(self) -> NamingContext:
         """The naming context the program derives physical names from."""
         return NamingContext(self.project, self.stack)
+
+    @property
+    def service_role_patterns(self) -> tuple[str, ...]:
+        """The IRSA role-name patterns this stack's settings allow."""
+        return service_role_patterns(self.stack_config, self.project)
 
     @property
     def security_level(self) -> EnforcementLevel:

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from components import iam_documents as iam
-from tests.policies.support import DEV, ISSUER, OIDC_ARN, UNKNOWN, check
+from policies.settings import PackContext
+from tests.policies.support import DEV, ISSUER, OIDC_ARN, PROD, UNKNOWN, check
 
 ROLE = "aws:iam/role:Role"
 SERVICE_TRUST = json.dumps(iam.service_trust_policy("ec2.amazonaws.com"))
@@ -134,20 +135,51 @@ def test_irsa_role_named_by_the_default_pattern_passes():
 
 def test_irsa_role_outside_every_pattern_fails():
     [message] = check("irsa-role-name-pattern", ROLE, {"name": "karpenter", "assumeRolePolicy": irsa_trust()})
-    assert "role name 'karpenter' matches none of the service-role patterns ['{cluster}-{service}']" in message
+    assert (
+        "role name 'karpenter' matches none of the service-role patterns of the stack's settings ['{cluster}-{service}']"
+        in message
+    )
     assert "Remediation: name the role with NamingContext.service_role_name" in message
 
 
+def with_settings(ctx: PackContext, settings: dict) -> PackContext:
+    """The context the pack builds when the CLI passes these settings in PULUMI_CONFIG."""
+    return PackContext.from_environment(
+        {
+            "PULUMI_PROJECT": ctx.project,
+            "PULUMI_STACK": ctx.stack,
+            "PULUMI_CONFIG": json.dumps({f"{ctx.project}:settings": json.dumps(settings)}),
+        }
+    )
+
+
 @pytest.mark.parametrize(
-    ("pattern", "name"),
-    [("eks-{service}-{env}", "eks-daft-dev"), ("{cluster}_DaftRole", "eks-platform-dev_DaftRole")],
+    ("settings", "name"),
+    [
+        ({"serviceRoleNamePattern": "eks-{service}-{env}"}, "eks-daft-prod"),
+        ({"appRoles": {"daft": {"roleName": "{cluster}_DaftRole"}}}, "eks-platform-prod_DaftRole"),
+    ],
     ids=["mozilla", "eventual"],
 )
-def test_the_seeds_patterns_are_expressible(pattern, name):
+def test_the_patterns_come_from_the_stack_settings(settings, name):
     props = {"name": name, "assumeRolePolicy": irsa_trust("daft", "daft")}
-    assert check("irsa-role-name-pattern", ROLE, props, ctx=DEV)
-    config = {"patterns": ["{cluster}-{service}", pattern]}
-    assert check("irsa-role-name-pattern", ROLE, props, ctx=DEV, config=config) == []
+    assert check("irsa-role-name-pattern", ROLE, props, ctx=PROD)
+    ctx = with_settings(PROD, settings)
+    assert ctx.production
+    assert check("irsa-role-name-pattern", ROLE, props, ctx=ctx) == []
+    # The platform's own roles keep passing under any stack pattern.
+    platform = {"name": "eks-platform-prod-karpenter-controller", "assumeRolePolicy": irsa_trust()}
+    assert check("irsa-role-name-pattern", ROLE, platform, ctx=ctx) == []
+
+
+def test_the_policy_config_can_only_narrow_the_settings_patterns():
+    ctx = with_settings(PROD, {"serviceRoleNamePattern": "eks-{service}-{env}"})
+    props = {"name": "eks-daft-prod", "assumeRolePolicy": irsa_trust("daft", "daft")}
+    [message] = check("irsa-role-name-pattern", ROLE, props, ctx=ctx, config={"patterns": ["{cluster}-{service}"]})
+    assert "matches none of the patterns this policy's config narrows to ['{cluster}-{service}']" in message
+    # A config pattern the settings do not use widens nothing.
+    other = {"name": "svc-daft", "assumeRolePolicy": irsa_trust("daft", "daft")}
+    assert check("irsa-role-name-pattern", ROLE, other, ctx=ctx, config={"patterns": ["svc-{service}"]})
 
 
 def test_an_irsa_role_without_a_name_fails_and_other_roles_are_ignored():

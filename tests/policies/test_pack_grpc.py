@@ -75,15 +75,28 @@ def test_dev_and_prod_plans_pass_every_policy(packs, stack, mode):
     assert {level for name, level in levels.items() if name not in ALWAYS_MANDATORY} == {SECURITY_LEVEL[stack]}
 
 
-def test_the_dev_policy_config_reaches_the_pack(packs):
-    report = analyze(packs["dev"], plan_for("dev"))
-    patterns = next(p.config["patterns"] for p in report.policies if p.name == "irsa-role-name-pattern")
-    assert "{cluster}_DaftRole" in patterns
-    # Without the dev config, the seeds' role names violate the default pattern.
-    default = packs["dev"].analyze(plan_for("dev"), {})
-    assert {(v.policy, v.urn.rsplit("::", 1)[-1]) for v in default.violations} == {
-        ("irsa-role-name-pattern", "app-daft-role")
-    }
+def started_with(stack: str, settings: dict[str, Any]) -> RunningPack:
+    """A pack started as the CLI starts it for ``stack`` with these settings in its config (PULUMI_CONFIG)."""
+    config, secret_keys = load_stack_config(REPO_ROOT, stack)
+    config["eks-platform:settings"] = json.dumps(settings)
+    return RunningPack(project="eks-platform", stack=stack, stack_config=config, secret_keys=secret_keys)
+
+
+def test_the_role_name_patterns_come_from_the_stack_settings(packs):
+    # The Mozilla seed's names in prod: the mandatory gate reads the pattern from the stack's own settings.
+    settings = yaml.safe_load((REPO_ROOT / "Pulumi.prod.yaml").read_text())["config"]["eks-platform:settings"]
+    settings["serviceRoleNamePattern"] = "eks-{service}-{env}"
+    settings["appRoles"] = {"reports": {"namespace": "reports", "serviceAccount": "reports"}}
+    plan = run_program("prod", "preview", config_overrides={"settings": settings})
+    assert plan.one("aws:iam/role:Role", "app-reports-role").inputs["name"] == "eks-reports-prod"
+    pack = started_with("prod", settings)
+    try:
+        report = pack.analyze(plan, {})
+    finally:
+        pack.close()
+    assert report.violations == []
+    # A pack that did not get these settings (prod's own) would have failed the role: the gate is real.
+    assert found(packs["prod"].analyze(plan, {})) == {("irsa-role-name-pattern", "mandatory", "app-reports-role")}
 
 
 def broken_prod_settings() -> dict[str, Any]:
@@ -97,16 +110,20 @@ def broken_prod_settings() -> dict[str, Any]:
 
 
 def test_a_prod_stack_with_an_open_endpoint_and_no_protection_fails(packs):
-    plan = run_program("prod", "preview", config_overrides={"settings": broken_prod_settings()})
-    # The pack decides production from the stack name, so the module's prod pack serves this plan too.
-    report = analyze(packs["prod"], plan)
+    settings = broken_prod_settings()
+    plan = run_program("prod", "preview", config_overrides={"settings": settings})
+    # The pack decides production from the stack name: settings saying otherwise do not lower the levels.
+    pack = started_with("prod", settings)
+    try:
+        report = analyze(pack, plan)
+    finally:
+        pack.close()
     assert found(report) == {
         ("eks-public-endpoint-restricted", "mandatory", "eks-cluster"),
         ("stateful-resources-protected", "mandatory", "eks-cluster"),
         ("stateful-resources-protected", "mandatory", "eks-secrets-key"),
         ("stateful-resources-protected", "mandatory", "eks-oidc-provider"),
         ("stateful-resources-protected", "mandatory", "guardduty-detector"),
-        ("irsa-role-name-pattern", "mandatory", "app-daft-role"),
     }
     endpoint = next(v for v in report.violations if v.policy == "eks-public-endpoint-restricted")
     assert endpoint.message.startswith("A public EKS API endpoint is opened only to restricted CIDRs")
