@@ -136,8 +136,8 @@ def test_irsa_role_named_by_the_default_pattern_passes():
 def test_irsa_role_outside_every_pattern_fails():
     [message] = check("irsa-role-name-pattern", ROLE, {"name": "karpenter", "assumeRolePolicy": irsa_trust()})
     assert (
-        "role name 'karpenter' matches none of the service-role patterns of the stack's settings ['{cluster}-{service}']"
-        in message
+        "role name 'karpenter' matches none of the service-role patterns of the stack's settings "
+        "['{cluster}-{service}']" in message
     )
     assert "Remediation: name the role with NamingContext.service_role_name" in message
 

@@ -109,7 +109,7 @@ def broken_prod_settings() -> dict[str, Any]:
     return settings
 
 
-def test_a_prod_stack_with_an_open_endpoint_and_no_protection_fails(packs):
+def test_a_prod_stack_with_an_open_endpoint_and_no_protection_fails():
     settings = broken_prod_settings()
     plan = run_program("prod", "preview", config_overrides={"settings": settings})
     # The pack decides production from the stack name: settings saying otherwise do not lower the levels.
