@@ -90,6 +90,7 @@ cluster = EksCluster(
         cluster_creator_admin=settings.cluster.cluster_creator_admin,
         system_node_group=settings.cluster.system_node_group,
         protect=settings.protect,
+        upgrade_policy=settings.cluster.upgrade_policy,
     ),
     on_aws,
 )

@@ -8,13 +8,14 @@ no traceback and registers nothing. Secrets never enter these models: they are r
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal, Self
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from components.naming import (
@@ -26,7 +27,12 @@ from components.naming import (
     pattern_placeholders,
 )
 from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
-from components.versions import DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
+from components.versions import (
+    DEFAULT_KUBERNETES_VERSION,
+    SUPPORTED_KUBERNETES_VERSIONS,
+    UpgradePolicy,
+    support_problem,
+)
 
 #: The one config key (under the project namespace) that holds all platform settings.
 SETTINGS_KEY = "settings"
@@ -100,6 +106,17 @@ class PublishingFrequency(StrEnum):
     FIFTEEN_MINUTES = "FIFTEEN_MINUTES"
     ONE_HOUR = "ONE_HOUR"
     SIX_HOURS = "SIX_HOURS"
+
+
+def today_utc() -> dt.date:
+    """Today's date in UTC, the calendar EKS support dates are given in."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def validation_day(info: ValidationInfo) -> dt.date:
+    """The day settings are validated for: ``context={"today": ...}`` if given (tests), else today (UTC)."""
+    today = (info.context or {}).get("today") if isinstance(info.context, dict) else None
+    return today if isinstance(today, dt.date) else today_utc()
 
 
 def _check_retention(days: int) -> int:
@@ -235,6 +252,13 @@ class ClusterSettings(Model):
     """The EKS control plane, its access and its managed node groups."""
 
     kubernetes_version: str = Field(DEFAULT_KUBERNETES_VERSION, description="Kubernetes minor version.")
+    upgrade_policy: UpgradePolicy = Field(
+        default="STANDARD",
+        description=(
+            "EKS support type: STANDARD (AWS upgrades the cluster when standard support ends) or EXTENDED "
+            "(stays on the version up to 12 more months at 6x the control-plane price)."
+        ),
+    )
     endpoint: EndpointSettings = Field(default_factory=EndpointSettings, description="API endpoint access.")
     log_types: list[LogType] = Field(
         default_factory=lambda: list(LogType), min_length=1, description="Control-plane log types to ship."
@@ -264,6 +288,14 @@ class ClusterSettings(Model):
             msg = (
                 f".systemNodeGroup: {self.system_node_group!r} is not one of nodeGroups ({', '.join(self.node_groups)})"
             )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _version_in_support(self, info: ValidationInfo) -> Self:
+        problem = support_problem(self.kubernetes_version, self.upgrade_policy, validation_day(info))
+        if problem and problem[0] == "error":
+            msg = f".kubernetesVersion: {problem[1]}"
             raise ValueError(msg)
         return self
 
@@ -627,16 +659,31 @@ def name_problems(settings: Settings, naming: NamingContext) -> list[str]:
     return problems
 
 
-def parse_settings(raw: object, *, stack_file: str, key: str, naming: NamingContext | None = None) -> Settings:
+def lifecycle_warnings(settings: Settings, today: dt.date | None = None) -> list[str]:
+    """``.field: message`` for versions within `SUPPORT_WARNING_DAYS` of their end of support."""
+    cluster = settings.cluster
+    problem = support_problem(cluster.kubernetes_version, cluster.upgrade_policy, today or today_utc())
+    return [f".cluster.kubernetesVersion: {problem[1]}"] if problem and problem[0] == "warning" else []
+
+
+def parse_settings(
+    raw: object,
+    *,
+    stack_file: str,
+    key: str,
+    naming: NamingContext | None = None,
+    today: dt.date | None = None,
+) -> Settings:
     """Validate raw settings; on failure raise ``pulumi.RunError`` with one line naming file and field.
 
-    With ``naming`` the physical names the settings lead to are checked too (`name_problems`).
+    With ``naming`` the physical names the settings lead to are checked too (`name_problems`). ``today`` is the
+    day version support is judged on (default: today, UTC).
     """
     if not isinstance(raw, dict):
         msg = f"{stack_file}: {key}: expected a mapping of settings, got {type(raw).__name__}"
         raise pulumi.RunError(msg)
     try:
-        settings = Settings.model_validate(raw)
+        settings = Settings.model_validate(raw, context={"today": today or today_utc()})
     except ValidationError as err:
         raise pulumi.RunError(format_error(err, stack_file=stack_file, key=key)) from None
     problems = name_problems(settings, naming) if naming else []
@@ -671,4 +718,7 @@ def load_settings() -> Settings:
     if raw is None:
         msg = f"{stack_file}: {key} is missing: add the platform settings to the stack file"
         raise pulumi.RunError(msg)
-    return parse_settings(raw, stack_file=stack_file, key=key, naming=NamingContext(project, stack))
+    settings = parse_settings(raw, stack_file=stack_file, key=key, naming=NamingContext(project, stack))
+    for warning in lifecycle_warnings(settings):
+        pulumi.log.warn(f"{stack_file}: {key}{warning}")
+    return settings

@@ -53,6 +53,8 @@ class EksClusterArgs:
     #: Node group whose taints the platform add-ons (coredns, EBS CSI controller) tolerate.
     system_node_group: str = "system"
     protect: bool = True
+    #: EKS support type, STANDARD or EXTENDED (see components/versions.py).
+    upgrade_policy: str = "STANDARD"
 
 
 def taint_tolerations(settings: NodeGroupSettings | None) -> list[dict[str, str]]:
@@ -206,7 +208,7 @@ class EksCluster(pulumi.ComponentResource):
                 "authentication_mode": "API",
                 "bootstrap_cluster_creator_admin_permissions": args.cluster_creator_admin,
             },
-            upgrade_policy={"support_type": "STANDARD"},
+            upgrade_policy={"support_type": args.upgrade_policy},
             deletion_protection=args.protect,
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -1,19 +1,106 @@
-"""Pinned versions: Kubernetes, EKS managed add-ons and Helm charts. Bump them here, in one place.
+"""Pinned versions: Kubernetes and its EKS support lifecycle, EKS managed add-ons, AMIs and Helm charts.
 
-Add-on versions are per Kubernetes minor version: ``aws eks describe-addon-versions
---kubernetes-version <v> --addon-name <name>`` lists the valid ones.
+Bump them here, in one place, following the upgrade runbook in the README (control plane -> add-ons -> node
+groups -> Karpenter AMI alias). Add-on versions are per Kubernetes minor version: ``aws eks
+describe-addon-versions --kubernetes-version <v> --addon-name <name>`` lists the valid ones.
+
+Pure module, no Pulumi imports: the settings and the policy pack import it too.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final, Literal
 
-#: Kubernetes minor versions this platform is tested with; the first is the default.
-SUPPORTED_KUBERNETES_VERSIONS: Final = ("1.34", "1.33")
+UpgradePolicy = Literal["STANDARD", "EXTENDED"]
+#: Days before the end of support from which the plan warns.
+SUPPORT_WARNING_DAYS: Final = 60
+#: Extended support bills $0.60 per cluster-hour instead of $0.10 (Amazon EKS pricing): six times the control plane.
+EXTENDED_SUPPORT_COST_FACTOR: Final = 6
+
+
+@dataclass(frozen=True)
+class KubernetesRelease:
+    """One Kubernetes minor version on EKS and its support window (dates in UTC).
+
+    Source: the Amazon EKS release calendar (EKS User Guide, "Understand the Kubernetes version lifecycle on
+    EKS"), checked 2026-12-01. On the day standard support ends a cluster with ``upgradePolicy: STANDARD`` is
+    upgraded by AWS to the next version (the next ``pulumi up`` would then try a downgrade, which EKS refuses);
+    with ``EXTENDED`` it stays, billed at the extended rate, until extended support ends.
+    """
+
+    version: str
+    released: dt.date
+    end_of_standard: dt.date
+    end_of_extended: dt.date
+
+    def end_of_support(self, policy: UpgradePolicy) -> dt.date:
+        """The last day before AWS upgrades the cluster itself under ``policy``."""
+        return self.end_of_standard if policy == "STANDARD" else self.end_of_extended
+
+
+#: The EKS release calendar, newest first.
+KUBERNETES_LIFECYCLE: Final[dict[str, KubernetesRelease]] = {
+    release.version: release
+    for release in (
+        KubernetesRelease("1.36", dt.date(2026, 6, 2), dt.date(2027, 8, 2), dt.date(2028, 8, 2)),
+        KubernetesRelease("1.35", dt.date(2026, 1, 27), dt.date(2027, 3, 27), dt.date(2028, 3, 27)),
+        KubernetesRelease("1.34", dt.date(2025, 10, 2), dt.date(2026, 12, 2), dt.date(2027, 12, 2)),
+        KubernetesRelease("1.33", dt.date(2025, 5, 29), dt.date(2026, 7, 29), dt.date(2027, 7, 29)),
+        KubernetesRelease("1.32", dt.date(2025, 1, 23), dt.date(2026, 3, 23), dt.date(2027, 3, 23)),
+    )
+}
+
+#: Kubernetes minor versions this platform pins add-ons, images and charts for; the first is the default for new
+#: stacks. 1.34 stays for clusters on their way up (EKS upgrades one minor version at a time).
+SUPPORTED_KUBERNETES_VERSIONS: Final = ("1.36", "1.35", "1.34")
 DEFAULT_KUBERNETES_VERSION: Final = SUPPORTED_KUBERNETES_VERSIONS[0]
 
-#: EKS managed add-on versions per Kubernetes version.
+
+def support_problem(
+    version: str, policy: UpgradePolicy, today: dt.date
+) -> tuple[Literal["error", "warning"], str] | None:
+    """Whether ``version`` under ``policy`` is past its end of support (error) or within the warning window."""
+    release = KUBERNETES_LIFECYCLE.get(version)
+    if release is None:
+        return "error", f"Kubernetes {version} is not in the EKS release calendar of components/versions.py"
+    end = release.end_of_support(policy)
+    kind = "standard" if policy == "STANDARD" else "extended"
+    if today >= end:
+        hint = (
+            "upgrade to the next version, or set upgradePolicy: EXTENDED (6x the control-plane price)"
+            if policy == "STANDARD" and today < release.end_of_extended
+            else "upgrade to the next version"
+        )
+        return "error", f"Kubernetes {version} left EKS {kind} support on {end.isoformat()}: {hint}"
+    days = (end - today).days
+    if days <= SUPPORT_WARNING_DAYS:
+        return "warning", (
+            f"Kubernetes {version} leaves EKS {kind} support on {end.isoformat()} ({days} days): "
+            "plan the upgrade (README: Upgrading Kubernetes)"
+        )
+    return None
+
+
+#: EKS managed add-on versions per Kubernetes version (kube-proxy and coredns from the EKS User Guide's
+#: per-version tables; vpc-cni, eks-pod-identity-agent and aws-ebs-csi-driver as reported by
+#: describe-addon-versions for that Kubernetes version).
 EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
+    "1.36": {
+        "vpc-cni": "v1.22.4-eksbuild.3",
+        "kube-proxy": "v1.36.0-eksbuild.14",
+        "coredns": "v1.14.3-eksbuild.3",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+        "aws-ebs-csi-driver": "v1.66.0-eksbuild.1",
+    },
+    "1.35": {
+        "vpc-cni": "v1.23.1-eksbuild.1",
+        "kube-proxy": "v1.35.3-eksbuild.13",
+        "coredns": "v1.14.3-eksbuild.3",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+        "aws-ebs-csi-driver": "v1.64.0-eksbuild.1",
+    },
     "1.34": {
         "vpc-cni": "v1.20.4-eksbuild.2",
         "kube-proxy": "v1.34.0-eksbuild.2",
@@ -21,26 +108,22 @@ EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
         "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
         "aws-ebs-csi-driver": "v1.50.1-eksbuild.1",
     },
-    "1.33": {
-        "vpc-cni": "v1.20.2-eksbuild.1",
-        "kube-proxy": "v1.33.3-eksbuild.6",
-        "coredns": "v1.12.4-eksbuild.1",
-        "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
-        "aws-ebs-csi-driver": "v1.50.1-eksbuild.1",
-    },
 }
 
-#: Node AMI family for managed node groups.
+#: Node AMI family for managed node groups (EKS picks the newest AL2023 release of the cluster's version).
 NODE_AMI_TYPE: Final = "AL2023_x86_64_STANDARD"
 #: Root volume device of AL2023 EKS AMIs (managed node groups and Karpenter nodes).
 ROOT_DEVICE: Final = "/dev/xvda"
 
 #: Helm charts: (repository, chart, version). OCI repositories carry the chart in the URL.
+#: Karpenter 1.14 supports Kubernetes 1.29-1.36 (karpenter-provider-aws upgrading/compatibility.md).
 KARPENTER_CHART: Final = ("oci://public.ecr.aws/karpenter", "karpenter", "1.14.1")  # also karpenter-crd 1.14.1
 #: EKS-optimized AL2023 AMI release Karpenter nodes boot (`al2023@latest` would float: pin, bump deliberately).
+#: v20260714 ships 1.34, 1.35 and 1.36 node images (amazon-eks-ami CHANGELOG.md).
 KARPENTER_AMI_ALIAS: Final = "al2023@v20260714"
 CLUSTER_AUTOSCALER_CHART: Final = ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0")
-#: cluster-autoscaler image per Kubernetes minor version (its minor must match the cluster's).
-CLUSTER_AUTOSCALER_IMAGE_TAGS: Final[dict[str, str]] = {"1.34": "v1.34.5", "1.33": "v1.33.6"}
+#: cluster-autoscaler image per Kubernetes minor version (its minor must match the cluster's; kubernetes/autoscaler
+#: tags cluster-autoscaler-1.36.1 and -1.35.2 of 2026-07-22).
+CLUSTER_AUTOSCALER_IMAGE_TAGS: Final[dict[str, str]] = {"1.36": "v1.36.1", "1.35": "v1.35.2", "1.34": "v1.34.5"}
 ARGO_CD_CHART: Final = ("https://argoproj.github.io/argo-helm", "argo-cd", "10.1.1")  # Argo CD v3.4.4
 VAULT_CHART: Final = ("https://helm.releases.hashicorp.com", "vault", "0.34.1")

@@ -22,6 +22,7 @@ from tests.config.test_settings import stack_settings
 from tools.harness import ConfigurationError, Plan, Registration, run_program
 
 KEY = "eks-platform:settings"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the wire sentinel of an unknown value
 
 #: Per type: the inputs that together form the physical identity the service keeps unique.
 PHYSICAL_IDENTITY: dict[str, tuple[str, ...]] = {
@@ -53,7 +54,9 @@ def identity(reg: Registration) -> tuple[Any, ...] | None:
     keys = PHYSICAL_IDENTITY.get(reg.type)
     if keys is None or not isinstance(reg.inputs.get(keys[-1]), str):
         return None
-    return (reg.type, *(json.dumps(reg.inputs.get(key), sort_keys=True) for key in keys))
+    values = tuple(json.dumps(reg.inputs.get(key), sort_keys=True) for key in keys)
+    # In a preview, an identity made of unknowns (an ARN not yet created) cannot be compared yet.
+    return None if any(UNKNOWN in value for value in values) else (reg.type, *values)
 
 
 def assert_graph_keeps_the_rules(plan: Plan) -> None:
@@ -73,7 +76,7 @@ def assert_graph_keeps_the_rules(plan: Plan) -> None:
 def test_every_stack_keeps_the_rules(stack, mode):
     plan = run_program(stack, mode)
     assert_graph_keeps_the_rules(plan)
-    assert len({identity(r) for r in plan.resources} - {None}) > 60  # the check saw the graph
+    assert len({identity(r) for r in plan.resources} - {None}) > 50  # the check saw the graph
 
 
 def with_app_role(stack: str, service: str, **role: Any) -> dict[str, Any]:
