@@ -36,7 +36,10 @@ aws_provider = aws.Provider(
     allowed_account_ids=settings.allowed_account_ids or None,
 )
 invoke = pulumi.InvokeOptions(provider=aws_provider)
-account_id = aws.get_caller_identity(opts=invoke).account_id
+caller = aws.get_caller_identity(opts=invoke)
+account_id = caller.account_id
+# The IAM role (with its path) behind the STS session running this deployment: it needs Kubernetes access.
+deployer_arn = aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
 partition = aws.get_partition(opts=invoke).partition
 zones = aws.get_availability_zones(
     state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}], opts=invoke
@@ -88,6 +91,7 @@ cluster = EksCluster(
         log_retention_days=settings.cluster.log_retention_days,
         admin_role_arns=settings.cluster.admin_role_arns,
         cluster_creator_admin=settings.cluster.cluster_creator_admin,
+        deployer_principal_arn=deployer_arn if settings.cluster.deployer_access else None,
         system_node_group=settings.cluster.system_node_group,
         protect=settings.protect,
         upgrade_policy=settings.cluster.upgrade_policy,

@@ -268,7 +268,19 @@ class ClusterSettings(Model):
         default_factory=list, description="IAM roles granted cluster admin through access entries."
     )
     cluster_creator_admin: bool = Field(
-        default=False, description="Give the identity running `pulumi up` implicit cluster admin (bootstrap only)."
+        default=False,
+        description=(
+            "EKS's implicit admin for the cluster's creator. Create-only (changing it replaces the cluster): "
+            "leave it false and use `deployerAccess`."
+        ),
+    )
+    deployer_access: bool = Field(
+        default=True,
+        description=(
+            "A cluster-admin access entry for the IAM role running `pulumi up` (the STS session's issuer), so "
+            "the program can manage what it declares in the cluster. Turn off once every deploying role is "
+            "listed in `adminRoleArns`."
+        ),
     )
     node_groups: dict[K8sName, NodeGroupSettings] = Field(
         default_factory=lambda: {"system": NodeGroupSettings()},

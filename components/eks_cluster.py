@@ -50,6 +50,9 @@ class EksClusterArgs:
     log_retention_days: int = 365
     admin_role_arns: Sequence[str] = ()
     cluster_creator_admin: bool = False
+    #: The IAM principal running the deployment (``aws.iam.get_session_context(...).issuer_arn``): it gets
+    #: cluster admin through an access entry, unless it is one of ``admin_role_arns`` already. None: no entry.
+    deployer_principal_arn: str | None = None
     #: Node group whose taints the platform add-ons (coredns, EBS CSI controller) tolerate.
     system_node_group: str = "system"
     protect: bool = True
@@ -232,9 +235,14 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_provider_arn = oidc.arn
 
         tails = Counter(iam.arn_name(arn) for arn in args.admin_role_arns)
-        for arn in args.admin_role_arns:
+        admin_access = [
             # Keyed by the whole ARN (``role/a`` and ``role/team/a`` differ); the old key stays an alias.
             self._admin_access(cluster, arn, old_key=iam.arn_name(arn) if tails[iam.arn_name(arn)] == 1 else None)
+            for arn in args.admin_role_arns
+        ]
+        deployer = args.deployer_principal_arn
+        if deployer and deployer not in args.admin_role_arns:
+            admin_access.append(self._admin_access(cluster, deployer, key="deployer"))
 
         node_role, node_policies = self._node_role()
         self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
@@ -255,7 +263,13 @@ class EksCluster(pulumi.ComponentResource):
                 lambda v: kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.region)
             )
         )
-        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            # Every in-cluster resource goes through this provider: none may start before the deploying
+            # identity's access is in place (EKS answers 401 until then), and the kubeconfig cannot carry that.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_access),
+        )
         self.kms_key_arn = key.arn
         self.register_outputs(
             {
@@ -268,8 +282,11 @@ class EksCluster(pulumi.ComponentResource):
             }
         )
 
-    def _admin_access(self, cluster: aws.eks.Cluster, role_arn: str, *, old_key: str | None) -> None:
-        key = arn_key(role_arn)
+    def _admin_access(
+        self, cluster: aws.eks.Cluster, role_arn: str, *, old_key: str | None = None, key: str | None = None
+    ) -> aws.eks.AccessPolicyAssociation:
+        """An access entry with cluster admin for ``role_arn``, keyed by ``key`` (default: the whole ARN)."""
+        key = key or arn_key(role_arn)
 
         def opts(suffix: str = "") -> pulumi.ResourceOptions:
             aliases = [pulumi.Alias(name=f"{self._name}-admin-{old_key}{suffix}")] if old_key else None
@@ -282,7 +299,7 @@ class EksCluster(pulumi.ComponentResource):
             type="STANDARD",
             opts=opts(),
         )
-        aws.eks.AccessPolicyAssociation(
+        return aws.eks.AccessPolicyAssociation(
             f"{self._name}-admin-{key}-policy",
             cluster_name=entry.cluster_name,
             principal_arn=entry.principal_arn,
