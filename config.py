@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal, Self
 
 import pulumi
+from pulumi.runtime.config import get_config, is_config_secret
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
@@ -26,7 +28,9 @@ from components.naming import (
     NamingContext,
     pattern_placeholders,
 )
+from components.instance_types import amd64_problem
 from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
+from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
     SUPPORTED_KUBERNETES_VERSIONS,
@@ -446,6 +450,16 @@ class KarpenterSettings(Model):
     expire_after: str = Field(default="720h", pattern=r"^(\d+[smh]|Never)$", description="Node lifetime.")
     disk_size_gib: int = Field(default=50, ge=20, le=16384, description="Encrypted gp3 root volume size.")
 
+    @model_validator(mode="after")
+    def _categories_offer_instances(self) -> Self:
+        # The NodePool asks for amd64 (kubernetes.io/arch In [amd64]) and generation >= instanceGenerationMin.
+        for category in self.instance_categories:
+            problem = amd64_problem(category, self.instance_generation_min)
+            if problem:
+                msg = f".instanceCategories: {problem}"
+                raise ValueError(msg)
+        return self
+
 
 class ClusterAutoscalerSettings(Model):
     """Where the cluster-autoscaler runs (the seed's dedicated on-demand pool)."""
@@ -722,8 +736,35 @@ def format_error(err: ValidationError, *, stack_file: str, key: str) -> str:
     return f"{stack_file}: {key}{path}: {message}{suffix}"
 
 
+def required_secrets(settings: Settings) -> dict[str, str]:
+    """``{config key: the setting that needs it}`` for the secrets this stack's settings need."""
+    needs = dict.fromkeys(VAULT_SECRETS, "vault.enabled") if settings.vault.enabled else {}
+    if settings.argo.enabled and settings.argo.sso:
+        needs[ARGO_SSO_SECRET] = "argo.sso"
+    return needs
+
+
+def secret_problems(
+    settings: Settings, *, project: str, stack_file: str, lookup: Callable[[str], tuple[str | None, bool]]
+) -> list[str]:
+    """One line per needed secret that is unset or stored in plain text; ``lookup(full key)`` -> (value, secret)."""
+    problems = []
+    for key, needed_by in required_secrets(settings).items():
+        value, secret = lookup(f"{project}:{key}")
+        fix = f"pulumi config set --secret {key} <value>"
+        if value is None:
+            problems.append(f"{stack_file}: {project}:{key}: required by {needed_by}; set it with `{fix}`")
+        elif not secret:
+            problems.append(f"{stack_file}: {project}:{key}: stored in plain text; encrypt it with `{fix}`")
+    return problems
+
+
+def _stack_config_value(full_key: str) -> tuple[str | None, bool]:
+    return get_config(full_key), is_config_secret(full_key)
+
+
 def load_settings() -> Settings:
-    """Read and validate this stack's settings from its stack file's config."""
+    """Read and validate this stack's settings (and the secrets they need) from its stack file's config."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     stack_file, key = f"Pulumi.{stack}.yaml", f"{project}:{SETTINGS_KEY}"
     raw = pulumi.Config().get_object(SETTINGS_KEY)
@@ -731,6 +772,10 @@ def load_settings() -> Settings:
         msg = f"{stack_file}: {key} is missing: add the platform settings to the stack file"
         raise pulumi.RunError(msg)
     settings = parse_settings(raw, stack_file=stack_file, key=key, naming=NamingContext(project, stack))
+    problems = secret_problems(settings, project=project, stack_file=stack_file, lookup=_stack_config_value)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise pulumi.RunError(problems[0] + more)
     for warning in lifecycle_warnings(settings):
         pulumi.log.warn(f"{stack_file}: {key}{warning}")
     return settings

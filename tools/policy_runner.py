@@ -27,7 +27,6 @@ import json
 import os
 import queue
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -172,6 +171,37 @@ def pack_version(pack_dir: Path) -> str | None:
         return None
     version = data.get("version") if isinstance(data, dict) else None
     return str(version) if version is not None else None
+
+
+def pack_interpreter(pack_dir: Path) -> Path:
+    """The Python the CLI runs a local pack with: ``<virtualenv>/bin/python`` from PulumiPolicy.yaml's runtime.
+
+    As the CLI's pip toolchain resolves it (pulumi/pulumi ``sdk/python/toolchain/pip.go``): the ``virtualenv``
+    option joined to the pack directory unless absolute. For a local ``--policy-pack`` the CLI installs nothing
+    into it (``pkg/engine/update.go``), so it must exist with the pack's requirements, or the pack fails to start.
+
+    Raises:
+        PolicyRunError: no PulumiPolicy.yaml, no virtualenv option, or no interpreter where it points.
+    """
+    try:
+        data = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        msg = f"{pack_dir} has no PulumiPolicy.yaml: it is not a policy pack"
+        raise PolicyRunError(msg) from exc
+    runtime = data.get("runtime") if isinstance(data, dict) else None
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
+    if not isinstance(virtualenv, str):
+        msg = f"{pack_dir}/PulumiPolicy.yaml: runtime.options.virtualenv is not set (the CLI would use any python3)"
+        raise PolicyRunError(msg)
+    python = (pack_dir / virtualenv).resolve() / "bin" / "python"
+    if not python.exists():
+        msg = (
+            f"{pack_dir}/PulumiPolicy.yaml: virtualenv {virtualenv!r} has no {python}: the CLI would fail to "
+            "start the pack (run `./dev setup`)"
+        )
+        raise PolicyRunError(msg)
+    return python
 
 
 def default_policy_config_path(stack: str, config_dir: Path = POLICY_CONFIG_DIR) -> Path | None:
@@ -384,11 +414,16 @@ class RunningPack:
             "PULUMI_DRY_RUN": "true" if dry_run else "false",
             "PULUMI_CONFIG": json.dumps(self.stack_config, sort_keys=True),
         }
+        try:
+            python = pack_interpreter(self.pack_dir)
+        except PolicyRunError:
+            self._engine.stop(grace=None)
+            raise
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         try:
-            # Our own interpreter running pulumi's pack entry point, as the CLI runs it.
+            # The pack's virtualenv interpreter running pulumi's pack entry point, as the CLI runs it.
             self._process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-u", "-m", "pulumi.policy", address, str(self.pack_dir)],
+                [str(python), "-u", "-m", "pulumi.policy", address, str(self.pack_dir)],
                 cwd=self.pack_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,37 +82,110 @@ def config_text(value: object) -> str:
     raise StackConfigError(msg)
 
 
-def _project_defaults(project_dir: Path, project: str) -> dict[str, object]:
-    """Values from ``Pulumi.yaml``'s ``config:`` block (short form or ``default``/``value``).
+@dataclass(frozen=True)
+class Declaration:
+    """A key declared in ``Pulumi.yaml``'s ``config:`` block, as the CLI reads it (pkg/workspace/config.go)."""
 
-    A key declared ``secret: true`` without a value must be set per stack with ``pulumi config set
-    --secret``; offline it gets the placeholder, as an undecryptable ``{secure: ...}`` value would.
-    """
+    key: str
+    type: str | None = None
+    secret: bool = False
+    default: object = None
+    has_default: bool = False
+
+
+_DECLARATION_FIELDS = {"type", "default", "value", "description", "secret", "items"}
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (Mapping,),
+}
+
+
+def project_declarations(project_dir: Path, project: str) -> dict[str, Declaration]:
+    """The ``config:`` block of ``Pulumi.yaml`` by full key (short form ``key: literal`` is a default)."""
     block = _read_yaml_mapping(project_dir / "Pulumi.yaml").get("config") or {}
-    defaults: dict[str, object] = {}
+    declarations: dict[str, Declaration] = {}
     for key, spec in block.items():
-        if isinstance(spec, Mapping) and ({"type", "default", "value", "description", "secret"} & set(spec)):
-            if "value" in spec or "default" in spec:
-                defaults[full_key(key, project)] = spec.get("value", spec.get("default"))
-            elif spec.get("secret") is True:
-                defaults[full_key(key, project)] = {"secure": "declared-secret"}
+        full = full_key(key, project)
+        if isinstance(spec, Mapping) and _DECLARATION_FIELDS & set(spec):
+            if "value" in spec and "default" in spec:
+                msg = f"Pulumi.yaml: project config '{key}' cannot have both a 'default' and 'value' attribute"
+                raise StackConfigError(msg)
+            has_default = "value" in spec or "default" in spec
+            declarations[full] = Declaration(
+                key=key,
+                type=spec.get("type"),
+                secret=spec.get("secret") is True,
+                default=spec.get("value", spec.get("default")),
+                has_default=has_default,
+            )
         else:
-            defaults[full_key(key, project)] = spec
-    return defaults
+            declarations[full] = Declaration(key=key, default=spec, has_default=True)
+    return declarations
+
+
+def _missing_error(stack: str, keys: list[str]) -> str:
+    quoted = [f"'{key}'" for key in sorted(keys)]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    noun = "value" if len(quoted) == 1 else "values"
+    return f"validating stack config: Stack '{stack}' is missing configuration {noun} {listed}"
+
+
+def validate_against_declarations(
+    stack: str, project: str, declarations: Mapping[str, Declaration], stack_values: Mapping[str, object]
+) -> None:
+    """The checks ``pulumi preview``/``up`` make before the program starts (the CLI's ``mergeConfig``).
+
+    A declared key of the project without a default must be set by the stack; an explicitly typed key must
+    hold that type, and one declared ``secret: true`` must be encrypted (``secure:``).
+
+    Raises:
+        StackConfigError: with the CLI's message.
+    """
+    missing = [
+        d.key
+        for full, d in declarations.items()
+        if not d.has_default and full not in stack_values and full.startswith(f"{project}:")
+    ]
+    if missing:
+        raise StackConfigError(_missing_error(stack, missing))
+    for full, declaration in declarations.items():
+        if declaration.type is None:
+            continue  # the CLI checks type and secrecy of explicitly typed keys only
+        value = stack_values.get(full, declaration.default)
+        if declaration.secret and not _is_secure(value):
+            msg = f"validating stack config: Stack '{stack}' with configuration key '{declaration.key}' must be encrypted as it's secret"  # noqa: E501
+            raise StackConfigError(msg)
+        types = _TYPES.get(declaration.type)
+        plain = not _is_secure(value)
+        wrong = (
+            types is not None and plain and (not isinstance(value, types) or (bool in types) != isinstance(value, bool))
+        )
+        if wrong:
+            msg = (
+                f"validating stack config: Stack '{stack}' with configuration key '{declaration.key}' "
+                f"must be of type '{declaration.type}'"
+            )
+            raise StackConfigError(msg)
 
 
 def load_stack_config(project_dir: Path, stack: str) -> tuple[dict[str, str], set[str]]:
     """Config map and secret keys for ``stack``, as the CLI would pass them to the program.
 
-    Project defaults from ``Pulumi.yaml`` are overlaid by ``Pulumi.<stack>.yaml``'s ``config:``.
-    Keys without a namespace get the project's. A key whose value is or contains ``{secure: ...}``
-    gets `PLACEHOLDER_SECRET` in its place and is listed as secret. Null values are left out.
+    Project defaults from ``Pulumi.yaml`` are overlaid by ``Pulumi.<stack>.yaml``'s ``config:``, after the
+    CLI's checks (`validate_against_declarations`). Keys without a namespace get the project's. A key whose
+    value is or contains ``{secure: ...}`` gets `PLACEHOLDER_SECRET` in its place and is listed as secret.
+    Null values are left out.
     """
     project = project_name(project_dir)
     stack_file = _read_yaml_mapping(project_dir / f"Pulumi.{stack}.yaml")
-    raw = _project_defaults(project_dir, project)
-    for key, value in (stack_file.get("config") or {}).items():
-        raw[full_key(key, project)] = value
+    declarations = project_declarations(project_dir, project)
+    stack_values = {full_key(key, project): value for key, value in (stack_file.get("config") or {}).items()}
+    validate_against_declarations(stack, project, declarations, stack_values)
+    raw = {full: d.default for full, d in declarations.items() if d.has_default}
+    raw.update(stack_values)
     return to_wire_config(raw)
 
 

@@ -204,3 +204,17 @@ def test_settings_are_frozen():
     settings = parse(stack_settings("dev"))
     with pytest.raises(Exception, match="frozen"):
         settings.owner = "someone-else"  # type: ignore[misc]
+
+
+def test_a_karpenter_category_without_amd64_types_of_the_minimum_generation_is_refused():
+    # The old dev NodePool: category t with generation >= 5 on amd64 matches no instance type (t3 is the newest).
+    raw = copy.deepcopy(stack_settings("dev"))
+    raw["nodeAutoscaler"]["karpenter"]["instanceCategories"] = ["c", "m", "t"]
+    assert error_of(raw) == (
+        "Pulumi.dev.yaml: eks-platform:settings.nodeAutoscaler.karpenter.instanceCategories: category 't' has no "
+        "amd64 instance type of generation 5 or newer (its amd64 generations: 1, 2, 3)"
+    )
+    raw["nodeAutoscaler"]["karpenter"]["instanceGenerationMin"] = 3
+    assert parse(raw).node_autoscaler.karpenter.instance_categories == ["c", "m", "t"]
+    raw["nodeAutoscaler"]["karpenter"]["instanceCategories"] = ["a"]  # a1 is arm64 only
+    assert "'a' is not an EC2 instance category with amd64 types" in error_of(raw)

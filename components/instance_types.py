@@ -1,0 +1,47 @@
+"""EC2 instance categories and the generations each offers on x86_64 (amd64), for Karpenter requirements.
+
+Karpenter labels every instance type with ``karpenter.k8s.aws/instance-category`` (the family's letters: ``c`` for
+``c6i``, ``inf`` for ``inf2``) and ``karpenter.k8s.aws/instance-generation`` (its digit). A NodePool asking for a
+category with no amd64 type at or above its minimum generation matches nothing in that category (``t`` has
+t2/t3/t3a on amd64; t4g is arm64). Source: Amazon EC2 instance types (EC2 User Guide, "Amazon EC2 instance type
+naming conventions" and the instance type list), current-generation and previous-generation families; checked
+2026-12-01. Pure module: the settings import it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Category -> generations with at least one amd64 instance type (families in the comment).
+AMD64_GENERATIONS: Final[dict[str, frozenset[int]]] = {
+    "c": frozenset({1, 3, 4, 5, 6, 7, 8}),  # c1 c3 c4 c5* c6a/c6i* c7a/c7i* c8i
+    "d": frozenset({2, 3}),  # d2 d3 d3en
+    "f": frozenset({1, 2}),  # f1 f2
+    "g": frozenset({3, 4, 5, 6}),  # g3 g4dn g4ad g5 g6 g6e (g5g is arm64)
+    "h": frozenset({1}),  # h1
+    "hpc": frozenset({6, 7}),  # hpc6a hpc7a
+    "i": frozenset({2, 3, 4, 7}),  # i2 i3 i3en i4i i7i i7ie (i4g, i8g arm64)
+    "inf": frozenset({1, 2}),  # inf1 inf2
+    "m": frozenset({1, 2, 3, 4, 5, 6, 7, 8}),  # m1..m4 m5* m6a/m6i* m7a/m7i* m8a/m8i
+    "p": frozenset({2, 3, 4, 5, 6}),  # p2 p3 p4d p5 p6
+    "r": frozenset({3, 4, 5, 6, 7, 8}),  # r3 r4 r5* r6a/r6i* r7a/r7i/r7iz r8i
+    "t": frozenset({1, 2, 3}),  # t1 t2 t3 t3a (t4g arm64)
+    "trn": frozenset({1, 2}),  # trn1 trn2
+    "u": frozenset({1, 7}),  # u-*tb1 u7i
+    "x": frozenset({1, 2}),  # x1 x1e x2idn x2iedn x2iezn (x2gd, x8g arm64)
+    "z": frozenset({1}),  # z1d
+}
+
+
+def amd64_problem(category: str, minimum_generation: int) -> str | None:
+    """Why ``category`` offers no amd64 instance type of ``minimum_generation`` or newer (None if it does)."""
+    generations = AMD64_GENERATIONS.get(category)
+    if generations is None:
+        return f"{category!r} is not an EC2 instance category with amd64 types ({', '.join(sorted(AMD64_GENERATIONS))})"
+    if max(generations) < minimum_generation:
+        known = ", ".join(map(str, sorted(generations)))
+        return (
+            f"category {category!r} has no amd64 instance type of generation {minimum_generation} or newer "
+            f"(its amd64 generations: {known})"
+        )
+    return None
