@@ -20,6 +20,7 @@ from pulumi.runtime.config import get_config, is_config_secret
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.instance_types import amd64_problem
 from components.naming import (
     BUILT_IN_NAMESPACES,
     PLATFORM_NAMESPACES,
@@ -28,7 +29,6 @@ from components.naming import (
     NamingContext,
     pattern_placeholders,
 )
-from components.instance_types import amd64_problem
 from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
 from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
 from components.versions import (
