@@ -33,12 +33,12 @@ from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped
 from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped, unused-ignore]
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor
 from pulumi.runtime.proto import provider_pb2, resource_pb2
-from pulumi.runtime.settings import SETTINGS, set_root_resource
+from pulumi.runtime.settings import SETTINGS, get_project, get_stack, set_root_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 from typing_extensions import override
 
-from tools.mocks import PlatformMocks
+from tools.mocks import UNKNOWN, PlatformMocks
 from tools.stack_config import (
     PLACEHOLDER_SECRET,
     StackConfigError,
@@ -52,7 +52,9 @@ __all__ = [
     "MODES",
     "PLACEHOLDER_SECRET",
     "REPO_ROOT",
+    "UNKNOWN",
     "ConfigurationError",
+    "DuplicateUrnError",
     "Mode",
     "Plan",
     "PlatformMocks",
@@ -80,6 +82,15 @@ class ConfigurationError(Exception):
         super().__init__(message)
         self.message = message
         self.registrations = registrations or []
+
+
+class DuplicateUrnError(Exception):
+    """Two resources with one URN: the engine fails the run with this message (diag error 2001)."""
+
+    def __init__(self, urn: str) -> None:
+        # pulumi/pulumi sdk/go/common/diag/errors.go GetDuplicateResourceURNError.
+        super().__init__(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+        self.urn = urn
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,11 @@ class Registration:
     version: str = ""
     #: The ``replacement_trigger`` option as plain data (None when unset or unknown).
     replacement_trigger: Any = None
+
+    @property
+    def reference(self) -> str:
+        """``<urn>::<id>``, how resources name this provider (the id is the unknown sentinel in a preview)."""
+        return f"{self.urn}::{self.id or UNKNOWN}"
 
     @property
     def component(self) -> bool:
@@ -189,6 +205,23 @@ class Plan:
             raise LookupError(msg)
         return found[0]
 
+    def seen(self, registration: Registration, key: str) -> Any:  # noqa: ANN401 - any output
+        """What a consumer of output ``key`` (or ``"id"``) of ``registration`` receives in this plan's mode.
+
+        The output in an update (KeyError when the mocks did not answer it); the wire unknown in a preview,
+        where a created resource's computed outputs are not known yet (checked: the mocks answered none).
+        """
+        if self.mode == "preview" and registration.custom and registration.type.startswith("aws:"):
+            if registration.id or registration.outputs.get(key, UNKNOWN) != UNKNOWN:
+                msg = f"{registration.urn}: {key} is known in a preview"
+                raise AssertionError(msg)
+            return UNKNOWN
+        return registration.id if key == "id" else registration.outputs[key]
+
+    def computed(self, value: Any) -> Any:  # noqa: ANN401 - any value
+        """A value computed from a created resource's outputs: ``value`` in an update, the unknown in a preview."""
+        return UNKNOWN if self.mode == "preview" else value
+
     def children_of(self, urn: str) -> list[Registration]:
         """Registrations whose parent is ``urn``."""
         return [r for r in self.resources if r.parent == urn]
@@ -234,10 +267,47 @@ class RecordingMonitor(MockMonitor):
         self._lock = threading.Lock()
         self.registrations: list[Registration] = []
         self.registered_outputs: dict[str, dict[str, Any]] = {}
+        self._urns: set[str] = set()
+
+    @override
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives a resource: the parent's whole qualified type chain, then ``$`` and the type.
+
+        pulumi/pulumi ``pkg/resource/deploy/deployment.go`` ``generateURN``: "Skip empty parents and don't
+        use the root stack type; otherwise, use the full qualified type" (``parent.QualifiedType()``), and
+        ``sdk/go/common/resource/urn/urn.go`` ``New``: ``typ = string(parentType) + TypeDelimiter + typ`` when
+        ``parentType != "" && parentType != tokens.RootStackType``. So a role in an IrsaRole in an EksCluster is
+        ``...::eksplatform:platform:EksCluster$eksplatform:platform:IrsaRole$aws:iam/role:Role::<name>``. The
+        stock `MockMonitor.make_urn` keeps only the parent's last type (and chains the Stack's type).
+        """
+        qualified = type_
+        if parent:
+            # urn:pulumi:<stack>::<project>::<qualified type>::<name> (the name may itself contain "::").
+            parent_type = parent.removeprefix("urn:pulumi:").split("::", 3)[2]
+            if parent_type != STACK_TYPE:
+                qualified = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), qualified, name])
+
+    def _claim_urn(self, urn: str) -> None:
+        """Fail a second resource with ``urn`` as the engine does (step_generator.go ``generateURN``)."""
+        with self._lock:
+            if urn in self._urns:
+                raise DuplicateUrnError(urn)
+            self._urns.add(urn)
+
+    @override
+    def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:
+        """Answer via the mocks (stock behaviour) after checking the URN is new."""
+        self._claim_urn(self.make_urn(request.parent, request.type, request.name))
+        return cast(
+            "resource_pb2.ReadResourceResponse",
+            super().ReadResource(request),  # type: ignore[no-untyped-call]
+        )
 
     @override
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
-        """Answer via the mocks (stock behaviour) and record the request."""
+        """Answer via the mocks (stock behaviour) and record the request; a duplicate URN fails the run."""
+        self._claim_urn(self.make_urn(request.parent, request.type, request.name))
         response = cast(
             "resource_pb2.RegisterResourceResponse",
             super().RegisterResource(request),  # type: ignore[no-untyped-call]
@@ -449,7 +519,7 @@ def run_program(
     except StackConfigError as exc:
         raise ConfigurationError(str(exc)) from exc
     spec = _RunSpec(project_dir, project, stack, mode == "preview", config, secret_keys)
-    monitor = RecordingMonitor(PlatformMocks())
+    monitor = RecordingMonitor(PlatformMocks(preview=spec.preview, project=project, stack=stack))
     try:
         _run_isolated(spec, monitor)
     except Exception as exc:
@@ -484,7 +554,7 @@ def run_callable(
         body()
 
     spec = _RunSpec(REPO_ROOT, project, stack, mode == "preview", wire_config, secret_keys, declare)
-    monitor = RecordingMonitor(PlatformMocks())
+    monitor = RecordingMonitor(PlatformMocks(preview=spec.preview, project=project, stack=stack))
     _run_isolated(spec, monitor)
     return _plan(project, stack, mode, monitor)
 

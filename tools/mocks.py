@@ -5,6 +5,17 @@
 
 * every ``aws:`` resource gets an ``arn``, an ``id``, a ``name`` (the ``name`` input, else the logical
   name) and, for regional services, a ``region``; EC2-style resources get ``<prefix>-<17 hex>`` ids;
+* region and account follow the resource's (or invoke's) explicit ``aws.Provider``, as the real provider's
+  do: the region is the provider's ``region`` input (a resource's own ``region`` input wins), the account the
+  first of its ``allowedAccountIds`` (credentials for the right account; the real provider refuses any other),
+  else `ACCOUNT_ID`. Zones come from `REGIONS`, a table of real zone names and ids; a region missing from it
+  fails the run rather than inventing zones;
+* the caller is an assumed role, as in CI: ``arn:aws:sts::<account>:assumed-role/<project>-deploy-<stack>/
+  offline-harness``;
+* in a preview (``PlatformMocks(preview=True)``) ``aws:`` resources and providers answer what a real preview
+  of a create answers: an empty id (the SDK then resolves ``id`` as unknown, and provider references carry the
+  engine's unknown id) and their inputs plus provider defaults (``region``, an auto-name), so every computed
+  output is unknown; invokes still answer, they run in a preview too;
 * `_COMPUTED` adds the outputs the program consumes for specific types (EKS endpoint, OIDC issuer,
   launch-template version, ...);
 * Kubernetes resources echo their inputs with ``metadata.name`` defaulting to the logical name;
@@ -17,7 +28,9 @@ the same program produce identical output.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+import json
 import re
 import threading
 import uuid
@@ -28,16 +41,74 @@ from typing import Any
 import pulumi
 import yaml
 
+#: The account when the provider allows any (no ``allowedAccountIds``).
 ACCOUNT_ID = "123456789012"
+#: The region of `MockedResource`s built without a provider (unit tests of the tables).
 REGION = "us-west-2"
 PARTITION = "aws"
 DNS_SUFFIX = "amazonaws.com"
-AVAILABILITY_ZONES = ("us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d")
-ZONE_IDS = ("usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4")
-CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/offline-harness"
-OIDC_ISSUER_HOST = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
-OIDC_ISSUER_URL = f"https://{OIDC_ISSUER_HOST}"
-CLUSTER_ENDPOINT = "https://EXAMPLE.gr7.us-west-2.eks.amazonaws.com"
+SESSION_NAME = "offline-harness"
+#: The wire sentinel of an unknown value (pulumi.runtime.rpc.UNKNOWN): resolves as unknown in a preview.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+#: The 32-character cluster identifier in the endpoint host and OIDC issuer (the one AWS's EKS docs use).
+CLUSTER_IDENTIFIER = "EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    """What ``getRegion``/``getAvailabilityZones`` answer for one region."""
+
+    description: str
+    #: (zone name, zone id) of every zone a (new) account is offered, in name order.
+    zones: tuple[tuple[str, str], ...]
+
+
+def _zones(region: str, prefix: str, pairs: str) -> tuple[tuple[str, str], ...]:
+    """``"a1 b2"`` -> ((``<region>a``, ``<prefix>-az1``), (``<region>b``, ``<prefix>-az2``))."""
+    return tuple((f"{region}{pair[0]}", f"{prefix}-az{pair[1:]}") for pair in pairs.split())
+
+
+#: Zone names and AZ ids per region (AWS "AZ IDs" and "AWS Availability Zones" pages of the Regions and Zones
+#: guide; ``describe-availability-zones``). In the oldest regions the name -> id mapping differs per account
+#: (accounts since November 2025 get a uniform one); this table holds one real mapping. us-west-1 offers new
+#: accounts only a and c, ap-northeast-1 a, c and d, ca-central-1 a, b and d (apne1-az3 and cac1-az3 are not
+#: offered).
+REGIONS: dict[str, RegionInfo] = {
+    "us-east-1": RegionInfo("US East (N. Virginia)", _zones("us-east-1", "use1", "a1 b2 c3 d4 e5 f6")),
+    "us-east-2": RegionInfo("US East (Ohio)", _zones("us-east-2", "use2", "a1 b2 c3")),
+    "us-west-1": RegionInfo("US West (N. California)", _zones("us-west-1", "usw1", "a1 c3")),
+    "us-west-2": RegionInfo("US West (Oregon)", _zones("us-west-2", "usw2", "a1 b2 c3 d4")),
+    "ca-central-1": RegionInfo("Canada (Central)", _zones("ca-central-1", "cac1", "a1 b2 d4")),
+    "sa-east-1": RegionInfo("South America (Sao Paulo)", _zones("sa-east-1", "sae1", "a1 b2 c3")),
+    "eu-west-1": RegionInfo("Europe (Ireland)", _zones("eu-west-1", "euw1", "a1 b2 c3")),
+    "eu-west-2": RegionInfo("Europe (London)", _zones("eu-west-2", "euw2", "a2 b3 c1")),
+    "eu-central-1": RegionInfo("Europe (Frankfurt)", _zones("eu-central-1", "euc1", "a2 b3 c1")),
+    "eu-north-1": RegionInfo("Europe (Stockholm)", _zones("eu-north-1", "eun1", "a1 b2 c3")),
+    "ap-northeast-1": RegionInfo("Asia Pacific (Tokyo)", _zones("ap-northeast-1", "apne1", "a4 c1 d2")),
+    "ap-southeast-1": RegionInfo("Asia Pacific (Singapore)", _zones("ap-southeast-1", "apse1", "a1 b2 c3")),
+    "ap-southeast-2": RegionInfo("Asia Pacific (Sydney)", _zones("ap-southeast-2", "apse2", "a1 b2 c3")),
+    "ap-south-1": RegionInfo("Asia Pacific (Mumbai)", _zones("ap-south-1", "aps1", "a1 b3 c2")),
+}
+
+
+def oidc_issuer_url(region: str) -> str:
+    """The cluster's OIDC issuer in ``region``: ``https://oidc.eks.<region>.amazonaws.com/id/<32 chars>``."""
+    return f"https://oidc.eks.{region}.{DNS_SUFFIX}/id/{CLUSTER_IDENTIFIER}"
+
+
+def cluster_endpoint(region: str) -> str:
+    """The cluster's API endpoint in ``region``: ``https://<32 chars>.gr7.<region>.eks.amazonaws.com``."""
+    return f"https://{CLUSTER_IDENTIFIER}.gr7.{region}.eks.{DNS_SUFFIX}"
+
+
+def caller_arn(account_id: str, project: str, stack: str) -> str:
+    """The deploying identity: an assumed deploy role of the stack, as in CI."""
+    return f"arn:aws:sts::{account_id}:assumed-role/{project}-deploy-{stack}/{SESSION_NAME}"
+
+
+OIDC_ISSUER_URL = oidc_issuer_url(REGION)
+OIDC_ISSUER_HOST = OIDC_ISSUER_URL.removeprefix("https://")
+CLUSTER_ENDPOINT = cluster_endpoint(REGION)
 CLUSTER_CA_DATA = base64.b64encode(
     b"-----BEGIN CERTIFICATE-----\nOFFLINE-HARNESS-PLACEHOLDER\n-----END CERTIFICATE-----\n"
 ).decode("ascii")
@@ -49,6 +120,10 @@ class UnmockedInvokeError(Exception):
     """An invoke (provider function) the mocks have no offline answer for."""
 
 
+class UnmockedRegionError(UnmockedInvokeError):
+    """A region the mocks have no zones for: the run fails rather than invent them."""
+
+
 @dataclass(frozen=True)
 class MockedResource:
     """The facts about one registration that the mock tables derive outputs from."""
@@ -56,6 +131,15 @@ class MockedResource:
     type: str
     logical_name: str
     inputs: Mapping[str, Any]
+    #: The region of the resource's provider (its own ``region`` input wins, see `aws_state`).
+    provider_region: str = REGION
+    #: The account of the provider's credentials.
+    account: str = ACCOUNT_ID
+
+    @property
+    def region(self) -> str:
+        """Where the resource lives: its own ``region`` input (pulumi-aws v7), else its provider's."""
+        return self.text("region") or self.provider_region
 
     @property
     def module(self) -> str:
@@ -141,19 +225,18 @@ def _physical_name(res: MockedResource) -> str:
 def _iam_arn(kind: str) -> Callable[[MockedResource, str], str]:
     def build(res: MockedResource, _resource_id: str) -> str:
         path = res.text("path") or "/"
-        return f"arn:aws:iam::{ACCOUNT_ID}:{kind}{path}{_physical_name(res)}"
+        return f"arn:aws:iam::{res.account}:{kind}{path}{_physical_name(res)}"
 
     return build
 
 
-def _regional(service: str, resource: str) -> str:
-    return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
+def _regional(res: MockedResource, service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{res.region}:{res.account}:{resource}"
 
 
 def _oidc_arn(res: MockedResource, _resource_id: str = "") -> str:
-    url = res.text("url")
-    host = url.removeprefix("https://") if url else OIDC_ISSUER_HOST
-    return f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+    url = res.text("url") or oidc_issuer_url(res.region)
+    return f"arn:aws:iam::{res.account}:oidc-provider/{url.removeprefix('https://')}"
 
 
 #: ARN builders for types whose ARN does not follow ``<service>:<region>:<account>:<kind>/<id>``.
@@ -163,16 +246,16 @@ _ARNS: dict[str, Callable[[MockedResource, str], str]] = {
     "aws:iam/instanceProfile:InstanceProfile": _iam_arn("instance-profile"),
     "aws:iam/user:User": _iam_arn("user"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_arn,
-    "aws:eks/cluster:Cluster": lambda res, _id: _regional("eks", f"cluster/{_physical_name(res)}"),
+    "aws:eks/cluster:Cluster": lambda res, _id: _regional(res, "eks", f"cluster/{_physical_name(res)}"),
     "aws:eks/nodeGroup:NodeGroup": lambda res, _id: _regional(
-        "eks", f"nodegroup/{res.text('clusterName')}/{_physical_name(res)}/{res.uuid()}"
+        res, "eks", f"nodegroup/{res.text('clusterName')}/{_physical_name(res)}/{res.uuid()}"
     ),
     "aws:eks/addon:Addon": lambda res, _id: _regional(
-        "eks", f"addon/{res.text('clusterName')}/{res.text('addonName')}/{res.uuid()}"
+        res, "eks", f"addon/{res.text('clusterName')}/{res.text('addonName')}/{res.uuid()}"
     ),
-    "aws:sqs/queue:Queue": lambda res, _id: _regional("sqs", _physical_name(res)),
-    "aws:cloudwatch/logGroup:LogGroup": lambda res, _id: _regional("logs", f"log-group:{_physical_name(res)}"),
-    "aws:kms/alias:Alias": lambda res, _id: _regional("kms", _physical_name(res)),
+    "aws:sqs/queue:Queue": lambda res, _id: _regional(res, "sqs", _physical_name(res)),
+    "aws:cloudwatch/logGroup:LogGroup": lambda res, _id: _regional(res, "logs", f"log-group:{_physical_name(res)}"),
+    "aws:kms/alias:Alias": lambda res, _id: _regional(res, "kms", _physical_name(res)),
     "aws:s3/bucket:Bucket": lambda res, _id: f"arn:aws:s3:::{_physical_name(res)}",
     "aws:s3/bucketV2:BucketV2": lambda res, _id: f"arn:aws:s3:::{_physical_name(res)}",
 }
@@ -186,7 +269,7 @@ _IDS: dict[str, Callable[[MockedResource], str]] = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_arn,
     "aws:eks/nodeGroup:NodeGroup": lambda res: f"{res.text('clusterName')}:{_physical_name(res)}",
     "aws:eks/addon:Addon": lambda res: f"{res.text('clusterName')}:{res.text('addonName')}",
-    "aws:sqs/queue:Queue": lambda res: f"https://sqs.{REGION}.{DNS_SUFFIX}/{ACCOUNT_ID}/{_physical_name(res)}",
+    "aws:sqs/queue:Queue": lambda res: f"https://sqs.{res.region}.{DNS_SUFFIX}/{res.account}/{_physical_name(res)}",
 }
 
 
@@ -203,8 +286,8 @@ def aws_arn(res: MockedResource, resource_id: str) -> str:
         return build(res, resource_id)
     service = _SERVICES.get((res.module, res.kind)) or _SERVICES.get((res.module, None), res.module)
     if res.module in _GLOBAL_MODULES:
-        return f"arn:aws:{service}::{ACCOUNT_ID}:{_kebab(res.kind)}/{resource_id}"
-    return _regional(service, f"{_kebab(res.kind)}/{resource_id}")
+        return f"arn:aws:{service}::{res.account}:{_kebab(res.kind)}/{resource_id}"
+    return _regional(res, service, f"{_kebab(res.kind)}/{resource_id}")
 
 
 def _eks_cluster(res: MockedResource, lookup: Callable[[str], State]) -> State:
@@ -217,9 +300,9 @@ def _eks_cluster(res: MockedResource, lookup: Callable[[str], State]) -> State:
         vpcId=vpc_id if isinstance(vpc_id, str) else f"vpc-{res.digest(17)}",
     )
     return {
-        "endpoint": CLUSTER_ENDPOINT,
+        "endpoint": cluster_endpoint(res.region),
         "certificateAuthority": {"data": CLUSTER_CA_DATA},
-        "identities": [{"oidcs": [{"issuer": OIDC_ISSUER_URL}]}],
+        "identities": [{"oidcs": [{"issuer": oidc_issuer_url(res.region)}]}],
         "vpcConfig": vpc_config,
         "platformVersion": "eks.1",
         "status": "ACTIVE",
@@ -234,7 +317,7 @@ def _vpc(res: MockedResource, _lookup: Callable[[str], State]) -> State:
         "mainRouteTableId": f"rtb-{res.digest(17)}",
         "defaultRouteTableId": f"rtb-{res.digest(17)}",
         "defaultNetworkAclId": f"acl-{res.digest(17)}",
-        "ownerId": ACCOUNT_ID,
+        "ownerId": res.account,
     }
 
 
@@ -261,9 +344,11 @@ _COMPUTED: dict[str, Callable[[MockedResource, Callable[[str], State]], State]] 
     },
     "aws:iam/policy:Policy": lambda res, _: {"policyId": "ANPA" + res.digest(17).upper()},
     "aws:iam/instanceProfile:InstanceProfile": lambda res, _: {"uniqueId": "AIPA" + res.digest(17).upper()},
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda res, _: {"url": res.text("url") or OIDC_ISSUER_URL},
-    "aws:ec2/subnet:Subnet": lambda _res, _: {"ownerId": ACCOUNT_ID},
-    "aws:ec2/securityGroup:SecurityGroup": lambda _res, _: {"ownerId": ACCOUNT_ID},
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda res, _: {
+        "url": res.text("url") or oidc_issuer_url(res.region)
+    },
+    "aws:ec2/subnet:Subnet": lambda res, _: {"ownerId": res.account},
+    "aws:ec2/securityGroup:SecurityGroup": lambda res, _: {"ownerId": res.account},
     "aws:ec2/launchTemplate:LaunchTemplate": lambda _res, _: {
         "latestVersion": 1,
         "defaultVersion": 1,
@@ -274,26 +359,50 @@ _COMPUTED: dict[str, Callable[[MockedResource, Callable[[str], State]], State]] 
     },
     "aws:kms/key:Key": lambda res, _: {"keyId": res.uuid()},
     "aws:sqs/queue:Queue": lambda res, _: {"url": aws_id(res)},
-    "aws:guardduty/detector:Detector": lambda _res, _: {"accountId": ACCOUNT_ID},
+    "aws:guardduty/detector:Detector": lambda res, _: {"accountId": res.account},
 }
 
 
-def aws_state(res: MockedResource, lookup: Callable[[str], State]) -> tuple[str, State]:
+def aws_state(res: MockedResource, lookup: Callable[[str], State], *, preview: bool = False) -> tuple[str, State]:
     """Id and state for an ``aws:`` resource: inputs plus arn, name, region and type specifics.
 
     ``lookup`` maps an id of an earlier registration to its state (empty if unknown), so that
     outputs can follow real relationships (a cluster's ``vpcId`` from its first subnet).
+
+    With ``preview`` the answer is a real preview's of a create: an empty id and the inputs plus what
+    is known before AWS is called (the auto-name the bridge's Check assigns, the provider's region);
+    every computed output (arn, ids, endpoint, ...) is left out, so the SDK resolves it unknown.
     """
-    resource_id = aws_id(res)
     state: State = dict(res.inputs)
     state.setdefault(_NAME_KEYS.get(res.type, "name"), _physical_name(res))
-    state["arn"] = aws_arn(res, resource_id)
     if res.module not in _GLOBAL_MODULES:
-        state.setdefault("region", REGION)
+        state.setdefault("region", res.region)
+    known = dict(state)
+    resource_id = aws_id(res)
+    state["arn"] = aws_arn(res, resource_id)
     computed = _COMPUTED.get(res.type)
     if computed:
         state.update(computed(res, lookup))
+    if preview:
+        return "", _unknown_beyond(state, known)
     return resource_id, state
+
+
+def _unknown_beyond(state: State, known: Mapping[str, Any]) -> State:
+    """``state`` with every value not in ``known`` replaced by the unknown sentinel, nested objects included.
+
+    A real preview returns a computed attribute inside a known object (``vpcConfig.clusterSecurityGroupId``)
+    as unknown, not absent: absent would read as a known None.
+    """
+    result: State = {}
+    for key, value in state.items():
+        if key not in known:
+            result[key] = UNKNOWN
+        elif isinstance(value, Mapping) and isinstance(known[key], Mapping):
+            result[key] = _unknown_beyond(dict(value), known[key])
+        else:
+            result[key] = known[key]
+    return result
 
 
 def kubernetes_state(res: MockedResource) -> tuple[str, State]:
@@ -316,16 +425,62 @@ def kubernetes_state(res: MockedResource) -> tuple[str, State]:
     return resource_id, state
 
 
-def _caller_identity(_args: Mapping[str, Any]) -> State:
+@dataclass(frozen=True)
+class AwsContext:
+    """What an AWS invoke's answer depends on: its provider's region and credentials, and the stack."""
+
+    region: str = REGION
+    account_id: str = ACCOUNT_ID
+    project: str = "eks-platform"
+    stack: str = "test"
+
+    @property
+    def caller_arn(self) -> str:
+        """The caller `caller_arn` describes."""
+        return caller_arn(self.account_id, self.project, self.stack)
+
+
+def _unique_id(prefix: str, text: str) -> str:
+    return prefix + hashlib.sha256(text.encode()).hexdigest()[:17].upper()
+
+
+def _caller_identity(_args: Mapping[str, Any], ctx: AwsContext) -> State:
+    role_name = ctx.caller_arn.split("/")[1]
     return {
-        "accountId": ACCOUNT_ID,
-        "arn": CALLER_ARN,
-        "userId": "AIDA" + hashlib.sha256(CALLER_ARN.encode()).hexdigest()[:17].upper(),
-        "id": ACCOUNT_ID,
+        "accountId": ctx.account_id,
+        "arn": ctx.caller_arn,
+        # An assumed role's user id is ``<role unique id>:<session name>``.
+        "userId": f"{_unique_id('AROA', role_name)}:{SESSION_NAME}",
+        "id": ctx.account_id,
     }
 
 
-def _partition(_args: Mapping[str, Any]) -> State:
+_ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):assumed-role/(?P<path>.+)$")
+
+
+def _session_context(args: Mapping[str, Any], _ctx: AwsContext) -> State:
+    """``aws.iam.getSessionContext``, as terraform-provider-aws's ``aws_iam_session_context`` answers it.
+
+    For an STS ``assumed-role`` ARN: the issuing role's IAM ARN, unique id and name, and the session name
+    (the real data source reads the role's path with GetRole; offline the path is ``/``). Any other ARN
+    passes through as ``issuerArn`` with the other fields empty.
+    """
+    arn = str(args["arn"])
+    matched = _ASSUMED_ROLE.match(arn)
+    if matched is None or "/" not in matched["path"]:
+        return {"arn": arn, "id": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "sessionName": ""}
+    role_name, session_name = matched["path"].rsplit("/", 1)
+    return {
+        "arn": arn,
+        "id": arn,
+        "issuerArn": f"arn:{matched['partition']}:iam::{matched['account']}:role/{role_name}",
+        "issuerId": _unique_id("AROA", role_name),
+        "issuerName": role_name,
+        "sessionName": session_name,
+    }
+
+
+def _partition(_args: Mapping[str, Any], _ctx: AwsContext) -> State:
     return {
         "partition": PARTITION,
         "dnsSuffix": DNS_SUFFIX,
@@ -334,45 +489,63 @@ def _partition(_args: Mapping[str, Any]) -> State:
     }
 
 
-def _region(args: Mapping[str, Any]) -> State:
-    region = args.get("region") or args.get("name") or REGION
+def _region_info(region: str, token: str) -> RegionInfo:
+    info = REGIONS.get(region)
+    if info is None:
+        msg = (
+            f"offline harness has no zones for region {region!r} (invoke {token!r}); "
+            f"add the region's real zone names and ids to tools/mocks.py REGIONS (known: {', '.join(sorted(REGIONS))})"
+        )
+        raise UnmockedRegionError(msg)
+    return info
+
+
+def _region(args: Mapping[str, Any], ctx: AwsContext) -> State:
+    region = args.get("region") or args.get("name") or ctx.region
+    info = _region_info(region, "aws:index/getRegion:getRegion")
     return {
         "name": region,
         "region": region,
         "id": region,
         "endpoint": f"ec2.{region}.{DNS_SUFFIX}",
-        "description": "US West (Oregon)",
+        "description": info.description,
     }
 
 
-def _availability_zones(args: Mapping[str, Any]) -> State:
+def _availability_zones(args: Mapping[str, Any], ctx: AwsContext) -> State:
+    region = args.get("region") or ctx.region
+    info = _region_info(region, "aws:index/getAvailabilityZones:getAvailabilityZones")
     return {
-        "names": list(AVAILABILITY_ZONES),
-        "zoneIds": list(ZONE_IDS),
-        "groupNames": [REGION],
-        "id": REGION,
-        "region": REGION,
+        "names": [name for name, _ in info.zones],
+        "zoneIds": [zone_id for _, zone_id in info.zones],
+        "groupNames": [region],
+        "id": region,
+        "region": region,
         "state": args.get("state"),
     }
 
 
-def _yaml_decode(args: Mapping[str, Any]) -> State:
+def _yaml_decode(args: Mapping[str, Any], _ctx: AwsContext) -> State:
     documents = yaml.safe_load_all(str(args["text"]))
     return {"result": [document for document in documents if document is not None]}
 
 
 #: Offline answers per invoke token.
-_INVOKES: dict[str, Callable[[Mapping[str, Any]], State]] = {
+_INVOKES: dict[str, Callable[[Mapping[str, Any], AwsContext], State]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
     "kubernetes:yaml:decode": _yaml_decode,
 }
 
 
-def answer_invoke(token: str, args: Mapping[str, Any]) -> State:
-    """The offline result of invoke ``token``; raises `UnmockedInvokeError` for unknown tokens."""
+def answer_invoke(token: str, args: Mapping[str, Any], ctx: AwsContext | None = None) -> State:
+    """The offline result of invoke ``token``; raises `UnmockedInvokeError` for unknown tokens.
+
+    ``ctx`` is the invoke's provider's region and account (default: `REGION`, `ACCOUNT_ID`).
+    """
     answer = _INVOKES.get(token)
     if answer is None:
         msg = (
@@ -380,35 +553,90 @@ def answer_invoke(token: str, args: Mapping[str, Any]) -> State:
             "add one to tools/mocks.py _INVOKES or avoid the invoke"
         )
         raise UnmockedInvokeError(msg)
-    return answer(args)
+    return answer(args, ctx or AwsContext())
+
+
+def _allowed_accounts(inputs: Mapping[str, Any]) -> list[str]:
+    """A provider's ``allowedAccountIds`` (providers receive non-string config as JSON text)."""
+    value = inputs.get("allowedAccountIds")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            value = [value]
+    return [str(account) for account in value] if isinstance(value, list) else []
+
+
+def _provider_key(reference: str) -> tuple[str, str] | None:
+    """(type, name) of the provider in a ``<urn>::<id>`` reference; None for no reference."""
+    if not reference:
+        return None
+    urn = reference.rsplit("::", 1)[0]
+    parts = urn.removeprefix("urn:pulumi:").split("::", 3)
+    if len(parts) != 4:  # noqa: PLR2004 - stack, project, type, name
+        return None
+    return parts[2].rsplit("$", 1)[-1], parts[3]
 
 
 class PlatformMocks(pulumi.runtime.Mocks):
-    """Deterministic provider stand-in for the eks-platform program (see the module docstring)."""
+    """Deterministic provider stand-in for the eks-platform program (see the module docstring).
 
-    def __init__(self) -> None:
+    ``preview`` makes resources answer as in a real preview of a create; ``project`` and ``stack`` name the
+    caller's deploy role.
+    """
+
+    def __init__(self, *, preview: bool = False, project: str = "eks-platform", stack: str = "test") -> None:
+        self.preview = preview
+        self.project = project
+        self.stack = stack
         self._lock = threading.Lock()
         self._states: dict[str, State] = {}
+        self._providers: dict[tuple[str, str], Mapping[str, Any]] = {}
+
+    def aws_context(self, provider: str | None) -> AwsContext:
+        """Region and account of the AWS provider behind reference ``provider`` (defaults without one)."""
+        key = _provider_key(provider or "")
+        with self._lock:
+            inputs = self._providers.get(key) if key else None
+        if key is not None and inputs is None:
+            msg = f"offline harness: provider {provider!r} was never registered"
+            raise UnmockedInvokeError(msg)
+        inputs = inputs or {}
+        region = inputs.get("region")
+        accounts = _allowed_accounts(inputs)
+        return AwsContext(
+            region=region if isinstance(region, str) and region else REGION,
+            account_id=accounts[0] if accounts else ACCOUNT_ID,
+            project=self.project,
+            stack=self.stack,
+        )
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, State]:
         """Id and output state for one registration; called on a monitor worker thread."""
         res = MockedResource(type=args.typ, logical_name=args.name, inputs=args.inputs)
         if res.type.startswith("pulumi:providers:"):
-            resource_id, state = res.uuid(), dict(res.inputs)
+            with self._lock:
+                self._providers[(res.type, res.logical_name)] = dict(res.inputs)
+            # A new provider's id is the engine's unknown id in a preview (providers/registry.go Create).
+            resource_id, state = ("" if self.preview else res.uuid()), dict(res.inputs)
         elif res.type.startswith("aws:"):
-            resource_id, state = aws_state(res, self._lookup)
+            ctx = self.aws_context(args.provider)
+            res = dataclasses.replace(res, provider_region=ctx.region, account=ctx.account_id)
+            resource_id, state = aws_state(res, self._lookup, preview=self.preview)
         elif res.type.startswith("kubernetes:"):
             resource_id, state = kubernetes_state(res)
         else:
             resource_id, state = f"{res.logical_name}-{res.digest(8)}", dict(res.inputs)
-        with self._lock:
-            self._states[resource_id] = state
+        if resource_id:
+            with self._lock:
+                self._states[resource_id] = state
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[State, list[tuple[str, str]]]:
         """Answer an invoke or resource method call; unknown tokens raise `UnmockedInvokeError`."""
+        ctx = self.aws_context(args.provider) if args.token.startswith("aws:") else AwsContext()
         # An empty failure list, not None: MockMonitor.Invoke iterates it.
-        return answer_invoke(args.token, args.args), []
+        return answer_invoke(args.token, args.args, ctx), []
 
     def _lookup(self, resource_id: str) -> State:
         with self._lock:

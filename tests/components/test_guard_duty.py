@@ -37,7 +37,7 @@ def test_new_detector_enables_eks_audit_logs_and_runtime_monitoring(mode):
     assert found["RUNTIME_MONITORING"]["additionalConfigurations"] == [
         {"name": "EKS_ADDON_MANAGEMENT", "status": "ENABLED"}
     ]
-    assert {f["detectorId"] for f in found.values()} == {detector.id}
+    assert {f["detectorId"] for f in found.values()} == {plan.seen(detector, "id")}
     assert plan.by_type("aws:guardduty/publishingDestination:PublishingDestination") == []
 
 

@@ -47,8 +47,7 @@ def plan(request: pytest.FixtureRequest) -> Plan:
 
 
 def provider_ref(plan: Plan, package: str, name: str) -> str:
-    provider = plan.one(f"pulumi:providers:{package}", name)
-    return f"{provider.urn}::{provider.id}"
+    return plan.one(f"pulumi:providers:{package}", name).reference
 
 
 # --- what a run records -------------------------------------------------------------------------
@@ -109,13 +108,16 @@ def test_dependencies_are_recorded(plan: Plan) -> None:
 
 def test_mocked_outputs_flow_into_later_inputs(plan: Plan) -> None:
     vpc, role = plan.one(VPC, "main"), plan.one(ROLE, "alpha-role")
-    assert vpc.id.startswith("vpc-")
-    assert role.inputs["tags"] == {"VpcId": vpc.id}
+    assert str(plan.seen(vpc, "id")).startswith(plan.computed("vpc-"))
+    assert role.inputs["tags"] == {"VpcId": plan.seen(vpc, "id")}
     annotations = plan.one(SERVICE_ACCOUNT, "app").inputs["metadata"]["annotations"]
-    assert annotations == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/alpha-role"}
+    assert annotations == {"eks.amazonaws.com/role-arn": plan.computed("arn:aws:iam::123456789012:role/alpha-role")}
+    # Invokes answer in a preview too.
     assert plan.outputs["accountId"] == "123456789012"
     assert plan.outputs["serviceAccount"] == "app"
-    assert plan.component_outputs[plan.one(TEAM, "beta").urn] == {"roleArn": "arn:aws:iam::123456789012:role/beta-role"}
+    assert plan.component_outputs[plan.one(TEAM, "beta").urn] == {
+        "roleArn": plan.computed("arn:aws:iam::123456789012:role/beta-role")
+    }
 
 
 def test_outputs_the_mocks_do_not_answer_depend_on_the_mode(plan: Plan) -> None:
@@ -273,7 +275,7 @@ def test_eks_cluster_outputs_what_the_platform_consumes() -> None:
     mocks = PlatformMocks()
     subnet_id, _ = new_resource(mocks, "aws:ec2/subnet:Subnet", "a", {"vpcId": "vpc-0123"})
     _, state = new_resource(mocks, "aws:eks/cluster:Cluster", "eks", {"vpcConfig": {"subnetIds": [subnet_id]}})
-    assert state["endpoint"] == "https://EXAMPLE.gr7.us-west-2.eks.amazonaws.com"
+    assert state["endpoint"] == "https://EXAMPLED539D4633E53DE1B71EXAMPLE.gr7.us-west-2.eks.amazonaws.com"
     assert state["identities"] == [{"oidcs": [{"issuer": OIDC_ISSUER_URL}]}]
     certificate = state["certificateAuthority"]
     assert isinstance(certificate, dict)
