@@ -21,7 +21,7 @@ import runpy
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 from typing_extensions import override
 
+from components.stack_secrets import PROGRAM_SECRETS
 from tools.mocks import UNKNOWN, PlatformMocks
 from tools.stack_config import (
     PLACEHOLDER_SECRET,
@@ -65,6 +66,8 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: This repository's project name (``Pulumi.yaml``).
+PROJECT = "eks-platform"
 STACK_TYPE = "pulumi:pulumi:Stack"
 Mode = Literal["preview", "update"]
 MODES: tuple[Mode, ...] = ("preview", "update")
@@ -192,6 +195,8 @@ class Plan:
     resources: list[Registration]
     outputs: dict[str, Any] = field(default_factory=dict)
     component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Secret keys the stack file does not set that the run stood in for (a real `pulumi up` needs them set).
+    offline_secrets: list[str] = field(default_factory=list)
 
     def by_type(self, type_token: str) -> list[Registration]:
         """All registrations of ``type_token`` (e.g. ``aws:iam/role:Role``)."""
@@ -236,9 +241,10 @@ class Plan:
         return dict(sorted(Counter(r.type for r in self.resources).items()))
 
     def to_json(self) -> dict[str, Any]:
-        """A stable, JSON-ready view: ``{"stack", "resources": [...]}`` sorted by URN."""
+        """A stable, JSON-ready view: ``{"stack", "offlineSecrets", "resources": [...]}``, resources sorted by URN."""
         return {
             "stack": self.stack,
+            "offlineSecrets": list(self.offline_secrets),
             "resources": [
                 {
                     "urn": r.urn,
@@ -492,11 +498,24 @@ def _run_main(project_dir: Path) -> None:
     runpy.run_path(str(project_dir), run_name="__main__")
 
 
+def offline_secret_stand_ins(
+    config: Mapping[str, str], project: str, keys: Iterable[str]
+) -> tuple[dict[str, object], list[str]]:
+    """Placeholders for the secrets ``keys`` the stack does not set, as overrides, and their names.
+
+    The stand-in for ``pulumi config set --secret`` on a fresh clone: a real ``pulumi up`` stops until they are
+    set, and the plan says so (`Plan.offline_secrets`).
+    """
+    missing = [key for key in keys if full_key(key, project) not in config]
+    return {key: {"secure": "offline-stand-in"} for key in missing}, missing
+
+
 def run_program(
     stack: str,
     mode: Mode = "preview",
     project_dir: Path = REPO_ROOT,
     config_overrides: Mapping[str, object] | None = None,
+    offline_secrets: Iterable[str] | None = None,
 ) -> Plan:
     """Run ``project_dir``'s ``__main__.py`` for ``stack`` under mocks and return its `Plan`.
 
@@ -505,6 +524,10 @@ def run_program(
     become JSON, None removes the key. Safe to call many times in one process, also from inside a
     running event loop; the caller's Pulumi runtime state, cwd and sys.path are left as they were
     (cwd and sys.path are process-wide: do not run the program concurrently with code that needs them).
+
+    ``offline_secrets`` are secret keys the stack file may not set yet (default: `PROGRAM_SECRETS` for this
+    project, ``eks-platform``; pass ``()`` to run exactly as the stack file is): unset ones get a placeholder, listed
+    in `Plan.offline_secrets`.
 
     Raises `ConfigurationError` when the program raises `pulumi.RunError` (also when wrapped) or a
     config file is unusable; other program errors propagate unchanged.
@@ -515,7 +538,12 @@ def run_program(
     project_dir = Path(project_dir).resolve()
     try:
         project = project_name(project_dir)
+        if offline_secrets is None:  # this project's secrets (also in copies of it), nobody else's
+            offline_secrets = PROGRAM_SECRETS if project == PROJECT else ()
         config, secret_keys = _wire_config(project_dir, project, stack, config_overrides)
+        stand_ins, missing = offline_secret_stand_ins(config, project, offline_secrets)
+        if stand_ins:
+            config, secret_keys = _wire_config(project_dir, project, stack, {**stand_ins, **(config_overrides or {})})
     except StackConfigError as exc:
         raise ConfigurationError(str(exc)) from exc
     spec = _RunSpec(project_dir, project, stack, mode == "preview", config, secret_keys)
@@ -528,7 +556,9 @@ def run_program(
             raise
         registrations = sorted(monitor.registrations, key=lambda r: r.urn)
         raise ConfigurationError(str(run_error).strip(), registrations) from exc
-    return _plan(project, stack, mode, monitor)
+    plan = _plan(project, stack, mode, monitor)
+    plan.offline_secrets = missing
+    return plan
 
 
 def run_callable(

@@ -303,6 +303,15 @@ def start_pack(args: argparse.Namespace) -> RunningPack | None:
     )
 
 
+def offline_secrets_note(stack: str, keys: Sequence[str]) -> str:
+    """What the plan stood in for, and what the real path needs first."""
+    return (
+        f"note: Pulumi.{stack}.yaml sets none of the secrets {', '.join(keys)}: offline stand-ins were used. A real "
+        "`pulumi up` stops before registering anything until the ones its settings need are set "
+        "(`pulumi config set --secret <key> <value>`)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the plan CLI; returns the process exit code."""
     args = build_parser().parse_args(argv)
@@ -321,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigurationError as exc:
             sys.stderr.write(f"error: {exc.message}\n")
             return EXIT_CONFIG_ERROR
+        if plan.offline_secrets:
+            sys.stderr.write(offline_secrets_note(args.stack, plan.offline_secrets) + "\n")
         for step in STEPS:
             code = step(plan, args)
             if code != EXIT_OK:

@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import queue
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -181,7 +182,7 @@ def pack_interpreter(pack_dir: Path) -> Path:
     into it (``pkg/engine/update.go``), so it must exist with the pack's requirements, or the pack fails to start.
 
     Raises:
-        PolicyRunError: no PulumiPolicy.yaml, no virtualenv option, or no interpreter where it points.
+        PolicyRunError: no PulumiPolicy.yaml, or no interpreter where the virtualenv option (or PATH) points.
     """
     try:
         data = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
@@ -192,8 +193,12 @@ def pack_interpreter(pack_dir: Path) -> Path:
     options = runtime.get("options") if isinstance(runtime, dict) else None
     virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
     if not isinstance(virtualenv, str):
-        msg = f"{pack_dir}/PulumiPolicy.yaml: runtime.options.virtualenv is not set (the CLI would use any python3)"
-        raise PolicyRunError(msg)
+        # No virtualenv option: the CLI runs the first python3 (else python) on PATH (no venv default for packs).
+        found = shutil.which("python3") or shutil.which("python")
+        if found is None:
+            msg = f"{pack_dir}/PulumiPolicy.yaml: no runtime.options.virtualenv and no python3 on PATH"
+            raise PolicyRunError(msg)
+        return Path(found)
     python = (pack_dir / virtualenv).resolve() / "bin" / "python"
     if not python.exists():
         msg = (

@@ -65,8 +65,7 @@ def test_a_pack_whose_virtualenv_does_not_exist_fails_to_start(tmp_path):
         RunningPack(project="eks-platform", stack="dev", stack_config={}, pack_dir=pack)
 
 
-def test_a_pack_without_a_virtualenv_or_manifest_is_refused(tmp_path):
-    with pytest.raises(PolicyRunError, match=r"runtime\.options\.virtualenv is not set"):
-        pack_interpreter(copy_pack(tmp_path, None))
+def test_a_pack_without_a_virtualenv_runs_on_the_python_on_path_and_one_without_a_manifest_is_refused(tmp_path):
+    assert pack_interpreter(copy_pack(tmp_path, None)) == Path(shutil.which("python3") or "")
     with pytest.raises(PolicyRunError, match=r"has no PulumiPolicy\.yaml"):
-        pack_interpreter(tmp_path)
+        pack_interpreter(tmp_path / "nowhere")

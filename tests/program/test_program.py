@@ -175,7 +175,10 @@ def test_plan_cli_exits_2_with_one_line_on_bad_settings(tmp_path, capsys):
 
     from tools.harness import REPO_ROOT
 
-    shutil.copytree(REPO_ROOT, project, ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*"))
+    shutil.copytree(
+        REPO_ROOT, project, ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "node_modules")
+    )
+    (project / "venv").symlink_to(REPO_ROOT / "venv")  # the pack runs on ../venv, as under the CLI
     stack_file = project / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text().replace("minSize: 1", "minSize: 9"))
     assert plan_cli.main(["--stack", "dev", "--project-dir", str(project)]) == 2

@@ -62,8 +62,11 @@ def broken_project(tmp_path_factory) -> Path:
     """A copy of the project whose prod stack is dev-like, not production, with the API open to the internet."""
     project = tmp_path_factory.mktemp("broken") / "project"
     shutil.copytree(
-        REPO_ROOT, project, ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "__pycache__")
+        REPO_ROOT,
+        project,
+        ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "__pycache__", "node_modules"),
     )
+    (project / "venv").symlink_to(REPO_ROOT / "venv")  # the pack runs on ../venv, as under the CLI
     stack_file = project / "Pulumi.prod.yaml"
     config = yaml.safe_load(stack_file.read_text())
     settings = config["config"]["eks-platform:settings"]
@@ -121,5 +124,18 @@ def test_a_pack_that_cannot_run_exits_4(tmp_path, capsys):
     (pack / "__main__.py").write_text(textwrap.dedent("raise SystemExit('no policies here')\n"))
     code, _, err = run(capsys, "--stack", "dev", "--policy-pack", str(pack), "--no-lint")
     assert code == plan_cli.EXIT_POLICY_ERROR
-    assert err.startswith("error: policy checks could not run: policy pack exited with code 1 before serving")
+    [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: policy checks could not run: policy pack exited with code 1 before serving")
     assert "no policies here" in err
+
+
+def test_the_plan_says_which_secrets_it_stood_in_for(capsys, tmp_path):
+    json_file = tmp_path / "plan.json"
+    code, _, err = run(capsys, "--stack", "dev", "--no-policy", "--no-lint", "--json", str(json_file))
+    assert code == 0
+    assert "note: Pulumi.dev.yaml sets none of the secrets vaultToken, vaultAwsAccessKey, vaultAwsSecretKey" in err
+    assert json.loads(json_file.read_text())["offlineSecrets"][:3] == [
+        "vaultToken",
+        "vaultAwsAccessKey",
+        "vaultAwsSecretKey",
+    ]
