@@ -10,8 +10,9 @@
   first of its ``allowedAccountIds`` (credentials for the right account; the real provider refuses any other),
   else `ACCOUNT_ID`. Zones come from `REGIONS`, a table of real zone names and ids; a region missing from it
   fails the run rather than inventing zones;
-* the caller is an assumed role, as in CI: ``arn:aws:sts::<account>:assumed-role/<project>-deploy-<stack>/
-  offline-harness``;
+* the caller is an assumed role, as in CI: the bootstrap's deploy role of the stack's environment, in the
+  session aws-actions/configure-aws-credentials opens by default
+  (``arn:aws:sts::<account>:assumed-role/<project>-github-deploy-<stack>/GitHubActions``);
 * in a preview (``PlatformMocks(preview=True)``) ``aws:`` resources and providers answer what a real preview
   of a create answers: an empty id (the SDK then resolves ``id`` as unknown, and provider references carry the
   engine's unknown id) and their inputs plus provider defaults (``region``, an auto-name), so every computed
@@ -47,7 +48,8 @@ ACCOUNT_ID = "123456789012"
 REGION = "us-west-2"
 PARTITION = "aws"
 DNS_SUFFIX = "amazonaws.com"
-SESSION_NAME = "offline-harness"
+#: The role session name aws-actions/configure-aws-credentials uses by default (`role-session-name`).
+SESSION_NAME = "GitHubActions"
 #: The wire sentinel of an unknown value (pulumi.runtime.rpc.UNKNOWN): resolves as unknown in a preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 #: The 32-character cluster identifier in the endpoint host and OIDC issuer (the one AWS's EKS docs use).
@@ -102,8 +104,8 @@ def cluster_endpoint(region: str) -> str:
 
 
 def caller_arn(account_id: str, project: str, stack: str) -> str:
-    """The deploying identity: an assumed deploy role of the stack, as in CI."""
-    return f"arn:aws:sts::{account_id}:assumed-role/{project}-deploy-{stack}/{SESSION_NAME}"
+    """The deploying identity: the bootstrap's ``<project>-github-deploy-<env>`` role, assumed as in CI."""
+    return f"arn:aws:sts::{account_id}:assumed-role/{project}-github-deploy-{stack}/{SESSION_NAME}"
 
 
 OIDC_ISSUER_URL = oidc_issuer_url(REGION)

@@ -12,7 +12,7 @@ import copy
 import pytest
 
 from tests.config.test_settings import stack_settings
-from tools.harness import Plan, run_program
+from tools.harness import REPO_ROOT, Plan, run_program
 
 KEY = "eks-platform:settings"
 ENTRY = "aws:eks/accessEntry:AccessEntry"
@@ -21,7 +21,7 @@ CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPol
 
 
 def deployer_of(plan: Plan) -> str:
-    """The deploying role as the mocks' STS session reports it (``<project>-deploy-<stack>``)."""
+    """The deploying role as the mocks' STS session reports it (the bootstrap's ``<project>-github-deploy-<env>``)."""
     [entry] = [r for r in plan.by_type(ENTRY) if r.name == "eks-admin-deployer"]
     return entry.inputs["principalArn"]
 
@@ -43,7 +43,7 @@ def test_the_deployer_is_cluster_admin_before_any_kubernetes_resource(stack, mod
     assert cluster == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
     deployer = deployer_of(plan)
     assert deployer.startswith("arn:aws:iam::")
-    assert deployer.endswith(f":role/eks-platform-deploy-{stack}")
+    assert deployer.endswith(f":role/eks-platform-github-deploy-{stack}")
     association = admin_principals(plan)[deployer]
     provider = plan.one("pulumi:providers:kubernetes", "eks-k8s")
     assert association in provider.dependencies
@@ -72,3 +72,12 @@ def test_deployer_access_can_be_turned_off():
     plan = run_program("prod", "update", config_overrides={KEY: raw})
     assert not [r for r in plan.by_type(ENTRY) if r.name == "eks-admin-deployer"]
     assert set(admin_principals(plan)) == set(raw["cluster"]["adminRoleArns"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_emulated_deployer_is_the_role_the_bootstrap_creates_for_the_stack(stack):
+    # The harness's caller must be a role that really exists for this environment, not an invented one.
+    bootstrap = run_program("admin", "update", project_dir=REPO_ROOT / "bootstrap")
+    names = {r.inputs.get("name") for r in bootstrap.by_type("aws:iam/role:Role")}
+    role = deployer_of(run_program(stack, "update")).rsplit("/", 1)[-1]
+    assert role in names, sorted(n for n in names if isinstance(n, str))

@@ -133,11 +133,11 @@ def test_the_account_is_the_first_allowed_account_of_the_provider(plans):
 def test_the_caller_is_the_stacks_assumed_deploy_role():
     ctx = AwsContext(account_id="444455556666", project="eks-platform", stack="prod")
     identity = answer_invoke("aws:index/getCallerIdentity:getCallerIdentity", {}, ctx)
-    assert identity["arn"] == "arn:aws:sts::444455556666:assumed-role/eks-platform-deploy-prod/offline-harness"
+    assert identity["arn"] == "arn:aws:sts::444455556666:assumed-role/eks-platform-github-deploy-prod/GitHubActions"
     assert identity["arn"] == caller_arn("444455556666", "eks-platform", "prod")
     assert identity["accountId"] == "444455556666"
     assert identity["userId"].startswith("AROA")
-    assert identity["userId"].endswith(":offline-harness")
+    assert identity["userId"].endswith(":GitHubActions")
 
 
 def test_session_context_answers_as_the_real_data_source():
@@ -177,7 +177,7 @@ def test_the_program_sees_the_caller_through_the_explicit_provider():
     plan = run_callable(body, mode="update", stack="dev")
     tags = plan.one(ROLE, "probe").inputs["tags"]
     assert tags == {
-        "issuer": "arn:aws:iam::210987654321:role/eks-platform-deploy-dev",
+        "issuer": "arn:aws:iam::210987654321:role/eks-platform-github-deploy-dev",
         "zones": "eu-north-1a,eu-north-1b,eu-north-1c",
     }
     assert plan.one("aws:sqs/queue:Queue", "probe").outputs["arn"] == "arn:aws:sqs:eu-north-1:210987654321:probe"
