@@ -7,7 +7,8 @@ Karpenter launches, their ENIs) keep subnets and security groups busy. Deleting 
 2. ``in-cluster`` — everything else in Kubernetes and Vault: charts, NodePools (Karpenter drains its nodes while
    its controller still runs), namespaces, the GitOps bridge;
 3. ``cluster`` — the EKS cluster, node groups, add-ons, IAM roles and queues of the cluster and its controllers;
-4. ``network`` — the VPC and the account-level services (GuardDuty) — the rest of the stack.
+4. ``network`` — the VPC and the account-level services (GuardDuty) — the rest of the stack, after deleting the
+   endpoint and security group GuardDuty's automated agent created in the VPC (`remove_guardduty_endpoint`).
 
 ``python -m tools.teardown --stack prod --state state.json`` prints a reviewed shell script for the real stack
 (``state.json`` from ``pulumi stack export``: real URNs); without ``--state`` it uses the offline plan, to review
@@ -42,6 +43,8 @@ class StateResource:
     custom: bool = True
     protect: bool = False
     dependencies: tuple[str, ...] = field(default_factory=tuple)
+    #: The physical id (``vpc-...`` for the VPC), empty when unknown.
+    id: str = ""
 
 
 def phase_of(resource: StateResource, by_urn: dict[str, StateResource]) -> str | None:
@@ -94,6 +97,33 @@ def wait_for_lbs(cluster_name: str) -> str:
     return f'until [ -z "$({query})" ]; do sleep 15; done'
 
 
+GUARDDUTY_TAG = "GuardDutyManaged"
+VPC_TYPE = "aws:ec2/vpc:Vpc"
+
+
+def remove_guardduty_endpoint(vpc_id: str) -> list[str]:
+    """Shell lines deleting what GuardDuty's automated EKS agent created in the VPC, outside Pulumi.
+
+    GuardDuty Runtime Monitoring with automated agent configuration creates a ``guardduty-data`` interface endpoint
+    and a security group, both tagged ``GuardDutyManaged: true``, and deletes them only when Runtime Monitoring is
+    disabled for the account (GuardDuty User Guide, "Disabling, uninstalling, and cleaning up resources in Runtime
+    Monitoring"). Left behind, their ENIs keep the subnets, and so the VPC, from being deleted.
+    """
+    vpc = shlex.quote(vpc_id)
+    tagged = f"Name=vpc-id,Values={vpc} Name=tag:{GUARDDUTY_TAG},Values=true"
+    endpoints = (
+        f"aws ec2 describe-vpc-endpoints --filters {tagged} --query 'VpcEndpoints[].VpcEndpointId' --output text"
+    )
+    groups = f"aws ec2 describe-security-groups --filters {tagged} --query 'SecurityGroups[].GroupId' --output text"
+    return [
+        "# GuardDuty's agent endpoint and security group (tagged GuardDutyManaged=true, created outside Pulumi):",
+        ': "${AWS_REGION:?set AWS_REGION to the stack\'s region}"',
+        f'for endpoint in $({endpoints}); do aws ec2 delete-vpc-endpoints --vpc-endpoint-ids "$endpoint"; done',
+        f'until [ -z "$({endpoints})" ]; do sleep 10; done',
+        f'for group in $({groups}); do aws ec2 delete-security-group --group-id "$group"; done',
+    ]
+
+
 def script(stack: str, phases: dict[str, list[StateResource]], cluster_name: str) -> str:
     """A bash script destroying ``stack`` phase by phase."""
     lines = [
@@ -112,6 +142,9 @@ def script(stack: str, phases: dict[str, list[StateResource]], cluster_name: str
         lines += ["", f"# {name}", f"pulumi destroy --stack {shlex.quote(stack)} --yes --target-dependents {targets}"]
         if name == "applications":
             lines += ["# Wait until the load balancers the applications owned are gone:", wait_for_lbs(cluster_name)]
+    vpcs = [r.id for r in phases["network"] if r.type == VPC_TYPE and r.id]
+    for vpc_id in vpcs:
+        lines += ["", *remove_guardduty_endpoint(vpc_id)]
     lines += [
         "",
         "# network and account services: everything left",
@@ -133,6 +166,7 @@ def from_export(document: dict[str, object]) -> list[StateResource]:
             custom=r.get("custom", False),
             protect=r.get("protect", False),
             dependencies=tuple(r.get("dependencies", [])),
+            id=str(r.get("id", "")),
         )
         for r in raw
     ]
@@ -141,7 +175,7 @@ def from_export(document: dict[str, object]) -> list[StateResource]:
 def from_offline_plan(stack: str) -> list[StateResource]:
     """Resources of the offline plan of ``stack`` (mock URNs: for review, not for a real destroy)."""
     return [
-        StateResource(r.urn, r.type, r.parent, r.custom, r.protect, tuple(r.dependencies))
+        StateResource(r.urn, r.type, r.parent, r.custom, r.protect, tuple(r.dependencies), r.id)
         for r in run_program(stack, "update").resources
     ]
 

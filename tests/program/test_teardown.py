@@ -62,7 +62,7 @@ def test_script_from_a_state_export(tmp_path, capsys):
             "resources": [
                 {"urn": "urn:s", "type": "pulumi:pulumi:Stack", "custom": False},
                 {"urn": "urn:net", "type": "eksplatform:platform:Vpc", "parent": "urn:s"},
-                {"urn": "urn:vpc", "type": "aws:ec2/vpc:Vpc", "custom": True, "parent": "urn:net"},
+                {"urn": "urn:vpc", "type": "aws:ec2/vpc:Vpc", "custom": True, "parent": "urn:net", "id": "vpc-0abc"},
                 {"urn": "urn:cluster", "type": "aws:eks/cluster:Cluster", "custom": True, "protect": True},
                 {"urn": "urn:app", "type": "kubernetes:argoproj.io/v1alpha1:Application", "custom": True},
             ]
@@ -81,3 +81,27 @@ def test_script_from_a_state_export(tmp_path, capsys):
     assert "# pulumi state unprotect --stack prod urn:cluster" in lines
     assert any("elbv2.k8s.aws/cluster,Values=eks-platform-prod" in line for line in lines)
     assert PHASES[0] == "applications"
+
+
+def test_guardduty_s_endpoint_goes_after_the_cluster_and_before_the_vpc(tmp_path, capsys):
+    # GuardDuty's automated agent leaves an interface endpoint and a security group, tagged GuardDutyManaged=true,
+    # in the VPC; their ENIs keep the subnets busy, so the network phase would fail without this step.
+    export = {
+        "deployment": {
+            "resources": [
+                {"urn": "urn:net", "type": "eksplatform:platform:Vpc"},
+                {"urn": "urn:vpc", "type": "aws:ec2/vpc:Vpc", "custom": True, "parent": "urn:net", "id": "vpc-0abc"},
+                {"urn": "urn:cluster", "type": "aws:eks/cluster:Cluster", "custom": True},
+            ]
+        }
+    }
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(export))
+    assert teardown.main(["--stack", "prod", "--state", str(state)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cluster = lines.index("pulumi destroy --stack prod --yes --target-dependents --target urn:cluster")
+    network = lines.index("pulumi destroy --stack prod --yes")
+    endpoint = next(i for i, line in enumerate(lines) if "delete-vpc-endpoints" in line)
+    group = next(i for i, line in enumerate(lines) if "delete-security-group" in line)
+    assert cluster < endpoint < group < network
+    assert "Name=vpc-id,Values=vpc-0abc Name=tag:GuardDutyManaged,Values=true" in lines[endpoint]
