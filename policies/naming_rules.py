@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from components.naming import NamingContext, is_valid_segment, service_role_name_regex
+from components.naming import BUILT_IN_NAMESPACES, NamingContext, is_valid_segment, service_role_name_regex
 from policies.common import dig, is_unknown, is_web_identity_trust, json_document, plain_props
 from policies.settings import PackContext, policy_config, schema, string_list
 
@@ -142,6 +142,20 @@ def check_namespace_names(args: ResourceValidationArgs, report: ReportViolation)
             )
 
 
+def check_built_in_namespaces(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """No Namespace object is declared for a namespace Kubernetes creates itself (`BUILT_IN_NAMESPACES`)."""
+    if args.resource_type != NAMESPACE_TYPE:
+        return
+    name = dig(plain_props(args.props), "metadata", "name")
+    if isinstance(name, str) and name in BUILT_IN_NAMESPACES:
+        report(
+            f"the program declares the built-in namespace {name!r}: creating it fails with AlreadyExists, and "
+            "destroying the stack would delete it.\nRemediation: put the ServiceAccount (or release) into the "
+            "namespace without declaring a Namespace for it.",
+            None,
+        )
+
+
 def check_irsa_role_names(args: ResourceValidationArgs, report: ReportViolation, *, ctx: PackContext) -> None:
     """IAM roles trusted through an OIDC provider (IRSA) are named by one of the configured patterns."""
     if args.resource_type != ROLE_TYPE:
@@ -196,6 +210,14 @@ def policies(ctx: PackContext) -> list[Policy]:
             validate=check_namespace_names,
             enforcement_level=level,
             remediation_steps="Rename the namespace to a lowercase RFC 1123 label of at most 63 characters.",
+        ),
+        ResourceValidationPolicy(
+            name="kubernetes-built-in-namespace-undeclared",
+            description="No Namespace is declared for default, kube-system, kube-public or kube-node-lease.",
+            validate=check_built_in_namespaces,
+            # A create would fail at `pulumi up` in every stack, and a destroy would delete the namespace.
+            enforcement_level=EnforcementLevel.MANDATORY,
+            remediation_steps="Create the namespaced objects in the built-in namespace without declaring it.",
         ),
         ResourceValidationPolicy(
             name="irsa-role-name-pattern",

@@ -187,3 +187,22 @@ def test_an_irsa_role_without_a_name_fails_and_other_roles_are_ignored():
     assert "the role has no explicit name" in message
     assert check("irsa-role-name-pattern", ROLE, {"name": "x", "assumeRolePolicy": SERVICE_TRUST}) == []
     assert check("irsa-role-name-pattern", ROLE, {"name": "x", "assumeRolePolicy": UNKNOWN}) == []
+
+
+# --- kubernetes-built-in-namespace-undeclared ---------------------------------------------------------------
+
+NAMESPACE = "kubernetes:core/v1:Namespace"
+
+
+def test_a_team_namespace_may_be_declared():
+    assert check("kubernetes-built-in-namespace-undeclared", NAMESPACE, {"metadata": {"name": "team-x"}}) == []
+
+
+@pytest.mark.parametrize("name", ["default", "kube-system", "kube-public", "kube-node-lease"])
+def test_a_built_in_namespace_may_not_be_declared_in_any_stack(name):
+    for ctx in (DEV, PROD):
+        [message] = check("kubernetes-built-in-namespace-undeclared", NAMESPACE, {"metadata": {"name": name}}, ctx=ctx)
+        assert f"declares the built-in namespace {name!r}: creating it fails with AlreadyExists" in message
+    # Objects placed in it are fine: only declaring the Namespace itself is refused.
+    account = {"metadata": {"name": "reader", "namespace": name}}
+    assert check("kubernetes-built-in-namespace-undeclared", "kubernetes:core/v1:ServiceAccount", account) == []
