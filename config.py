@@ -10,17 +10,36 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import pulumi
 from pulumi.runtime.config import get_config, is_config_secret
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from components.cidrs import covers_internet
 from components.instance_types import amd64_problem
+from components.limits import (
+    DNS_LABEL_MAX,
+    PATTERNS,
+    VPC_PREFIX_RANGE,
+    label_key_problem,
+    label_value_problem,
+    name_problem,
+    tag_value_problem,
+)
 from components.naming import (
     BUILT_IN_NAMESPACES,
     PLATFORM_NAMESPACES,
@@ -31,6 +50,7 @@ from components.naming import (
 )
 from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
 from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
+from components.vault_names import user_role_problems
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
     SUPPORTED_KUBERNETES_VERSIONS,
@@ -141,12 +161,12 @@ class SubnetCidrs(Model):
 class VpcSettings(Model):
     """The VPC and its subnets."""
 
-    cidr: IPv4Network = Field(IPv4Network("10.0.0.0/16"), description="VPC IPv4 CIDR.")
+    cidr: IPv4Network = Field(IPv4Network("10.0.0.0/16"), description="VPC IPv4 CIDR (/16 to /28).")
     az_count: int = Field(default=3, ge=1, le=6, description="Number of availability zones.")
     nat_strategy: NatStrategy = Field(
         NatStrategy.ONE_PER_AZ, description="`single` (cheap, one AZ of egress) or `one_per_az` (resilient)."
     )
-    intra_subnets: bool = Field(
+    intra_subnets: StrictBool = Field(
         default=True, description="Dedicated subnets without internet routes for the control plane."
     )
     flow_log_retention_days: int = Field(default=365, description="Retention of VPC flow logs in CloudWatch.")
@@ -155,6 +175,15 @@ class VpcSettings(Model):
     )
 
     _retention = field_validator("flow_log_retention_days")(_check_retention)
+
+    @field_validator("cidr")
+    @classmethod
+    def _vpc_size(cls, cidr: IPv4Network) -> IPv4Network:
+        low, high = VPC_PREFIX_RANGE
+        if not low <= cidr.prefixlen <= high:
+            msg = f"{cidr} is a /{cidr.prefixlen}; a VPC's IPv4 block is a /{low} to a /{high}"
+            raise ValueError(msg)
+        return cidr
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> Self:
@@ -185,7 +214,7 @@ class VpcSettings(Model):
 class EndpointSettings(Model):
     """Kubernetes API endpoint access. The private endpoint is always on."""
 
-    public_access: bool = Field(default=False, description="Expose the API endpoint publicly as well.")
+    public_access: StrictBool = Field(default=False, description="Expose the API endpoint publicly as well.")
     public_access_cidrs: list[IPv4Network] = Field(
         default_factory=list, description="CIDRs allowed to reach the public endpoint (required when public)."
     )
@@ -204,8 +233,10 @@ class EndpointSettings(Model):
 class Taint(Model):
     """A Kubernetes taint on a node group's nodes."""
 
-    key: str = Field(pattern=_LABEL_KEY.pattern, description="Taint key, e.g. `dedicated`.")
-    value: str = Field("", max_length=63, description="Taint value, e.g. `system`.")
+    key: str = Field(pattern=_LABEL_KEY.pattern, max_length=316, description="Taint key, e.g. `dedicated`.")
+    value: str = Field(
+        "", max_length=63, pattern=PATTERNS["label_value"].pattern, description="Taint value, e.g. `system`."
+    )
     effect: TaintEffect = Field(TaintEffect.NO_SCHEDULE, description="Taint effect (EKS API spelling).")
 
 
@@ -240,11 +271,27 @@ class NodeGroupSettings(Model):
     @field_validator("labels")
     @classmethod
     def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
-        bad = [key for key in labels if not _LABEL_KEY.match(key)]
+        bad = [key for key in labels if not _LABEL_KEY.match(key) or label_key_problem(key)]
         if bad:
             msg = f"invalid label key(s): {', '.join(bad)}"
             raise ValueError(msg)
+        values = [f"{key}={value}" for key, value in labels.items() if label_value_problem(value)]
+        if values:
+            msg = f"invalid label value(s) {', '.join(values)}: at most 63 of A-Za-z0-9_.-, alphanumeric at the ends"
+            raise ValueError(msg)
         return labels
+
+    @field_validator("instance_types")
+    @classmethod
+    def _instance_types(cls, types: list[str]) -> list[str]:
+        bad = [t for t in types if not PATTERNS["instance_type"].match(t)]
+        if bad:
+            msg = f"not EC2 instance types (family.size, e.g. m6i.large): {', '.join(bad)}"
+            raise ValueError(msg)
+        if len(set(types)) != len(types):
+            msg = "lists an instance type twice"
+            raise ValueError(msg)
+        return types
 
     @property
     def desired(self) -> int:
@@ -271,14 +318,14 @@ class ClusterSettings(Model):
     admin_role_arns: list[str] = Field(
         default_factory=list, description="IAM roles granted cluster admin through access entries."
     )
-    cluster_creator_admin: bool = Field(
+    cluster_creator_admin: StrictBool = Field(
         default=False,
         description=(
             "EKS's implicit admin for the cluster's creator. Create-only (changing it replaces the cluster): "
             "leave it false and use `deployerAccess`."
         ),
     )
-    deployer_access: bool = Field(
+    deployer_access: StrictBool = Field(
         default=True,
         description=(
             "A cluster-admin access entry for the IAM role running `pulumi up` (the STS session's issuer), so "
@@ -361,9 +408,11 @@ class AppRoleSettings(Model):
         default=None, description="Role name pattern; default: the stack's `serviceRoleNamePattern`."
     )
     s3_bucket_arns: list[str] = Field(default_factory=list, description="Buckets the role may read and write.")
-    s3_read_only: bool = Field(default=False, description="Grant read-only object access.")
+    s3_read_only: StrictBool = Field(default=False, description="Grant read-only object access.")
     managed_policy_arns: list[str] = Field(default_factory=list, description="Extra managed policies.")
-    create_service_account: bool = Field(default=True, description="Create the namespace and annotated ServiceAccount.")
+    create_service_account: StrictBool = Field(
+        default=True, description="Create the namespace and annotated ServiceAccount."
+    )
 
     @field_validator("s3_bucket_arns")
     @classmethod
@@ -407,7 +456,7 @@ class GuardDutySettings(Model):
     finding_publishing_frequency: PublishingFrequency = Field(
         PublishingFrequency.FIFTEEN_MINUTES, description="How often updated findings are published."
     )
-    runtime_monitoring: bool = Field(
+    runtime_monitoring: StrictBool = Field(
         default=True, description="Runtime monitoring with the EKS agent managed by GuardDuty."
     )
     findings_export: FindingsExport | None = Field(default=None, description="Optional S3 export of findings.")
@@ -501,9 +550,9 @@ class RootAppSettings(Model):
     repo_url: str = Field(pattern=r"^(https://|git@|ssh://)\S+$", description="Git repository URL.")
     path: str = Field(default="apps", description="Path of the app manifests in the repository.")
     target_revision: str = Field(default="main", min_length=1, description="Branch, tag or commit.")
-    automated: bool = Field(default=True, description="Sync automatically.")
-    prune: bool = Field(default=True, description="Delete resources removed from git.")
-    self_heal: bool = Field(default=True, description="Revert changes made outside git.")
+    automated: StrictBool = Field(default=True, description="Sync automatically.")
+    prune: StrictBool = Field(default=True, description="Delete resources removed from git.")
+    self_heal: StrictBool = Field(default=True, description="Revert changes made outside git.")
 
 
 class SsoSettings(Model):
@@ -513,12 +562,22 @@ class SsoSettings(Model):
     client_id: str = Field(min_length=1, description="OIDC client id (its secret: config `argocdOidcClientSecret`).")
     admin_groups: list[str] = Field(default_factory=list, description="IdP groups mapped to role:admin.")
 
+    @field_validator("admin_groups")
+    @classmethod
+    def _csv_safe(cls, groups: list[str]) -> list[str]:
+        # Each group becomes a line `g, <group>, role:admin` of Argo CD's policy.csv.
+        bad = [group for group in groups if not group.strip() or any(c in group for c in ',"\n\r')]
+        if bad:
+            msg = f"group names unusable in Argo CD's policy.csv (empty, comma, quote or line break): {bad}"
+            raise ValueError(msg)
+        return groups
+
 
 class ArgoSettings(Model):
     """Argo CD, its root app-of-apps and the delegated teams' AppProjects."""
 
-    enabled: bool = Field(default=True, description="Install Argo CD.")
-    high_availability: bool = Field(default=False, description="HA replicas (prod).")
+    enabled: StrictBool = Field(default=True, description="Install Argo CD.")
+    high_availability: StrictBool = Field(default=False, description="HA replicas (prod).")
     root_app: RootAppSettings | None = Field(default=None, description="The app-of-apps; none: install Argo only.")
     teams: dict[K8sName, TeamProjectSettings] = Field(default_factory=dict, description="AppProjects by team.")
     sso: SsoSettings | None = Field(default=None, description="SSO hook point.")
@@ -545,7 +604,7 @@ class ArgoSettings(Model):
 class VaultSettings(Model):
     """Vault AWS auth and secrets engine (HCP Vault), and the agent injector in the cluster."""
 
-    enabled: bool = Field(default=False, description="Configure Vault and install the injector.")
+    enabled: StrictBool = Field(default=False, description="Configure Vault and install the injector.")
     address: str = Field(default="", pattern=r"^(https://\S+)?$", description="Vault address (https).")
     namespace: str | None = Field(default="admin", description="Vault namespace (`admin` on HCP).")
     auth_path: str = Field(default="aws", pattern=r"^[a-z0-9-]+$", description="Mount path of the aws auth method.")
@@ -574,6 +633,9 @@ class VaultSettings(Model):
             if bad or not arns:
                 msg = f".users.{user}: expected a non-empty list of IAM role ARNs, got {arns}"
                 raise ValueError(msg)
+        problems = user_role_problems(self.users)
+        if problems:
+            raise ValueError(problems[0])
         return self
 
 
@@ -583,7 +645,17 @@ class Settings(Model):
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region of the stack.")
     owner: str = Field(min_length=1, description="Owning team (the Owner tag).")
     cost_center: str = Field(min_length=1, description="Cost center (the CostCenter tag).")
-    production: bool = Field(
+
+    @field_validator("owner", "cost_center")
+    @classmethod
+    def _tag_value(cls, value: str) -> str:
+        problem = tag_value_problem(value)
+        if problem:
+            msg = f"becomes a tag value and {problem}"
+            raise ValueError(msg)
+        return value
+
+    production: StrictBool = Field(
         default=True, description="Production rules: protected resources, no open public endpoint."
     )
     allowed_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(
@@ -609,8 +681,12 @@ class Settings(Model):
 
     @model_validator(mode="after")
     def _production_rules(self) -> Self:
-        if self.production and any(cidr.prefixlen == 0 for cidr in self.cluster.endpoint.public_access_cidrs):
-            msg = ".cluster.endpoint.publicAccessCidrs: a production stack may not open the API endpoint to 0.0.0.0/0"
+        cidrs = [str(cidr) for cidr in self.cluster.endpoint.public_access_cidrs]
+        if self.production and covers_internet(cidrs):
+            msg = (
+                ".cluster.endpoint.publicAccessCidrs: a production stack may not open the API endpoint to 0.0.0.0/0 "
+                f"(these CIDRs together cover the whole internet: {', '.join(cidrs)})"
+            )
             raise ValueError(msg)
         return self
 
@@ -670,11 +746,26 @@ def name_problems(settings: Settings, naming: NamingContext) -> list[str]:
 
     App roles are checked against each other and against every role the platform creates itself.
     """
-    taken = naming.platform_role_names()
     problems: list[str] = []
+    prefix_problem = name_problem(naming.cluster_name, "eks_cluster") or label_value_problem(naming.stack)
+    if prefix_problem:
+        problems.append(
+            f": the stack name {naming.stack!r} makes the cluster name {naming.cluster_name!r}, which {prefix_problem}"
+        )
+    taken = naming.platform_role_names()
     for service in sorted(settings.app_roles):
         name = app_role_name(settings, naming, service)
         where = f".appRoles.{service}.roleName"
+        role_problem = name_problem(name, "iam_role")
+        if role_problem:
+            problems.append(f"{where}: IAM role name {name!r} {role_problem}")
+        # The GitOps bridge annotates the cluster Secret with `platform.eks/app-<service>-role-arn`.
+        annotation = f"app-{service}-role-arn"
+        if len(annotation) > DNS_LABEL_MAX:
+            problems.append(
+                f".appRoles.{service}: the key makes the annotation name {annotation!r}, "
+                f"over {DNS_LABEL_MAX} characters"
+            )
         if name in taken:
             problems.append(f"{where}: IAM role name {name!r} is already {taken[name]}; choose another name")
         else:
@@ -714,26 +805,28 @@ def parse_settings(
         raise pulumi.RunError(format_error(err, stack_file=stack_file, key=key)) from None
     problems = name_problems(settings, naming) if naming else []
     if problems:
-        more = len(problems) - 1
-        suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-        raise pulumi.RunError(f"{stack_file}: {key}{problems[0]}{suffix}")
+        count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
+        raise pulumi.RunError(f"{stack_file}: " + "; ".join(f"{key}{problem}" for problem in problems) + count)
     return settings
 
 
-def format_error(err: ValidationError, *, stack_file: str, key: str) -> str:
-    """One line: ``<stack file>: <key>.<field path>: <message>`` (+ how many more errors).
-
-    Model validators name the field they reject by starting their message with ``.<field path>: ``.
-    """
-    first = err.errors()[0]
-    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
+def _error_text(error: Mapping[str, Any], key: str) -> str:
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
     if message.startswith("."):  # a model validator naming the field it is about: ".field.path: message"
         relative, _, message = message.partition(": ")
         path += relative
-    more = err.error_count() - 1
-    suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-    return f"{stack_file}: {key}{path}: {message}{suffix}"
+    return f"{key}{path}: {message}"
+
+
+def format_error(err: ValidationError, *, stack_file: str, key: str) -> str:
+    """One line holding every error: ``<stack file>: <key>.<path>: <message>; <key>.<path>: <message> ...``.
+
+    Model validators name the field they reject by starting their message with ``.<field path>: ``.
+    """
+    texts = list(dict.fromkeys(_error_text(error, key) for error in err.errors()))
+    count = f" ({len(texts)} errors)" if len(texts) > 1 else ""
+    return f"{stack_file}: " + "; ".join(texts) + count
 
 
 def required_secrets(settings: Settings) -> dict[str, str]:
@@ -774,8 +867,8 @@ def load_settings() -> Settings:
     settings = parse_settings(raw, stack_file=stack_file, key=key, naming=NamingContext(project, stack))
     problems = secret_problems(settings, project=project, stack_file=stack_file, lookup=_stack_config_value)
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise pulumi.RunError(problems[0] + more)
+        count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
+        raise pulumi.RunError("; ".join(problems) + count)
     for warning in lifecycle_warnings(settings):
         pulumi.log.warn(f"{stack_file}: {key}{warning}")
     return settings

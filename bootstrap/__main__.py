@@ -22,7 +22,8 @@ from bootstrap.bootstrap_plan import (
     state_access_policy,
     tls_only_bucket_policy,
 )
-from components.naming import MAX_LENGTH, fit
+from components.limits import MAX_LENGTH
+from components.naming import fit
 from components.tagging import required_tags
 from config import format_error
 

@@ -13,20 +13,8 @@ import re
 import string
 from dataclasses import dataclass
 
-#: Longest name each AWS service accepts for the things we name explicitly.
-MAX_LENGTH = {
-    "eks_cluster": 100,
-    "eks_node_group": 63,
-    "iam_role": 64,
-    "iam_policy": 128,
-    "instance_profile": 128,
-    "sqs_queue": 80,
-    "eventbridge_rule": 64,
-    "log_group": 512,
-    "kms_alias": 256,
-    "k8s_name": 63,
-    "default": 63,
-}
+# Longest name per kind: the one table lives in components/limits.py (re-exported for callers of naming).
+from components.limits import MAX_LENGTH
 
 #: Namespaces every Kubernetes cluster creates itself. The platform never declares them: a create fails with
 #: AlreadyExists and a destroy would delete them. ServiceAccounts go into them without owning them.

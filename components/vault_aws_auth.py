@@ -64,6 +64,7 @@ import pulumi_vault as vault
 
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, VAULT_BOUND_ROLE_PATTERN, VAULT_BOUND_ROLE_SERVICE, NamingContext
+from components.vault_names import USER_ROLE_PREFIX, user_role_name
 from components.versions import VAULT_CHART
 from config import VaultSettings
 
@@ -71,7 +72,6 @@ from config import VaultSettings
 BOUND_ROLE_PATTERN: Final = VAULT_BOUND_ROLE_PATTERN
 BOUND_ROLE_SERVICE: Final = VAULT_BOUND_ROLE_SERVICE
 POLICY_NAME: Final = "read-all-user-roles"
-USER_ROLE_PREFIX: Final = "userrole-"
 INJECTOR_NAMESPACE: Final = "vault"
 RELEASE_NAME: Final = "vault"
 #: Vault token lifetimes of the auth role (the seed used the mount's 32-day default).
@@ -86,8 +86,6 @@ ANNOTATION_PREFIX: Final = "vault.hashicorp.com/"
 #: Vault's ``framework.GenericNameRegex`` (auth roles) and ``GenericNameWithAtRegex`` (AWS secrets roles);
 #: Go's ``\w`` is ASCII-only.
 _VAULT_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
-_VAULT_NAME_WITH_AT = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.@-]*[A-Za-z0-9_])?$")
-_NOT_IN_VAULT_NAME_WITH_AT = re.compile(r"[^A-Za-z0-9_.@-]")
 _IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _ANNOTATION_NAME_MAX = 63
@@ -100,19 +98,6 @@ class UserRole:
     user: str
     role_name: str
     role_arns: tuple[str, ...]
-
-
-def user_role_name(user: str) -> str:
-    """``userrole-<user>``: Vault allows ``@`` and ``.`` (e-mails stay as they are); other characters become ``-``.
-
-    Raises:
-        ValueError: the result is not a Vault role name (it must end with a letter, digit or underscore).
-    """
-    name = USER_ROLE_PREFIX + _NOT_IN_VAULT_NAME_WITH_AT.sub("-", user)
-    if not _VAULT_NAME_WITH_AT.match(name):
-        msg = f"vault.users.{user}: {name!r} is not a Vault role name (must end with a letter, digit or _)"
-        raise ValueError(msg)
-    return name
 
 
 def user_role_plan(users: Mapping[str, Sequence[str]]) -> dict[str, UserRole]:

@@ -7,6 +7,7 @@ import pulumi
 import pytest
 import yaml
 
+from components.naming import NamingContext
 from config import CapacityType, NatStrategy, Settings, TaintEffect, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,11 +189,28 @@ def test_the_seed_dedicated_system_pool_is_expressible():
     assert group.taints[0].value == "clusterAutoscaler"
 
 
-def test_several_errors_are_counted_on_the_one_line():
+def test_every_error_is_on_the_one_line():
     raw = with_change("dev", "vpc.cidr", "nope")
     raw["owner"] = ""
+    del raw["costCenter"]
+    raw["costCentre"] = "CC-1"  # a typo'd key: both the missing and the unknown field are named
     message = error_of(raw)
-    assert message.endswith("(and 1 more error)")
+    assert message.startswith("Pulumi.dev.yaml: ")
+    assert message.endswith("(4 errors)")
+    for part in (
+        f"{KEY}.owner: String should have at least 1 character",
+        f"{KEY}.costCenter: Field required",
+        f"{KEY}.costCentre: Extra inputs are not permitted",
+        f"{KEY}.vpc.cidr: Input is not a valid IPv4 network",
+    ):
+        assert part in message
+
+
+@pytest.mark.parametrize("value", ["yes", "no", "on", "false", "true", 1, 0])
+def test_booleans_must_be_booleans(value):
+    # The CLI reads stack files as YAML 1.2: `production: yes` reaches the program as the string "yes".
+    raw = with_change("prod", "production", value)
+    assert error_of(raw, "prod") == f"Pulumi.prod.yaml: {KEY}.production: Input should be a valid boolean"
 
 
 def test_settings_that_are_not_a_mapping_are_refused():
@@ -218,3 +236,87 @@ def test_a_karpenter_category_without_amd64_types_of_the_minimum_generation_is_r
     assert parse(raw).node_autoscaler.karpenter.instance_categories == ["c", "m", "t"]
     raw["nodeAutoscaler"]["karpenter"]["instanceCategories"] = ["a"]  # a1 is arm64 only
     assert "'a' is not an EC2 instance category with amd64 types" in error_of(raw)
+
+
+SYSTEM = "cluster.nodeGroups.system"
+#: (path, a valid value, an invalid value, the start of the error after `<key>.`): one valid and one invalid case
+#: per field whose value ends up in an AWS or Kubernetes name, tag, label or CIDR.
+FIELD_RULES = [
+    ("vpc.cidr", "10.20.0.0/16", "10.0.0.0/15", "vpc.cidr: 10.0.0.0/15 is a /15; a VPC's IPv4 block is a /16 to a /28"),
+    ("owner", "platform-team@example.com", "team#1", "owner: becomes a tag value and holds characters"),
+    ("costCenter", "CC 1042/eu", "x" * 257, "costCenter: becomes a tag value and is 257 characters long"),
+    (f"{SYSTEM}.instanceTypes", ["m6i.large", "u-6tb1.metal"], ["m6i large"], f"{SYSTEM}.instanceTypes: not EC2"),
+    (f"{SYSTEM}.labels", {"team.example.com/role": "a_b.c"}, {"role": "-bad"}, f"{SYSTEM}.labels: invalid label value"),
+    (f"{SYSTEM}.labels", {"role": ""}, {"Bad_Prefix/role": "x"}, f"{SYSTEM}.labels: invalid label key"),
+    (
+        f"{SYSTEM}.taints",
+        [{"key": "dedicated", "value": "system", "effect": "NO_SCHEDULE"}],
+        [{"key": "dedicated", "value": "two words", "effect": "NO_SCHEDULE"}],
+        f"{SYSTEM}.taints[0].value: String should match pattern",
+    ),
+    (
+        "argo.sso",
+        {"issuer": "https://login.example.com", "clientId": "argocd", "adminGroups": ["platform-admins"]},
+        {"issuer": "https://login.example.com", "clientId": "argocd", "adminGroups": ["admins,ops"]},
+        "argo.sso.adminGroups: group names unusable in Argo CD's policy.csv",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "valid", "invalid", "expected"), FIELD_RULES, ids=lambda v: str(v)[:30])
+def test_each_field_that_becomes_a_name_is_checked_against_the_service_rule(path, valid, invalid, expected):
+    assert parse(with_change("dev", path, valid))
+    assert error_of(with_change("dev", path, invalid)).startswith(f"Pulumi.dev.yaml: {KEY}.{expected}")
+
+
+def parse_named(raw: dict, stack: str = "dev") -> Settings:
+    return parse_settings(raw, stack_file=f"Pulumi.{stack}.yaml", key=KEY, naming=NamingContext("eks-platform", stack))
+
+
+def named_error(raw: dict, stack: str = "dev") -> str:
+    with pytest.raises(pulumi.RunError) as caught:
+        parse_named(raw, stack)
+    return str(caught.value)
+
+
+def test_role_names_are_checked_after_the_pattern_expands():
+    ok = with_change("dev", "appRoles.reports", {"namespace": "reports", "serviceAccount": "r", "roleName": "{env}+r"})
+    assert parse_named(ok)
+    bad = with_change(
+        "dev", "appRoles.reports", {"namespace": "reports", "serviceAccount": "r", "roleName": "my {env}"}
+    )
+    assert named_error(bad) == (
+        f"Pulumi.dev.yaml: {KEY}.appRoles.reports.roleName: IAM role name 'my dev' is not a valid IAM role name "
+        "(allowed: ^[\\w+=,.@-]+$)"
+    )
+    # A long expansion is cut with a hash, never left to fail at `pulumi up`.
+    long = with_change("dev", "appRoles.reports", {"namespace": "reports", "serviceAccount": "r", "roleName": "x" * 90})
+    assert parse_named(long)
+
+
+def test_an_app_role_key_must_leave_room_for_its_bridge_annotation():
+    service = "s" * 50
+    assert parse_named(with_change("dev", f"appRoles.{service}", {"namespace": "ns", "serviceAccount": "sa"}))
+    longer = "s" * 51
+    message = named_error(with_change("dev", f"appRoles.{longer}", {"namespace": "ns", "serviceAccount": "sa"}))
+    assert message.startswith(f"Pulumi.dev.yaml: {KEY}.appRoles.{longer}: the key makes the annotation name")
+
+
+def test_a_stack_name_that_makes_no_cluster_name_is_refused():
+    assert parse_named(stack_settings("dev"), "dev_eu")
+    message = named_error(stack_settings("dev"), "dev.eu")
+    assert message.startswith(f"Pulumi.dev.eu.yaml: {KEY}: the stack name 'dev.eu' makes the cluster name")
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"]],
+    ids=["slash-0", "two-halves", "three-parts"],
+)
+def test_prod_may_not_open_the_endpoint_to_any_union_that_covers_the_internet(cidrs):
+    raw = with_change("prod", "cluster.endpoint", {"publicAccess": True, "publicAccessCidrs": cidrs})
+    assert error_of(raw, "prod").startswith(
+        f"Pulumi.prod.yaml: {KEY}.cluster.endpoint.publicAccessCidrs: a production stack may not open the API"
+    )
+    almost = with_change("prod", "cluster.endpoint", {"publicAccess": True, "publicAccessCidrs": ["0.0.0.0/1"]})
+    assert parse(almost, "prod").cluster.endpoint.public_access

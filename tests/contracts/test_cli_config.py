@@ -92,9 +92,14 @@ def test_a_needed_secret_that_is_unset_stops_the_program_before_registration():
     # Pulumi.dev.yaml enables Vault but, on a fresh clone, holds none of its secrets (they are set per stack).
     with pytest.raises(ConfigurationError) as caught:
         run_program("dev", "preview", offline_secrets=())
-    assert caught.value.message == (
-        "Pulumi.dev.yaml: eks-platform:vaultToken: required by vault.enabled; "
-        "set it with `pulumi config set --secret vaultToken <value>` (and 2 more)"
+    assert (
+        caught.value.message
+        == "; ".join(
+            f"Pulumi.dev.yaml: eks-platform:{key}: required by vault.enabled; "
+            f"set it with `pulumi config set --secret {key} <value>`"
+            for key in ("vaultToken", "vaultAwsAccessKey", "vaultAwsSecretKey")
+        )
+        + " (3 errors)"
     )
     assert {r.type for r in caught.value.registrations} <= {"pulumi:pulumi:Stack"}
 

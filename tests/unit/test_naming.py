@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.naming import MAX_LENGTH, NamingContext, fit, pattern_placeholders, service_role_name_regex
+from components.limits import MAX_LENGTH
+from components.naming import NamingContext, fit, pattern_placeholders, service_role_name_regex
 
 CTX = NamingContext("eks-platform", "dev")
 

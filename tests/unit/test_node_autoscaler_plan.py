@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from components import karpenter_plan as plan
 from components.iam_documents import MANAGED_POLICY_MAX_CHARS, compact_length
-from components.naming import MAX_LENGTH
+from components.limits import MAX_LENGTH
 from components.versions import (
     CLUSTER_AUTOSCALER_CHART,
     CLUSTER_AUTOSCALER_IMAGE_TAGS,

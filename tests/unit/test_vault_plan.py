@@ -18,10 +18,10 @@ from components.vault_aws_auth import (
     injector_values,
     read_all_user_roles_policy,
     settings_problems,
-    user_role_name,
     user_role_plan,
     vault_provider_args,
 )
+from components.vault_names import user_role_name
 from config import VaultSettings
 
 JAY = "jay@eventualcomputing.com"
@@ -203,7 +203,6 @@ def test_settings_problems_accepts_the_defaults() -> None:
     [
         ({"enabled": False, "address": ""}, "r", "vault.enabled"),
         ({}, "x" * 65, "not a valid IAM role name"),
-        ({"users": {"a+b@x.com": [JAY_ARN], "a-b@x.com": [JAY_ARN]}}, "r", "vault.users"),
     ],
 )
 def test_settings_problems(changes: dict[str, object], bound_role: str, message: str) -> None:
@@ -222,3 +221,11 @@ def test_settings_problems(changes: dict[str, object], bound_role: str, message:
 def test_settings_refuse_what_vault_would(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         enabled(**changes)
+
+
+def test_two_users_sharing_a_vault_role_are_refused_by_the_settings() -> None:
+    # Caught before anything registers, not by the component after the cluster is declared.
+    with pytest.raises(
+        ValueError, match=r"users\.a-b@x\.com: maps to Vault role 'userrole-a-b@x\.com', as 'a\+b@x\.com' does"
+    ):
+        enabled(users={"a+b@x.com": [JAY_ARN], "a-b@x.com": [JAY_ARN]})

@@ -1,0 +1,122 @@
+r"""The naming rules of AWS and Kubernetes in one place: lengths and characters of names, tags, labels, CIDRs.
+
+Every name, tag, label and CIDR the platform derives from settings is checked against these. Pure: the settings,
+the components and the policies use it.
+
+Sources (checked 2026-12-01):
+- IAM: "IAM and AWS STS quotas" and CreateRole/CreatePolicy (role names 1-64, policy names 1-128,
+  ``[\w+=,.@-]``; a path is separate, a name holds no ``/``).
+- EKS: CreateCluster (``^[0-9A-Za-z][A-Za-z0-9\-_]*``, 1-100), CreateNodegroup (same pattern, 1-63).
+- SQS: CreateQueue (1-80, alphanumerics, ``-`` and ``_``). EventBridge: PutRule (1-64, ``[\.\-_A-Za-z0-9]+``).
+- CloudWatch Logs: CreateLogGroup (1-512, ``[\.\-_/#A-Za-z0-9]+``). KMS: CreateAlias (``alias/`` + 1-250 of
+  ``[a-zA-Z0-9/_-]``, not ``alias/aws/``). EC2: CreateLaunchTemplate (3-128, ``[a-zA-Z0-9\(\)\.\-/_]+``).
+- Tags: "Tagging AWS resources" (keys 1-128, values 0-256, letters, numbers, spaces and ``_.:/=+-@``; keys may
+  not start with ``aws:``).
+- Kubernetes: "Object Names and IDs" (DNS-1123 label 63, subdomain 253) and "Labels and Selectors" (label keys
+  ``[prefix/]name``: prefix a DNS subdomain of at most 253, name at most 63 of ``[A-Za-z0-9_.-]`` beginning and
+  ending alphanumeric; values the same shape, at most 63, may be empty). Helm: release names are at most 53
+  characters (Helm's ``releaseNameMaxLen``) and DNS-1123 subdomains.
+- VPC: CreateVpc (an IPv4 block from /16 to /28).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+#: Longest name each service accepts for the things we name explicitly.
+MAX_LENGTH: Final[dict[str, int]] = {
+    "eks_cluster": 100,
+    "eks_node_group": 63,
+    "iam_role": 64,
+    "iam_policy": 128,
+    "instance_profile": 128,
+    "sqs_queue": 80,
+    "eventbridge_rule": 64,
+    "log_group": 512,
+    "kms_alias": 256,
+    "launch_template": 128,
+    "helm_release": 53,
+    "k8s_name": 63,
+    "default": 63,
+}
+
+#: Allowed characters (whole-name patterns) per kind.
+PATTERNS: Final[dict[str, re.Pattern[str]]] = {
+    "iam_role": re.compile(r"^[\w+=,.@-]+$", re.ASCII),
+    "iam_policy": re.compile(r"^[\w+=,.@-]+$", re.ASCII),
+    "eks_cluster": re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*$"),
+    "eks_node_group": re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*$"),
+    "sqs_queue": re.compile(r"^[A-Za-z0-9_-]+$"),
+    "eventbridge_rule": re.compile(r"^[.\-_A-Za-z0-9]+$"),
+    "log_group": re.compile(r"^[.\-_/#A-Za-z0-9]+$"),
+    "kms_alias": re.compile(r"^alias/(?!aws/)[a-zA-Z0-9/_-]+$"),
+    "launch_template": re.compile(r"^[a-zA-Z0-9().\-/_]{3,}$"),
+    "dns_label": re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"),
+    "dns_subdomain": re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$"),
+    "label_name": re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$"),
+    "label_value": re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?)?$"),
+    "instance_type": re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$"),
+}
+
+#: How a kind is called in messages.
+KIND_LABELS: Final[dict[str, str]] = {
+    "iam_role": "IAM role",
+    "iam_policy": "IAM policy",
+    "eks_cluster": "EKS cluster",
+    "eks_node_group": "EKS node group",
+    "sqs_queue": "SQS queue",
+    "eventbridge_rule": "EventBridge rule",
+    "log_group": "CloudWatch log group",
+    "kms_alias": "KMS alias",
+    "launch_template": "launch template",
+}
+
+DNS_LABEL_MAX: Final = 63
+DNS_SUBDOMAIN_MAX: Final = 253
+LABEL_VALUE_MAX: Final = 63
+TAG_KEY_MAX: Final = 128
+TAG_VALUE_MAX: Final = 256
+#: Characters a tag may hold besides letters, numbers and spaces (Unicode letters and numbers are allowed).
+TAG_PUNCTUATION: Final = frozenset("_.:/=+-@")
+VPC_PREFIX_RANGE: Final = (16, 28)
+
+
+def name_problem(name: str, kind: str) -> str | None:
+    """Why AWS would refuse ``name`` as a name of ``kind`` (a key of `MAX_LENGTH`/`PATTERNS`), None if it would not."""
+    limit = MAX_LENGTH.get(kind)
+    if not name:
+        return "is empty"
+    if limit is not None and len(name) > limit:
+        return f"is {len(name)} characters long, over the limit of {limit}"
+    pattern = PATTERNS.get(kind)
+    if pattern is not None and not pattern.match(name):
+        return f"is not a valid {KIND_LABELS.get(kind, kind)} name (allowed: {pattern.pattern})"
+    return None
+
+
+def tag_value_problem(value: str) -> str | None:
+    """Why a tag value would be refused (length 0-256; letters, numbers, spaces and ``_.:/=+-@``)."""
+    if len(value) > TAG_VALUE_MAX:
+        return f"is {len(value)} characters long, over the tag value limit of {TAG_VALUE_MAX}"
+    bad = sorted({c for c in value if not (c.isalnum() or c.isspace() or c in TAG_PUNCTUATION)})
+    if bad:
+        return f"holds characters a tag value may not hold: {''.join(bad)!r}"
+    return None
+
+
+def label_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a Kubernetes label (or annotation) key: ``[prefix/]name``."""
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > DNS_SUBDOMAIN_MAX or not PATTERNS["dns_subdomain"].match(prefix)):
+        return f"has a prefix {prefix!r} that is not a DNS subdomain of at most {DNS_SUBDOMAIN_MAX} characters"
+    if not name or len(name) > DNS_LABEL_MAX or not PATTERNS["label_name"].match(name):
+        return f"has a name part {name!r} that is not 1-63 of A-Za-z0-9_.- beginning and ending alphanumeric"
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    """Why ``value`` is not a Kubernetes label value (at most 63, ``[A-Za-z0-9_.-]``, alphanumeric at the ends)."""
+    if len(value) > LABEL_VALUE_MAX or not PATTERNS["label_value"].match(value):
+        return "is not a label value (at most 63 of A-Za-z0-9_.-, beginning and ending alphanumeric)"
+    return None
