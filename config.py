@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from ipaddress import IPv4Network
+from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import pulumi
@@ -49,6 +50,7 @@ from components.naming import (
     pattern_placeholders,
 )
 from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
+from components.rosters import RosterError, expand_rosters
 from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
 from components.vault_names import user_role_problems
 from components.versions import (
@@ -619,6 +621,9 @@ class VaultSettings(Model):
     users: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@+-]*[A-Za-z0-9_]$")], list[str]] = Field(
         default_factory=dict, description="User (e.g. e-mail) -> role ARNs Vault may assume for them."
     )
+    users_files: list[str] = Field(
+        default_factory=list, description="YAML files (relative to the project directory) of more `users` entries."
+    )
 
     @model_validator(mode="after")
     def _address_when_enabled(self) -> Self:
@@ -669,6 +674,13 @@ class Settings(Model):
     cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="The EKS cluster.")
     app_roles: dict[K8sName, AppRoleSettings] = Field(
         default_factory=dict, description="Application IRSA roles keyed by service name."
+    )
+    app_roles_files: list[str] = Field(
+        default_factory=list,
+        description=(
+            "YAML files (relative to the project directory) of more `appRoles` entries, for rosters too large "
+            "for the stack file (the whole stack config must fit one 128 KiB environment variable)."
+        ),
     )
     guard_duty: GuardDutySettings = Field(default_factory=GuardDutySettings, description="GuardDuty.")
     node_autoscaler: NodeAutoscalerSettings = Field(
@@ -790,19 +802,26 @@ def parse_settings(
     key: str,
     naming: NamingContext | None = None,
     today: dt.date | None = None,
+    base_dir: Path | None = None,
 ) -> Settings:
     """Validate raw settings; on failure raise ``pulumi.RunError`` with one line naming file and field.
 
     With ``naming`` the physical names the settings lead to are checked too (`name_problems`). ``today`` is the
-    day version support is judged on (default: today, UTC).
+    day version support is judged on (default: today, UTC). Roster files (`appRolesFiles`, `vault.usersFiles`)
+    are read from ``base_dir`` (default: the working directory, the project's when the CLI runs the program) and
+    validated with the rest; an error in an entry from a file names the file.
     """
     if not isinstance(raw, dict):
         msg = f"{stack_file}: {key}: expected a mapping of settings, got {type(raw).__name__}"
         raise pulumi.RunError(msg)
     try:
-        settings = Settings.model_validate(raw, context={"today": today or today_utc()})
+        expanded, origins = expand_rosters(raw, base_dir or Path.cwd())
+    except RosterError as exc:
+        raise pulumi.RunError(f"{stack_file}: {key}{exc}") from None
+    try:
+        settings = Settings.model_validate(expanded, context={"today": today or today_utc()})
     except ValidationError as err:
-        raise pulumi.RunError(format_error(err, stack_file=stack_file, key=key)) from None
+        raise pulumi.RunError(format_error(err, stack_file=stack_file, key=key, origins=origins)) from None
     problems = name_problems(settings, naming) if naming else []
     if problems:
         count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
@@ -810,21 +829,29 @@ def parse_settings(
     return settings
 
 
-def _error_text(error: Mapping[str, Any], key: str) -> str:
-    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
+def _error_text(error: Mapping[str, Any], key: str, origins: Mapping[tuple[str, str], str]) -> str:
+    loc = tuple(error["loc"])
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
     message = str(error["msg"]).removeprefix("Value error, ")
     if message.startswith("."):  # a model validator naming the field it is about: ".field.path: message"
         relative, _, message = message.partition(": ")
         path += relative
-    return f"{key}{path}: {message}"
+    parts = path.split(".")[1:]  # the full field path: the error's location and a validator's own
+    source = origins.get(("appRoles", parts[1])) if parts[:1] == ["appRoles"] and len(parts) > 1 else None
+    if parts[:2] == ["vault", "users"] and len(parts) > 2:  # noqa: PLR2004 - vault.users.<user>
+        source = origins.get(("vault.users", parts[2]))
+    return f"{key}{path}{f' (from {source})' if source else ''}: {message}"
 
 
-def format_error(err: ValidationError, *, stack_file: str, key: str) -> str:
+def format_error(
+    err: ValidationError, *, stack_file: str, key: str, origins: Mapping[tuple[str, str], str] | None = None
+) -> str:
     """One line holding every error: ``<stack file>: <key>.<path>: <message>; <key>.<path>: <message> ...``.
 
-    Model validators name the field they reject by starting their message with ``.<field path>: ``.
+    Model validators name the field they reject by starting their message with ``.<field path>: ``; an entry
+    merged from a roster file is followed by ``(from <file>)``.
     """
-    texts = list(dict.fromkeys(_error_text(error, key) for error in err.errors()))
+    texts = list(dict.fromkeys(_error_text(error, key, origins or {}) for error in err.errors()))
     count = f" ({len(texts)} errors)" if len(texts) > 1 else ""
     return f"{stack_file}: " + "; ".join(texts) + count
 
