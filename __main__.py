@@ -40,6 +40,12 @@ caller = aws.get_caller_identity(opts=invoke)
 account_id = caller.account_id
 # The IAM role (with its path) behind the STS session running this deployment: it needs Kubernetes access.
 deployer_arn = aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
+if settings.cluster.deployer_access and deployer_arn not in settings.cluster.admin_role_arns:
+    pulumi.log.warn(
+        f"Pulumi.{naming.stack}.yaml: {naming.project}:settings.cluster.adminRoleArns: the deploying role "
+        f"{deployer_arn} is not listed, so it gets an access entry of its own that moves to whoever runs the next "
+        "`pulumi up`; list every role that deploys this stack"
+    )
 partition = aws.get_partition(opts=invoke).partition
 zones = aws.get_availability_zones(
     state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}], opts=invoke

@@ -764,7 +764,8 @@ def name_problems(settings: Settings, naming: NamingContext) -> list[str]:
         problems.append(
             f": the stack name {naming.stack!r} makes the cluster name {naming.cluster_name!r}, which {prefix_problem}"
         )
-    taken = naming.platform_role_names()
+    # IAM role names are unique case-insensitively ("MyRole" and "myrole" cannot both exist).
+    taken = {name.lower(): what for name, what in naming.platform_role_names().items()}
     for service in sorted(settings.app_roles):
         name = app_role_name(settings, naming, service)
         where = f".appRoles.{service}.roleName"
@@ -778,10 +779,10 @@ def name_problems(settings: Settings, naming: NamingContext) -> list[str]:
                 f".appRoles.{service}: the key makes the annotation name {annotation!r}, "
                 f"over {DNS_LABEL_MAX} characters"
             )
-        if name in taken:
-            problems.append(f"{where}: IAM role name {name!r} is already {taken[name]}; choose another name")
+        if name.lower() in taken:
+            problems.append(f"{where}: IAM role name {name!r} is already {taken[name.lower()]}; choose another name")
         else:
-            taken[name] = f"the role of appRoles.{service}"
+            taken[name.lower()] = f"the role of appRoles.{service}"
         arns = settings.app_roles[service].managed_policy_arns
         if len(set(arns)) != len(arns):
             problems.append(f".appRoles.{service}.managedPolicyArns: lists a policy twice")

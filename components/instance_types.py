@@ -16,6 +16,7 @@ from typing import Final
 AMD64_GENERATIONS: Final[dict[str, frozenset[int]]] = {
     "c": frozenset({1, 3, 4, 5, 6, 7, 8}),  # c1 c3 c4 c5* c6a/c6i* c7a/c7i* c8i
     "d": frozenset({2, 3}),  # d2 d3 d3en
+    "dl": frozenset({1}),  # dl1
     "f": frozenset({1, 2}),  # f1 f2
     "g": frozenset({3, 4, 5, 6}),  # g3 g4dn g4ad g5 g6 g6e (g5g is arm64)
     "h": frozenset({1}),  # h1
@@ -28,6 +29,7 @@ AMD64_GENERATIONS: Final[dict[str, frozenset[int]]] = {
     "t": frozenset({1, 2, 3}),  # t1 t2 t3 t3a (t4g arm64)
     "trn": frozenset({1, 2}),  # trn1 trn2
     "u": frozenset({1, 7}),  # u-*tb1 u7i
+    "vt": frozenset({1}),  # vt1
     "x": frozenset({1, 2}),  # x1 x1e x2idn x2iedn x2iezn (x2gd, x8g arm64)
     "z": frozenset({1}),  # z1d
 }

@@ -88,7 +88,7 @@ def support_problem(
 #: describe-addon-versions for that Kubernetes version).
 EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
     "1.36": {
-        "vpc-cni": "v1.22.4-eksbuild.3",
+        "vpc-cni": "v1.23.1-eksbuild.1",
         "kube-proxy": "v1.36.0-eksbuild.14",
         "coredns": "v1.14.3-eksbuild.3",
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",

@@ -20,10 +20,16 @@ ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
-def deployer_of(plan: Plan) -> str:
-    """The deploying role as the mocks' STS session reports it (the bootstrap's ``<project>-github-deploy-<env>``)."""
-    [entry] = [r for r in plan.by_type(ENTRY) if r.name == "eks-admin-deployer"]
-    return entry.inputs["principalArn"]
+def deployer_of(stack: str) -> str:
+    """The deploying role the emulated STS session reports: the bootstrap's ``<project>-github-deploy-<env>``."""
+    account = stack_settings(stack)["allowedAccountIds"][0]
+    return f"arn:aws:iam::{account}:role/eks-platform-github-deploy-{stack}"
+
+
+def without_deployer(stack: str) -> dict:
+    raw = copy.deepcopy(stack_settings(stack))
+    raw["cluster"]["adminRoleArns"] = [arn for arn in raw["cluster"]["adminRoleArns"] if "github-deploy" not in arn]
+    return raw
 
 
 def admin_principals(plan: Plan) -> dict[str, str]:
@@ -37,13 +43,17 @@ def admin_principals(plan: Plan) -> dict[str, str]:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 @pytest.mark.parametrize("mode", ["preview", "update"])
-def test_the_deployer_is_cluster_admin_before_any_kubernetes_resource(stack, mode):
-    plan = run_program(stack, mode)
+@pytest.mark.parametrize("listed", [True, False], ids=["listed", "unlisted"])
+def test_the_deployer_is_cluster_admin_before_any_kubernetes_resource(stack, mode, listed):
+    raw = stack_settings(stack) if listed else without_deployer(stack)
+    plan = run_program(stack, mode, config_overrides={KEY: raw})
     cluster = plan.one("aws:eks/cluster:Cluster", "eks-cluster").inputs["accessConfig"]
     assert cluster == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
-    deployer = deployer_of(plan)
-    assert deployer.startswith("arn:aws:iam::")
-    assert deployer.endswith(f":role/eks-platform-github-deploy-{stack}")
+    deployer = deployer_of(stack)
+    # Listed in adminRoleArns (the stack files list their deploy role): one entry, no second one for the deployer.
+    principals = [r.inputs["principalArn"] for r in plan.by_type(ENTRY)]
+    assert principals.count(deployer) == 1  # EKS: an IAM principal can't be in more than one access entry
+    assert bool([r for r in plan.by_type(ENTRY) if r.name == "eks-admin-deployer"]) is not listed
     association = admin_principals(plan)[deployer]
     provider = plan.one("pulumi:providers:kubernetes", "eks-k8s")
     assert association in provider.dependencies
@@ -53,21 +63,8 @@ def test_the_deployer_is_cluster_admin_before_any_kubernetes_resource(stack, mod
         assert resource.provider.startswith(provider.urn + "::"), resource.urn
 
 
-def test_a_deployer_listed_as_admin_gets_no_second_entry():
-    plan = run_program("prod", "update")
-    deployer = deployer_of(plan)
-    raw = copy.deepcopy(stack_settings("prod"))
-    raw["cluster"]["adminRoleArns"] = [*raw["cluster"]["adminRoleArns"], deployer]
-    listed = run_program("prod", "update", config_overrides={KEY: raw})
-    principals = [r.inputs["principalArn"] for r in listed.by_type(ENTRY)]
-    assert principals.count(deployer) == 1  # EKS: an IAM principal can't be in more than one access entry
-    assert not [r for r in listed.by_type(ENTRY) if r.name == "eks-admin-deployer"]
-    provider = listed.one("pulumi:providers:kubernetes", "eks-k8s")
-    assert admin_principals(listed)[deployer] in provider.dependencies
-
-
 def test_deployer_access_can_be_turned_off():
-    raw = copy.deepcopy(stack_settings("prod"))
+    raw = without_deployer("prod")
     raw["cluster"]["deployerAccess"] = False
     plan = run_program("prod", "update", config_overrides={KEY: raw})
     assert not [r for r in plan.by_type(ENTRY) if r.name == "eks-admin-deployer"]
@@ -79,5 +76,9 @@ def test_the_emulated_deployer_is_the_role_the_bootstrap_creates_for_the_stack(s
     # The harness's caller must be a role that really exists for this environment, not an invented one.
     bootstrap = run_program("admin", "update", project_dir=REPO_ROOT / "bootstrap")
     names = {r.inputs.get("name") for r in bootstrap.by_type("aws:iam/role:Role")}
-    role = deployer_of(run_program(stack, "update")).rsplit("/", 1)[-1]
+    role = deployer_of(stack).rsplit("/", 1)[-1]
+    plan = run_program(stack, "update", config_overrides={KEY: without_deployer(stack)})
+    assert [r.inputs["principalArn"] for r in plan.by_type(ENTRY) if r.name == "eks-admin-deployer"] == [
+        deployer_of(stack)
+    ]
     assert role in names, sorted(n for n in names if isinstance(n, str))

@@ -195,3 +195,11 @@ def test_generated_settings_are_refused_or_keep_the_rules(roles, stack):
         return
     assert refused.message.startswith(f"Pulumi.{stack}.yaml: {KEY}.")
     assert {r.type for r in refused.registrations} <= {"pulumi:pulumi:Stack"}
+
+
+def test_role_names_collide_case_insensitively():
+    # IAM: "you cannot create resources named both MyResource and myresource" (names are case-insensitive).
+    raw = with_app_role("prod", "shouting", roleName="{cluster}-EBS-CSI")
+    with pytest.raises(ConfigurationError) as caught:
+        run_program("prod", "preview", config_overrides={KEY: raw})
+    assert "IAM role name 'eks-platform-prod-EBS-CSI' is already the platform's ebs-csi role" in caught.value.message

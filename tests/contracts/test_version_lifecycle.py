@@ -125,3 +125,15 @@ def test_the_plan_refuses_an_expired_version_before_registration():
         run_program("prod", "preview", config_overrides={KEY: raw})
     assert caught.value.message.startswith(f"Pulumi.prod.yaml: {KEY}.cluster.kubernetesVersion:")
     assert {r.type for r in caught.value.registrations} <= {"pulumi:pulumi:Stack"}
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+@pytest.mark.parametrize("addon", ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver"])
+def test_an_upgrade_never_downgrades_an_addon(addon):
+    # The runbook moves a cluster up one version at a time: each add-on pin must not go backwards on the way.
+    ordered = sorted(SUPPORTED_KUBERNETES_VERSIONS, key=minor)
+    pins = [EKS_ADDON_VERSIONS[version][addon] for version in ordered]
+    assert pins == sorted(pins, key=version_key), dict(zip(ordered, pins, strict=True))

@@ -125,7 +125,11 @@ def test_the_account_is_the_first_allowed_account_of_the_provider(plans):
     assert arns
     assert all(arn.split(":")[4] == allowed for arn in arns)
     assert all(r.outputs.get("ownerId", allowed) == allowed for r in prod.resources)
-    dev = plans[("dev", "update")]
+    # Without allowedAccountIds, the emulated credentials are for the default account.
+    settings = stack_settings("dev")
+    del settings["allowedAccountIds"]
+    settings["cluster"]["adminRoleArns"] = settings["cluster"]["adminRoleArns"][:1]
+    dev = run_program("dev", "update", config_overrides={"settings": settings})
     assert "allowedAccountIds" not in dev.one("pulumi:providers:aws", "aws").inputs
     assert dev.one(ROLE, "eks-cluster-role").outputs["arn"].startswith("arn:aws:iam::123456789012:role/")
 
