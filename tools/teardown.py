@@ -13,6 +13,11 @@ Karpenter launches, their ENIs) keep subnets and security groups busy. Deleting 
 ``python -m tools.teardown --stack prod --state state.json`` prints a reviewed shell script for the real stack
 (``state.json`` from ``pulumi stack export``: real URNs); without ``--state`` it uses the offline plan, to review
 the phases. Protected resources (prod) are listed with the ``pulumi state unprotect`` commands they need.
+
+A state file that is not a ``pulumi stack export`` document (not JSON, no ``deployment.resources``), holds no
+resources, or holds resources of another stack or project (their URNs ``urn:pulumi:<stack>::<project>::...``)
+is refused with one line ``error: <file>: <problem>`` and exit 2: a script built from it would target nothing,
+or the wrong stack.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.harness import run_program
+from tools.harness import REPO_ROOT, run_program
+from tools.stack_config import StackConfigError, project_name
 
+EXIT_BAD_STATE = 2
 PHASES = ("applications", "in-cluster", "cluster", "network")
 ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 #: Components whose AWS resources go with the cluster (phase 3) rather than the network (phase 4).
@@ -154,22 +161,80 @@ def script(stack: str, phases: dict[str, list[StateResource]], cluster_name: str
     return "\n".join(lines)
 
 
+class StateError(Exception):
+    """A state file the script cannot be built from (the message is one line)."""
+
+
 def from_export(document: dict[str, object]) -> list[StateResource]:
-    """Resources of a ``pulumi stack export`` document."""
-    deployment = document.get("deployment", {})
-    raw = deployment.get("resources", []) if isinstance(deployment, dict) else []
-    return [
-        StateResource(
-            urn=r["urn"],
-            type=r["type"],
-            parent=r.get("parent", ""),
-            custom=r.get("custom", False),
-            protect=r.get("protect", False),
-            dependencies=tuple(r.get("dependencies", [])),
-            id=str(r.get("id", "")),
+    """Resources of a ``pulumi stack export`` document.
+
+    Raises:
+        StateError: the document has no ``deployment.resources`` list, or an entry without a string ``urn``/``type``.
+    """
+    deployment = document.get("deployment") if isinstance(document, dict) else None
+    raw = deployment.get("resources") if isinstance(deployment, dict) else None
+    if not isinstance(raw, list):
+        msg = "not a `pulumi stack export` document: no deployment.resources list"
+        raise StateError(msg)
+    resources = []
+    for index, r in enumerate(raw):
+        if not isinstance(r, dict) or not isinstance(r.get("urn"), str) or not isinstance(r.get("type"), str):
+            msg = f"deployment.resources[{index}]: a resource needs a string urn and type"
+            raise StateError(msg)
+        resources.append(
+            StateResource(
+                urn=r["urn"],
+                type=r["type"],
+                parent=str(r.get("parent") or ""),
+                custom=r.get("custom", False) is True,
+                protect=r.get("protect", False) is True,
+                dependencies=tuple(str(d) for d in r.get("dependencies") or ()),
+                id=str(r.get("id", "")),
+            )
         )
-        for r in raw
-    ]
+    return resources
+
+
+def urn_stack_and_project(urn: str) -> tuple[str, str] | None:
+    """(stack, project) of ``urn:pulumi:<stack>::<project>::<type>::<name>``; None for anything else."""
+    if not urn.startswith("urn:pulumi:"):
+        return None
+    parts = urn.removeprefix("urn:pulumi:").split("::", 3)
+    return (parts[0], parts[1]) if len(parts) == 4 and parts[0] and parts[1] else None  # noqa: PLR2004 - 4 parts
+
+
+def read_state(path: Path, stack: str, project: str) -> list[StateResource]:
+    """The resources of the export ``path`` of ``stack`` of ``project``, checked (see the module doc).
+
+    Raises:
+        StateError: one line naming what is wrong.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"cannot be read: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
+        raise StateError(msg) from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): expected `pulumi stack export` output"
+        raise StateError(msg) from exc
+    resources = from_export(document)
+    if not resources:
+        msg = f"no resources: stack {stack} has nothing to destroy, or this is not its export"
+        raise StateError(msg)
+    for resource in resources:
+        owner = urn_stack_and_project(resource.urn)
+        if owner is None:
+            msg = f"{resource.urn}: not a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)"
+            raise StateError(msg)
+        if owner != (stack, project):
+            msg = (
+                f"{resource.urn}: belongs to stack {owner[0]} of project {owner[1]}, not to stack {stack} of "
+                f"{project}: export the stack you mean to destroy"
+            )
+            raise StateError(msg)
+    return resources
 
 
 def from_offline_plan(stack: str) -> list[StateResource]:
@@ -188,8 +253,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", required=True)
     parser.add_argument("--state", type=Path, help="`pulumi stack export` output (real URNs)")
     parser.add_argument("--cluster-name", help="default: eks-platform-<stack>")
+    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help="holds Pulumi.yaml (the project name)")
     args = parser.parse_args(argv)
-    resources = from_export(json.loads(args.state.read_text())) if args.state else from_offline_plan(args.stack)
+    if args.state:
+        try:
+            resources = read_state(args.state, args.stack, project_name(args.project_dir))
+        except (StateError, StackConfigError) as exc:
+            sys.stderr.write(f"error: {args.state}: {exc}\n")
+            return EXIT_BAD_STATE
+    else:
+        resources = from_offline_plan(args.stack)
     phases = plan_phases(resources)
     violations = order_violations(phases)
     if violations:
