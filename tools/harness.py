@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import json
 import os
 import runpy
 import sys
@@ -52,6 +53,7 @@ from tools.stack_config import (
 __all__ = [
     "MODES",
     "PLACEHOLDER_SECRET",
+    "REDACTED",
     "REPO_ROOT",
     "UNKNOWN",
     "ConfigurationError",
@@ -62,13 +64,22 @@ __all__ = [
     "RecordingMonitor",
     "Registration",
     "load_stack_config",
+    "redact",
     "run_program",
+    "secret_values",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: This repository's project name (``Pulumi.yaml``).
 PROJECT = "eks-platform"
 STACK_TYPE = "pulumi:pulumi:Stack"
+#: The wire form of a secret value (``MessageToDict`` of it): ``{SECRET_SIG_KEY: SECRET_SIG_VALUE, "value": ...}``.
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - the SDK's sentinel, not a secret
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - the SDK's sentinel, not a secret
+#: What a secret value becomes in every report (``--json``, Markdown, stdout), as ``pulumi preview`` shows it.
+REDACTED = "[secret]"
+#: Secret strings shorter than this are redacted where they are wrapped, not searched for in other text.
+MIN_SEARCHED_SECRET = 8
 Mode = Literal["preview", "update"]
 MODES: tuple[Mode, ...] = ("preview", "update")
 
@@ -185,6 +196,70 @@ class Registration:
         )
 
 
+def _is_secret_wrapped(value: object) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def secret_values(*documents: object) -> set[str]:
+    """Every string held by a secret-wrapped value in ``documents`` (wire dicts), and each such value as JSON."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if _is_secret_wrapped(value):
+            inner = cast("dict[str, Any]", value).get("value")
+            found.update(_strings(inner))
+            if not isinstance(inner, str) and inner is not None:
+                found.add(json.dumps(inner, separators=(",", ":")))
+                found.add(json.dumps(inner))
+            walk(inner)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for document in documents:
+        walk(document)
+    return {text for text in found if text and text != UNKNOWN}
+
+
+def redact(value: Any, secrets: Iterable[str] = ()) -> Any:  # noqa: ANN401 - any JSON value
+    """``value`` with every secret-wrapped value, and every one of ``secrets`` inside a string, `REDACTED`.
+
+    Only ``secrets`` of `MIN_SEARCHED_SECRET` characters or more are searched for (a policy message or a lint
+    finding may quote one); shorter ones would blank out ordinary words.
+    """
+    searched = sorted((s for s in secrets if len(s) >= MIN_SEARCHED_SECRET), key=len, reverse=True)
+
+    def scrub(item: Any) -> Any:  # noqa: ANN401 - any JSON value
+        if _is_secret_wrapped(item):
+            return REDACTED
+        if isinstance(item, dict):
+            return {key: scrub(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [scrub(inner) for inner in item]
+        if isinstance(item, str):
+            for secret in searched:
+                if secret in item:
+                    item = item.replace(secret, REDACTED)
+            return item
+        return item
+
+    return scrub(value)
+
+
 @dataclass
 class Plan:
     """Everything one run of the program registered, sorted by URN."""
@@ -240,24 +315,44 @@ class Plan:
         """Number of registrations per type, sorted by type."""
         return dict(sorted(Counter(r.type for r in self.resources).items()))
 
+    def secret_values(self) -> set[str]:
+        """The values of every secret this plan holds (inputs, outputs, component and stack outputs), as text."""
+        return secret_values(
+            [r.inputs for r in self.resources],
+            [r.outputs for r in self.resources],
+            self.outputs,
+            self.component_outputs,
+        )
+
+    def redact(self, value: Any) -> Any:  # noqa: ANN401 - any JSON value
+        """``value`` (a report section, a message) with this plan's secret values replaced by `REDACTED`."""
+        return redact(value, self.secret_values())
+
     def to_json(self) -> dict[str, Any]:
-        """A stable, JSON-ready view: ``{"stack", "offlineSecrets", "resources": [...]}``, resources sorted by URN."""
-        return {
-            "stack": self.stack,
-            "offlineSecrets": list(self.offline_secrets),
-            "resources": [
-                {
-                    "urn": r.urn,
-                    "type": r.type,
-                    "name": r.name,
-                    "parent": r.parent,
-                    "provider": r.provider,
-                    "inputs": r.inputs,
-                    "dependencies": r.dependencies,
-                }
-                for r in sorted(self.resources, key=lambda r: r.urn)
-            ],
-        }
+        """A stable, JSON-ready view: ``{"stack", "offlineSecrets", "resources": [...]}``, resources sorted by URN.
+
+        Secret inputs (secret-wrapped on the wire) are `REDACTED`. Their values are not searched for in the other
+        inputs: a Kubernetes Secret's data is secret as a whole, and its ``server`` URL is plain elsewhere.
+        """
+        view: dict[str, Any] = redact(
+            {
+                "stack": self.stack,
+                "offlineSecrets": list(self.offline_secrets),
+                "resources": [
+                    {
+                        "urn": r.urn,
+                        "type": r.type,
+                        "name": r.name,
+                        "parent": r.parent,
+                        "provider": r.provider,
+                        "inputs": r.inputs,
+                        "dependencies": r.dependencies,
+                    }
+                    for r in sorted(self.resources, key=lambda r: r.urn)
+                ],
+            }
+        )
+        return view
 
 
 class RecordingMonitor(MockMonitor):

@@ -4,18 +4,26 @@
                          [--project-dir DIR] [--policy-pack DIR] [--policy-config FILE]
                          [--no-policy] [--no-lint]
 
-Prints the resource tree (indented by parent), then the count per type and the total. When the project has
-a policy pack (``<project-dir>/policies``), the pack runs over the captured graph exactly as ``pulumi
+Prints the resource tree (indented by parent), then the count per type and the total. The policy pack
+(``--policy-pack DIR``, default ``<project-dir>/policies``) runs over the captured graph exactly as ``pulumi
 preview --policy-pack`` would drive it (`tools.policy_runner`; the pack process starts before the program
 so that its start-up overlaps the run), and the IAM documents and Kubernetes manifests are linted
-(`tools.linters`). Violations are printed grouped by policy with level and resource; any mandatory violation
+(`tools.linters`). The checks fail closed: a pack directory that does not exist or has no
+``PulumiPolicy.yaml`` (the default one included) exits 4 before the program runs; only ``--no-policy``
+plans without policies. Violations are printed grouped by policy with level and resource; any mandatory violation
 or failing linter finding exits 3, as the CLI fails the preview. The stack's policy config is
 ``policies/stack-config/<stack>.json`` when it exists (``--policy-config`` overrides it).
 
 ``--json`` writes `Plan.to_json()` plus ``"policy"`` (pack, policies, violations) and ``"lint"`` sections
 (sorted keys, indent 2); ``--markdown`` writes a PR-comment summary (resource counts by component,
-violations, linter findings). Both are stable across runs. A configuration error prints
-``error: <message>`` on stderr and exits 2; a pack that cannot run exits 4.
+violations, linter findings). Both are stable across runs, and neither holds a secret's value: secret inputs
+are ``[secret]``, and so is any text of the policy and lint sections quoting one (`Plan.redact`). An output path
+that cannot be written (missing directory, a directory, no permission) is refused before the plan runs.
+
+A configuration error (a bad stack file or bad settings, an unwritable output path) prints one line
+``error: <file or option>: <field>: <message>`` on stderr and exits 2; a pack that cannot run exits 4.
+SIGINT (Ctrl-C) and SIGTERM stop the plan with one line and exit 130 / 143, after stopping the policy pack
+(which runs in its own process group and dies with the plan, `tools.policy_runner`).
 
 The work after the run is a list of steps (`STEPS`), each ``(plan, args) -> exit code``; the first non-zero
 code stops the run, so the checks record their results and the last step (`gate`) decides.
@@ -27,9 +35,13 @@ import argparse
 import contextlib
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 from tools.harness import MODES, REPO_ROOT, STACK_TYPE, ConfigurationError, Plan, Registration, run_program
 from tools.linters import LintReport, render_lint, start_linters
@@ -49,6 +61,8 @@ EXIT_CONFIG_ERROR = 2
 EXIT_CHECKS_FAILED = 3
 #: The policy pack or a linter could not run.
 EXIT_POLICY_ERROR = 4
+#: Stopped by a signal: 128 + its number, as a shell reports it (130 for SIGINT, 143 for SIGTERM).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 POLICY_PACK_DIR = "policies"
 
 Step = Callable[[Plan, argparse.Namespace], int]
@@ -74,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy-pack",
         type=Path,
         metavar="DIR",
-        help=f"policy pack to run (default: <project-dir>/{POLICY_PACK_DIR} when it exists)",
+        help=f"policy pack to run (default: <project-dir>/{POLICY_PACK_DIR}); a missing pack exits 4 (see --no-policy)",
     )
     parser.add_argument(
         "--policy-config",
@@ -136,12 +150,16 @@ def run_checks(plan: Plan, args: argparse.Namespace) -> int:
     except (PolicyRunError, FileNotFoundError) as exc:
         if pending is not None:
             pending.cancel()
-        sys.stderr.write(f"error: policy checks could not run: {exc}\n")
+        sys.stderr.write(f"error: policy checks could not run: {plan.redact(str(exc))}\n")
         return EXIT_POLICY_ERROR
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
     lines = ["", *render_report(args.policy_report)]
     if args.lint_report is not None:
         lines += ["", *render_lint(args.lint_report)]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write("\n".join(plan.redact(lines)) + "\n")
     return EXIT_OK
 
 
@@ -150,9 +168,9 @@ def write_json(plan: Plan, args: argparse.Namespace) -> int:
     if args.json is not None:
         data = plan.to_json()
         if args.policy_report is not None:
-            data["policy"] = args.policy_report.to_json()
+            data["policy"] = plan.redact(args.policy_report.to_json())
         if args.lint_report is not None:
-            data["lint"] = args.lint_report.to_json()
+            data["lint"] = plan.redact(args.lint_report.to_json())
         text = json.dumps(data, indent=2, sort_keys=True)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     return EXIT_OK
@@ -266,7 +284,7 @@ def _markdown_lint(plan: Plan, lint: LintReport) -> Iterator[str]:
 def write_markdown(plan: Plan, args: argparse.Namespace) -> int:
     """Step: ``--markdown FILE`` gets the PR-comment summary."""
     if args.markdown is not None:
-        text = "\n".join(render_markdown(plan, args.policy_report, args.lint_report)) + "\n"
+        text = "\n".join(plan.redact(list(render_markdown(plan, args.policy_report, args.lint_report)))) + "\n"
         Path(args.markdown).write_text(text, encoding="utf-8")
     return EXIT_OK
 
@@ -284,15 +302,32 @@ STEPS: list[Step] = [print_report, run_checks, write_json, write_markdown, gate]
 
 
 def start_pack(args: argparse.Namespace) -> RunningPack | None:
-    """Start the project's policy pack (before the program runs), or None without one or with --no-policy."""
-    pack_dir = args.policy_pack or (Path(args.project_dir) / POLICY_PACK_DIR)
-    if args.no_policy or not (Path(pack_dir) / "PulumiPolicy.yaml").is_file():
+    """Start the policy pack (before the program runs); None with --no-policy or when the stack file is unusable.
+
+    Fails closed: a pack directory (``--policy-pack``, or the project's ``policies/`` by default) that does not
+    exist or is not a pack raises, so a missing pack can never pass as a clean run.
+
+    Raises:
+        PolicyRunError: one line saying which directory and why.
+    """
+    if args.no_policy:
         return None
+    given = args.policy_pack is not None
+    pack_dir = Path(args.policy_pack) if given else Path(args.project_dir) / POLICY_PACK_DIR
+    option = f"--policy-pack {pack_dir}" if given else f"{pack_dir} (the default policy pack)"
+    hint = "pass --no-policy to plan without policies"
+    if not pack_dir.is_dir():
+        problem = "not a directory" if pack_dir.exists() else "no such directory"
+        msg = f"{option}: {problem}; {hint}"
+        raise PolicyRunError(msg)
+    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+        msg = f"{option}: no PulumiPolicy.yaml, so not a policy pack; {hint}"
+        raise PolicyRunError(msg)
     try:
         project = project_name(Path(args.project_dir))
         config, secret_keys = load_stack_config(Path(args.project_dir), args.stack)
     except StackConfigError:
-        return None  # the program run reports it
+        return None  # the program run reports it (exit 2)
     return RunningPack(
         project=project,
         stack=args.stack,
@@ -301,6 +336,62 @@ def start_pack(args: argparse.Namespace) -> RunningPack | None:
         dry_run=args.mode == "preview",
         pack_dir=Path(pack_dir),
     )
+
+
+def output_path_problem(option: str, path: Path) -> str | None:
+    """Why ``path`` (the file of ``--json`` or ``--markdown``) cannot be written, or None; nothing is created."""
+    where = f"{option} {path}"
+    if path.is_dir():
+        return f"{where}: is a directory"
+    parent = path.parent
+    if not parent.exists():
+        return f"{where}: directory {parent} does not exist"
+    if not parent.is_dir():
+        return f"{where}: {parent} is not a directory"
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            return f"{where}: permission denied (the file is not writable)"
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        return f"{where}: permission denied (cannot create a file in {parent})"
+    return None
+
+
+def output_problems(args: argparse.Namespace) -> list[str]:
+    """`output_path_problem` of each output option given."""
+    given = [("--json", args.json), ("--markdown", args.markdown)]
+    found = [output_path_problem(option, Path(path)) for option, path in given if path is not None]
+    return [problem for problem in found if problem is not None]
+
+
+class Stopped(BaseException):
+    """SIGINT or SIGTERM arrived; raised in the main thread so that every cleanup runs on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal number."""
+        return 128 + self.signum
+
+
+def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise `Stopped` while inside (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _raise_stopped) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def offline_secrets_note(stack: str, keys: Sequence[str]) -> str:
@@ -317,6 +408,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     args.policy_report, args.lint_report = None, None
+    try:
+        with stop_on_signals():
+            return _run(args)
+    except (Stopped, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        sys.stdout.flush()
+        sys.stderr.write(f"error: stopped by {signal.Signals(signum).name}; the policy pack was stopped too\n")
+        return 128 + signum
+
+
+def _run(args: argparse.Namespace) -> int:
+    problems = output_problems(args)
+    if problems:
+        sys.stderr.write(f"error: {problems[0]}\n")
+        return EXIT_CONFIG_ERROR
     with contextlib.ExitStack() as cleanup:
         try:
             args.pack = start_pack(args)
@@ -340,4 +446,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_code = main()
+    if exit_code in {
+        128 + signum for signum in STOP_SIGNALS
+    }:  # stopped by a signal: the program's threads may still run; do not wait for them
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exit_code)
+    raise SystemExit(exit_code)

@@ -18,6 +18,8 @@ Analyzer protocol with the stubs bundled in pulumi:
 
 `RunningPack` starts the process when it is constructed, so ``tools.plan`` creates it before running the program
 and the pack's start-up overlaps the plan. The process is always killed afterwards, and every wait has a timeout.
+It runs in a process group of its own (a Ctrl-C in the terminal reaches the plan only, which then stops the whole
+group) and, on Linux, with a parent-death signal: if the plan itself is killed, the pack goes with it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -380,6 +384,29 @@ class _Graph:
 
 # --- the pack process ------------------------------------------------------------------------------------
 
+#: Run as ``python -c _DIE_WITH_PARENT <parent pid> <command...>``: ask Linux to SIGKILL this process when the
+#: thread that started it dies (``prctl(PR_SET_PDEATHSIG)``, kept across ``execv``), then become the command.
+#: A trampoline rather than a ``preexec_fn``: forking a process that runs gRPC threads corrupts the child's gRPC
+#: state (the pack then aborts), and a ``preexec_fn`` forces a real ``fork`` where ``vfork`` is used otherwise.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(70)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def _dying_with_parent(command: list[str]) -> list[str]:
+    """``command`` wrapped in `_DIE_WITH_PARENT` on Linux from the main thread; unchanged elsewhere.
+
+    The death signal follows the *thread* that starts the child, so it is only asked for from the main thread,
+    whose end is the process's end.
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return command
+    return [command[0], "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
+
 
 def _drain(stream: IO[bytes], lines: queue.Queue[bytes]) -> None:
     """Hand the first line (the port) over, then keep reading so the pack never blocks on a full pipe."""
@@ -428,12 +455,13 @@ class RunningPack:
         try:
             # The pack's virtualenv interpreter running pulumi's pack entry point, as the CLI runs it.
             self._process = subprocess.Popen(  # noqa: S603
-                [str(python), "-u", "-m", "pulumi.policy", address, str(self.pack_dir)],
+                _dying_with_parent([str(python), "-u", "-m", "pulumi.policy", address, str(self.pack_dir)]),
                 cwd=self.pack_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
+                start_new_session=True,  # its own process group: stopped as a whole in close()
             )
         except OSError as exc:
             self._stderr.close()
@@ -477,17 +505,28 @@ class RunningPack:
             grpc.channel_ready_future(self._channel).result(timeout=self.timeout)
         return analyzer_pb2_grpc.AnalyzerStub(self._channel)
 
+    @property
+    def pid(self) -> int:
+        """The pack process's id (also its process group's)."""
+        return self._process.pid
+
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signum)
+
     def close(self) -> None:
-        """Stop the pack (terminate, then kill) and the engine stub."""
+        """Stop the pack and anything it started (its process group: terminate, then kill) and the engine stub."""
         if self._channel is not None:
             self._channel.close()
         if self._process.poll() is None:
-            self._process.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                self._signal_group(signal.SIGKILL)
                 self._process.wait(timeout=5)
+            # What the pack started and left behind in its group (just reaped, so the group id is not reused yet).
+            self._signal_group(signal.SIGKILL)
         self._reader.join(timeout=5)  # the pipe reached EOF when the process ended
         if self._process.stdout is not None:
             self._process.stdout.close()

@@ -209,7 +209,8 @@ def test_a_run_leaves_the_callers_process_state_alone() -> None:
 
 def test_plan_cli_prints_the_tree_and_writes_stable_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_file = tmp_path / "plan.json"
-    assert plan_cli.main(["--stack", "test", "--project-dir", str(FIXTURE), "--json", str(out_file)]) == 0
+    argv = ["--stack", "test", "--project-dir", str(FIXTURE), "--no-policy", "--json", str(out_file)]
+    assert plan_cli.main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "pulumi:pulumi:Stack fixture-test" in lines
     team_line = lines.index("  fixture:platform:Team alpha")
@@ -221,7 +222,7 @@ def test_plan_cli_prints_the_tree_and_writes_stable_json(tmp_path: Path, capsys:
 
 
 def test_plan_cli_reports_a_configuration_error_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert plan_cli.main(["--stack", "broken", "--project-dir", str(FIXTURE)]) == 2
+    assert plan_cli.main(["--stack", "broken", "--project-dir", str(FIXTURE), "--no-policy"]) == 2
     captured = capsys.readouterr()
     assert captured.err == f"error: Pulumi.broken.yaml: {BAD_CIDR_MESSAGE}\n"
     assert captured.out == ""
