@@ -33,6 +33,7 @@ from pydantic.alias_generators import to_camel
 from components.cidrs import covers_internet
 from components.instance_types import amd64_problem
 from components.limits import (
+    AWS_REGIONS,
     DNS_LABEL_MAX,
     PATTERNS,
     VPC_PREFIX_RANGE,
@@ -648,6 +649,15 @@ class Settings(Model):
     """All settings of one stack (the value of `eks-platform:settings`)."""
 
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region of the stack.")
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, region: str) -> str:
+        if region not in AWS_REGIONS:
+            msg = f"{region!r} is not an AWS Region (components/limits.py AWS_REGIONS)"
+            raise ValueError(msg)
+        return region
+
     owner: str = Field(min_length=1, description="Owning team (the Owner tag).")
     cost_center: str = Field(min_length=1, description="Cost center (the CostCenter tag).")
 

@@ -81,6 +81,51 @@ TAG_VALUE_MAX: Final = 256
 TAG_PUNCTUATION: Final = frozenset("_.:/=+-@")
 VPC_PREFIX_RANGE: Final = (16, 28)
 
+#: AWS Regions (AWS General Reference, "AWS Regions", checked 2026-12-01): a region outside this list is refused
+#: by the AWS provider's region validation when it is configured, i.e. after registration has started.
+AWS_REGIONS: Final = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-central-1",
+        "ca-west-1",
+        "cn-north-1",
+        "cn-northwest-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-gov-east-1",
+        "us-gov-west-1",
+        "us-west-1",
+        "us-west-2",
+    }
+)
+
 
 def name_problem(name: str, kind: str) -> str | None:
     """Why AWS would refuse ``name`` as a name of ``kind`` (a key of `MAX_LENGTH`/`PATTERNS`), None if it would not."""

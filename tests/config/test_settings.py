@@ -320,3 +320,10 @@ def test_prod_may_not_open_the_endpoint_to_any_union_that_covers_the_internet(ci
     )
     almost = with_change("prod", "cluster.endpoint", {"publicAccess": True, "publicAccessCidrs": ["0.0.0.0/1"]})
     assert parse(almost, "prod").cluster.endpoint.public_access
+
+
+def test_the_region_must_be_a_real_aws_region():
+    assert parse(with_change("dev", "region", "eu-central-2")).region == "eu-central-2"
+    assert error_of(with_change("dev", "region", "us-wst-2")) == (
+        f"Pulumi.dev.yaml: {KEY}.region: 'us-wst-2' is not an AWS Region (components/limits.py AWS_REGIONS)"
+    )

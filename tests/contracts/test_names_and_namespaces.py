@@ -17,6 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from components.limits import PATTERNS as NAME_RULES
+from components.limits import name_problem
 from components.naming import BUILT_IN_NAMESPACES, PLATFORM_ROLES, NamingContext
 from tests.config.test_settings import stack_settings
 from tools.harness import ConfigurationError, Plan, Registration, run_program
@@ -203,3 +205,14 @@ def test_role_names_collide_case_insensitively():
     with pytest.raises(ConfigurationError) as caught:
         run_program("prod", "preview", config_overrides={KEY: raw})
     assert "IAM role name 'eks-platform-prod-EBS-CSI' is already the platform's ebs-csi role" in caught.value.message
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_helm_release_name_fits_helm(stack):
+    # Helm refuses release names over 53 characters or that are not DNS-1123 subdomains.
+    plan = run_program(stack, "update")
+    names = [r.inputs["name"] for r in plan.by_type("kubernetes:helm.sh/v3:Release")]
+    assert len(names) >= 3
+    for name in names:
+        assert name_problem(name, "helm_release") is None, name
+        assert NAME_RULES["dns_subdomain"].match(name), name
