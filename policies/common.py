@@ -54,6 +54,17 @@ def is_unknown(value: object) -> bool:
     return value is UNKNOWN or (isinstance(value, str) and value in UNKNOWN_SENTINELS)
 
 
+def contains_unknown(value: object) -> bool:
+    """True when ``value`` is unknown or holds an unknown value at any depth (plain data)."""
+    if is_unknown(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(item) for item in value)
+    return False
+
+
 def plain_props(props: Mapping[str, Any]) -> dict[str, Any]:
     """A resource's properties as a plain dict (see `plain`)."""
     result = plain(props)
@@ -123,7 +134,7 @@ def json_document(value: object) -> dict[str, Any] | Unknown | None:
             return UNKNOWN
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return parsed if isinstance(parsed, dict) else None
     return None
@@ -143,9 +154,10 @@ def statements(document: object) -> Iterator[dict[str, Any]]:
             yield statement
 
 
-def actions(statement: Mapping[str, Any]) -> list[str]:
-    """The statement's ``Action`` values."""
-    return [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+def actions(statement: Mapping[str, Any], key: str = "Action") -> list[str]:
+    """The statement's ``Action`` (or ``NotAction``) values that are strings."""
+    value = statement.get(key)
+    return [a for a in as_list(value) if isinstance(a, str)] if not is_unknown(value) else []
 
 
 def is_web_identity_trust(document: object) -> bool:

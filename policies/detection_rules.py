@@ -66,8 +66,16 @@ def feature_problems(features: dict[str, dict[str, Any]], cfg: dict[str, Any]) -
         status = feature.get("status")
         if not is_unknown(status) and status != ENABLED:
             problems.append(f"feature {name} is {status}")
-        extras = {dig(c, "name"): dig(c, "status") for c in as_list(feature.get("additionalConfigurations"))}
-        for extra in cfg["requiredAdditionalConfigurations"].get(name, []):
+        configurations = feature.get("additionalConfigurations")
+        if is_unknown(configurations):
+            continue  # cannot tell yet
+        extras: dict[str, Any] = {}
+        for configuration in as_list(configurations):
+            extra_name = dig(configuration, "name")
+            if isinstance(extra_name, str):
+                extras[extra_name] = dig(configuration, "status")
+        wanted = cfg["requiredAdditionalConfigurations"]
+        for extra in wanted.get(name, []) if isinstance(wanted, dict) else []:
             if extra not in extras:
                 problems.append(f"feature {name} does not manage {extra}")
             elif not is_unknown(extras[extra]) and extras[extra] != ENABLED:

@@ -6,6 +6,7 @@ import ipaddress
 
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from components.cidrs import covered_families, internet_cidrs
 from policies.common import as_list, dig, is_unknown, plain_props, truthy
 from policies.settings import PackContext, policy_config, schema, string_list
 
@@ -58,21 +59,17 @@ def check_control_plane_logging(args: ResourceValidationArgs, report: ReportViol
 
 
 def _open_cidrs(cidrs: list[object]) -> list[str]:
-    open_to_all = []
-    for cidr in cidrs:
-        if not isinstance(cidr, str):
-            continue
-        try:
-            network = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            continue
-        if network.prefixlen == 0:
-            open_to_all.append(cidr)
+    """The CIDRs that open the endpoint to a whole address family: a ``/0``, or a set whose union covers it."""
+    open_to_all: list[str] = []
+    for family in covered_families(cidrs):
+        family_cidrs = internet_cidrs(cidrs, family)
+        zero = [cidr for cidr in family_cidrs if ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0]
+        open_to_all += zero or [f"{', '.join(family_cidrs)} (together the whole {family} internet)"]
     return open_to_all
 
 
 def check_public_endpoint(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """A public API endpoint is only opened to restricted CIDRs, never to 0.0.0.0/0."""
+    """A public API endpoint is only opened to restricted CIDRs, never to the internet (a /0, or a split of it)."""
     if args.resource_type != CLUSTER_TYPE:
         return
     cfg = policy_config(args.get_config(), ENDPOINT_SCHEMA)
@@ -99,7 +96,7 @@ def check_public_endpoint(args: ResourceValidationArgs, report: ReportViolation)
     if not as_list(cidrs):
         report(f"the public API endpoint lists no CIDRs, and EKS then opens it to 0.0.0.0/0.\n{remediation}", None)
         return
-    open_to_all = _open_cidrs(as_list(cidrs))
+    open_to_all = _open_cidrs(as_list(cidrs))  # unknown entries are skipped: the known ones may suffice
     if open_to_all:
         report(f"the public API endpoint is open to {', '.join(open_to_all)}.\n{remediation}", None)
 

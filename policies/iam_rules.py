@@ -1,7 +1,15 @@
-"""IAM: IRSA trust scoped to one ServiceAccount, no ``*`` on ``*`` grants, documents under IAM's size limits."""
+"""IAM: IRSA trust scoped to one ServiceAccount, no administrator grants, documents under IAM's size limits.
+
+Administrator grants are an Allow of Action ``*`` on Resource ``*``, and what amounts to it: ``NotAction`` on
+Resource ``*`` (everything but a few actions), Action ``*`` with ``NotResource`` (everything but a few
+resources), and attaching the AWS-managed ``AdministratorAccess`` policy (attachments, ``managedPolicyArns``).
+Documents may arrive as JSON text or as objects (``PolicyDocumentArgs``), whole or partly unknown during a
+preview: an unknown part is "cannot tell yet", never a violation and never an error.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +35,7 @@ from policies.common import (
     WEB_IDENTITY_ACTION,
     actions,
     as_list,
+    contains_unknown,
     is_unknown,
     json_document,
     plain_props,
@@ -44,6 +53,20 @@ IDENTITY_POLICY_TYPES = {
     "aws:iam/userPolicy:UserPolicy": "policy",
     "aws:iam/groupPolicy:GroupPolicy": "policy",
 }
+#: Types attaching managed policies: the input holding one ARN or a list of ARNs.
+POLICY_ATTACHMENT_TYPES = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": "managedPolicyArn",
+    ROLE_TYPE: "managedPolicyArns",
+}
+#: AWS-managed policies that grant administrator access (any partition).
+ADMIN_MANAGED_POLICY = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::aws:policy/AdministratorAccess$")
 SERVICE_ACCOUNT_SUBJECT = "system:serviceaccount:"
 #: Condition operators that match patterns; never acceptable on an IRSA subject or audience.
 PATTERN_OPERATORS = ("StringLike", "StringNotLike", "ForAnyValue:StringLike", "ForAllValues:StringLike")
@@ -97,9 +120,14 @@ def _web_identity_statements(document: object) -> Iterator[dict[str, Any]]:
             continue
         acts = [a.lower() for a in actions(statement)]
         if WEB_IDENTITY_ACTION.lower() in acts or "*" in acts or "sts:*" in acts:
-            federated = statement.get("Principal", {})
-            if WEB_IDENTITY_ACTION.lower() in acts or (isinstance(federated, dict) and "Federated" in federated):
+            principal = statement.get("Principal")
+            if WEB_IDENTITY_ACTION.lower() in acts or (isinstance(principal, dict) and "Federated" in principal):
                 yield statement
+
+
+def _sid(statement: dict[str, Any], index: int) -> str:
+    sid = statement.get("Sid")
+    return sid if isinstance(sid, str) and sid else str(index)
 
 
 def _has_wildcard(value: str) -> bool:
@@ -110,15 +138,20 @@ def trust_problems(document: object, *, audience: str) -> list[str]:
     """Why an IRSA trust policy is not scoped to exact ServiceAccounts and the STS audience."""
     problems: list[str] = []
     for index, statement in enumerate(_web_identity_statements(document)):
-        where = f"statement {statement.get('Sid') or index}"
-        federated = (
-            statement.get("Principal", {}).get("Federated") if isinstance(statement.get("Principal"), dict) else None
-        )
+        where = f"statement {_sid(statement, index)}"
+        principal = statement.get("Principal")
+        federated = principal.get("Federated") if isinstance(principal, dict) else None
         providers = [p for p in as_list(federated) if isinstance(p, str)]
-        if not providers or any(":oidc-provider/" not in p for p in providers):
+        if contains_unknown(principal):
+            pass  # the provider's ARN is computed: cannot tell yet
+        elif not providers or any(":oidc-provider/" not in p for p in providers):
             problems.append(f"{where}: the principal must be the cluster's IAM OIDC provider, not {federated!r}")
         issuers = {p.split(":oidc-provider/", 1)[1] for p in providers if ":oidc-provider/" in p}
         conditions = statement.get("Condition") or {}
+        if is_unknown(conditions) or is_unknown(
+            conditions.get("StringEquals") if isinstance(conditions, dict) else None
+        ):
+            continue  # cannot tell yet
         if not isinstance(conditions, dict):
             problems.append(f"{where}: unreadable Condition")
             continue
@@ -202,11 +235,43 @@ def identity_documents(resource_type: str, props: dict[str, Any]) -> Iterator[tu
                 yield f"inlinePolicies[{entry.get('name') or index}]", json_document(entry.get("policy"))
 
 
-def grants_everything(statement: dict[str, Any]) -> bool:
-    """Allow with Action ``*`` on Resource ``*``: administrator access."""
+def _all_actions(statement: dict[str, Any]) -> bool:
+    return any(a in ("*", "*:*") for a in actions(statement))
+
+
+def admin_grant(statement: dict[str, Any]) -> str | None:
+    """How an Allow statement amounts to administrator access (None when it does not, or cannot tell yet).
+
+    Action ``*`` on Resource ``*``; ``NotAction`` (any list) on Resource ``*``: every action but a few; Action
+    ``*`` with ``NotResource``: every resource but a few.
+    """
     if statement.get("Effect") != "Allow":
-        return False
-    return any(a in ("*", "*:*") for a in actions(statement)) and "*" in as_list(statement.get("Resource"))
+        return None
+    every_resource = "*" in as_list(statement.get("Resource"))
+    if every_resource and _all_actions(statement):
+        return "allows Action '*' on Resource '*'"
+    not_action = statement.get("NotAction")
+    if every_resource and not_action is not None and not is_unknown(not_action) and "Action" not in statement:
+        excluded = ", ".join(repr(a) for a in actions(statement, "NotAction")) or "nothing"
+        return f"allows every action but {excluded} (NotAction) on Resource '*'"
+    not_resource = statement.get("NotResource")
+    if _all_actions(statement) and not_resource is not None and not is_unknown(not_resource):
+        return "allows Action '*' on every resource but a few (NotResource)"
+    return None
+
+
+def grants_everything(statement: dict[str, Any]) -> bool:
+    """True when an Allow statement amounts to administrator access (see `admin_grant`)."""
+    return admin_grant(statement) is not None
+
+
+def admin_attachments(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """The AWS-managed AdministratorAccess ARNs a resource attaches (known values only)."""
+    key = POLICY_ATTACHMENT_TYPES.get(resource_type)
+    value = props.get(key) if key is not None else None
+    if value is None or is_unknown(value):
+        return []
+    return [arn for arn in as_list(value) if isinstance(arn, str) and ADMIN_MANAGED_POLICY.match(arn.strip())]
 
 
 def check_no_admin_wildcard(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -214,24 +279,33 @@ def check_no_admin_wildcard(args: ResourceValidationArgs, report: ReportViolatio
     cfg = policy_config(args.get_config(), WILDCARD_SCHEMA)
     if args.name in cfg["allowedResources"]:
         return
-    for label, document in identity_documents(args.resource_type, plain_props(args.props)):
+    remediation = (
+        "Remediation: grant the actions and resources the workload needs; a deliberate break-glass role "
+        "goes into this policy's `allowedResources` (logical name) in the stack's policy config."
+    )
+    props = plain_props(args.props)
+    for label, document in identity_documents(args.resource_type, props):
         if is_unknown(document):
             continue
         for index, statement in enumerate(statements(document)):
-            if grants_everything(statement):
-                report(
-                    f"{label} statement {statement.get('Sid') or index} allows Action '*' on Resource '*'.\n"
-                    "Remediation: grant the actions and resources the workload needs; a deliberate break-glass role "
-                    "goes into this policy's `allowedResources` (logical name) in the stack's policy config.",
-                    None,
-                )
+            grant = admin_grant(statement)
+            if grant is not None:
+                report(f"{label} statement {_sid(statement, index)} {grant}.\n{remediation}", None)
+    for arn in admin_attachments(args.resource_type, props):
+        report(f"attaches the AWS-managed {arn} (administrator access).\n{remediation}", None)
 
 
 # --- size limits ------------------------------------------------------------------------------------------
 
 
 def _length(document: object) -> int | None:
-    return compact_length(document) if isinstance(document, dict) else None
+    """Compact length of a known document; None when unknown (wholly or in part) or not a JSON object."""
+    if not isinstance(document, dict) or contains_unknown(document):
+        return None
+    try:
+        return compact_length(document)
+    except (TypeError, ValueError, RecursionError):
+        return None  # not JSON data (e.g. an asset): IAM would refuse it, the provider reports that
 
 
 def check_document_sizes(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -309,11 +383,12 @@ def policies(ctx: PackContext) -> list[Policy]:
         ),
         ResourceValidationPolicy(
             name="iam-no-admin-wildcard",
-            description="No IAM identity policy allows Action '*' on Resource '*' outside the allow-list.",
+            description="No IAM identity policy allows Action '*' on Resource '*' (or NotAction on '*', or Action '*' "
+            "with NotResource) and nothing attaches AdministratorAccess, outside the allow-list.",
             validate=check_no_admin_wildcard,
             enforcement_level=level,
             config_schema=WILDCARD_SCHEMA,
-            remediation_steps="Grant specific actions on specific resources.",
+            remediation_steps="Grant specific actions on specific resources; attach no AdministratorAccess.",
         ),
         ResourceValidationPolicy(
             name="iam-policy-size-limits",

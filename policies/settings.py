@@ -7,7 +7,8 @@ they are decided from that environment: security policies are ``mandatory`` on p
 can still override any level and property.
 
 A stack is production when its name is listed in ``EKS_POLICY_PRODUCTION_STACKS`` (comma-separated; default
-``prod``) or when its own settings say ``production: true`` (the program's default when the key is absent).
+``prod``) or when its own settings do not say exactly ``production: false`` (JSON false; absent means the
+program's default, true; a non-boolean value is refused by the program and treated as production here).
 """
 
 from __future__ import annotations
@@ -54,7 +55,14 @@ def stack_settings(stack_config: Mapping[str, str], project: str) -> dict[str, A
 
 
 def settings_say_production(stack_config: Mapping[str, str], project: str) -> bool | None:
-    """The program settings' ``production`` flag (True when the settings omit it), None without settings."""
+    """The program settings' ``production`` flag as the program reads it; None without settings.
+
+    Only JSON ``false`` makes a stack non-production; an absent flag is the program's default (True). Anything
+    else (the string ``"false"``, ``"no"``, ``0``, ``null``, a list) counts as production here: the program's
+    settings model is strict for booleans and refuses such a value with exit 2 before any resource registers, so
+    the pack never runs looser than the program would. (The CLI reads stack files as YAML 1.2, where ``no`` and
+    ``off`` are strings, not booleans.)
+    """
     settings = stack_settings(stack_config, project)
     if settings is None:
         return None

@@ -24,8 +24,11 @@ def test_control_plane_logs():
         {"endpointPublicAccess": False, "endpointPrivateAccess": True},
         {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
         {"endpointPublicAccess": True, "publicAccessCidrs": UNKNOWN},
+        {"endpointPublicAccess": True, "publicAccessCidrs": [UNKNOWN]},
+        {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/1", "128.0.0.0/2", "203.0.113.0/24"]},
+        {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/1", UNKNOWN]},
     ],
-    ids=["private", "restricted", "unknown"],
+    ids=["private", "restricted", "unknown", "unknown-entry", "three-quarters", "half-and-unknown"],
 )
 def test_private_or_restricted_endpoints_pass(vpc):
     assert check("eks-public-endpoint-restricted", CLUSTER, {"vpcConfig": vpc}) == []
@@ -40,8 +43,20 @@ def test_private_or_restricted_endpoints_pass(vpc):
         ),
         ({"endpointPublicAccess": True}, "the public API endpoint lists no CIDRs"),
         ({"subnetIds": ["s"]}, "the public API endpoint lists no CIDRs"),
+        (
+            {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/1", "128.0.0.0/1"]},
+            "the public API endpoint is open to 0.0.0.0/1, 128.0.0.0/1 (together the whole IPv4 internet).",
+        ),
+        (
+            {"endpointPublicAccess": True, "publicAccessCidrs": [UNKNOWN, "0.0.0.0/0"]},
+            "the public API endpoint is open to 0.0.0.0/0.",
+        ),
+        (
+            {"endpointPublicAccess": True, "publicAccessCidrs": ["::/1", "8000::/1", "203.0.113.0/24"]},
+            "the public API endpoint is open to ::/1, 8000::/1 (together the whole IPv6 internet).",
+        ),
     ],
-    ids=["open", "no-cidrs", "eks-default"],
+    ids=["open", "no-cidrs", "eks-default", "split", "unknown-and-open", "ipv6-split"],
 )
 def test_an_endpoint_open_to_the_internet_fails(vpc, expected):
     [message] = check("eks-public-endpoint-restricted", CLUSTER, {"vpcConfig": vpc})

@@ -163,3 +163,95 @@ def test_a_roles_inline_policies_together_fit_the_limit():
     assert urn == role.urn
     unknown = resource(ROLE_POLICY, "c", {"role": "app", "policy": UNKNOWN})
     assert check_stack("iam-role-inline-policies-size", [role, by_dependency, by_name, unknown]) == []
+
+
+# --- administrator access by other means -------------------------------------------------------------------
+
+ATTACHMENTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn", str),
+    "aws:iam/policyAttachment:PolicyAttachment": ("policyArn", str),
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": ("policyArn", str),
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": ("policyArn", str),
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": ("policyArns", list),
+    ROLE: ("managedPolicyArns", list),
+}
+ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def attachment(type_token: str, arn: str) -> dict:
+    key, shape = ATTACHMENTS[type_token]
+    return {key: arn if shape is str else ["arn:aws:iam::aws:policy/ReadOnlyAccess", arn]}
+
+
+@pytest.mark.parametrize("type_token", list(ATTACHMENTS), ids=lambda t: t.rsplit(":", 1)[-1])
+def test_attaching_administrator_access_fails(type_token):
+    scoped = f"arn:aws:iam::{'1' * 12}:policy/eks-platform-prod-app"
+    assert check("iam-no-admin-wildcard", type_token, attachment(type_token, scoped)) == []
+    assert check("iam-no-admin-wildcard", type_token, attachment(type_token, UNKNOWN)) == []
+    [message] = check("iam-no-admin-wildcard", type_token, attachment(type_token, ADMIN_ARN))
+    assert message.startswith(f"attaches the AWS-managed {ADMIN_ARN} (administrator access).")
+    assert "Remediation: grant the actions and resources the workload needs" in message
+    gov = ADMIN_ARN.replace("arn:aws:", "arn:aws-us-gov:")
+    assert check("iam-no-admin-wildcard", type_token, attachment(type_token, gov)) != []
+    config = {"allowedResources": ["break-glass"]}
+    props = attachment(type_token, ADMIN_ARN)
+    assert check("iam-no-admin-wildcard", type_token, props, config=config, logical_name="break-glass") == []
+
+
+NOT_ACTION = {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Deny", "NotAction": ["s3:GetObject"], "Resource": "*"},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::bucket/*"},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": UNKNOWN},
+        {"Effect": "Allow", "Action": "s3:*", "NotResource": "arn:aws:s3:::secret/*"},
+    ],
+    ids=["deny", "scoped-resource", "unknown-resource", "scoped-action-not-resource"],
+)
+def test_not_action_and_not_resource_on_scoped_grants_pass(statement):
+    assert check("iam-no-admin-wildcard", POLICY, {"policy": json.dumps(iam.document(statement))}) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (NOT_ACTION, "allows every action but 'iam:*', 'organizations:*' (NotAction) on Resource '*'."),
+        (
+            {**NOT_ACTION, "NotAction": [], "Resource": ["*"]},
+            "allows every action but nothing (NotAction) on Resource '*'.",
+        ),
+        (
+            {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:iam::*:role/x"},
+            "allows Action '*' on every resource but a few (NotResource).",
+        ),
+    ],
+    ids=["not-action", "not-action-empty", "not-resource"],
+)
+def test_not_action_on_every_resource_counts_as_admin(statement, expected):
+    for props in ({"policy": json.dumps(iam.document(statement))}, {"policy": iam.document(statement)}):
+        [message] = check("iam-no-admin-wildcard", POLICY, props)
+        assert message.startswith(f"policy statement 0 {expected}\nRemediation: grant the actions")
+
+
+# --- documents as objects, holding unknowns ----------------------------------------------------------------
+
+
+def test_object_documents_with_unknowns_are_not_judged_yet():
+    partly_unknown = iam.document({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": UNKNOWN})
+    for type_token, props in (
+        (POLICY, {"policy": partly_unknown}),
+        (ROLE_POLICY, {"policy": {"Version": "2012-10-17", "Statement": [UNKNOWN]}}),
+        (ROLE, {"assumeRolePolicy": {**TRUST, "Statement": [{**TRUST["Statement"][0], "Principal": UNKNOWN}]}}),
+        (ROLE, {"inlinePolicies": [{"name": UNKNOWN, "policy": partly_unknown}]}),
+    ):
+        for name in ("iam-policy-size-limits", "iam-no-admin-wildcard", "irsa-trust-scoped"):
+            assert check(name, type_token, props) == [], (name, props)
+    unknown_condition = {**TRUST["Statement"][0], "Condition": {"StringEquals": UNKNOWN}}
+    assert check("irsa-trust-scoped", ROLE, {"assumeRolePolicy": {**TRUST, "Statement": [unknown_condition]}}) == []
+    role = resource(ROLE, "app-role", {"name": "app", "inlinePolicies": [{"name": "x", "policy": partly_unknown}]})
+    assert check_stack("iam-role-inline-policies-size", [role]) == []
+    # A known object document is still judged.
+    assert check("iam-policy-size-limits", POLICY, {"policy": big_policy(6200)}) != []

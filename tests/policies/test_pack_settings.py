@@ -9,7 +9,7 @@ import pytest
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
 from policies.catalog import build_policies
-from policies.settings import PackContext, policy_config, schema
+from policies.settings import PackContext, policy_config, schema, settings_say_production
 from tests.policies.support import DEV, PROD
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -40,6 +40,40 @@ def test_production_stacks(env, production):
     assert ctx.naming.prefix == f"eks-platform-{env['PULUMI_STACK']}"
 
 
+@pytest.mark.parametrize(
+    ("value", "production"),
+    [
+        (False, False),
+        (True, True),
+        ("false", True),
+        ("False", True),
+        ("no", True),
+        ("yes", True),
+        (0, True),
+        (None, True),
+        ([], True),
+        ({"value": False}, True),
+    ],
+    ids=["json-false", "json-true", "str-false", "str-False", "str-no", "str-yes", "zero", "null", "list", "object"],
+)
+def test_only_json_false_makes_a_stack_non_production(value, production):
+    # The program's settings model is strict for booleans: every non-boolean value here stops the plan with
+    # exit 2 before anything registers. The pack, started before the program validates, must never read one as
+    # "not production" (that would lower every security policy to advisory).
+    assert settings_say_production({"eks-platform:settings": json.dumps({"production": value})}, "eks-platform") is (
+        production
+    )
+    assert PackContext.from_environment(environ("staging", {"production": value})).production is production
+
+
+def test_unreadable_settings_leave_production_to_the_stack_name():
+    for text in ("{", "[]", '"production: false"', "null"):
+        env = {"PULUMI_STACK": "staging", "PULUMI_CONFIG": json.dumps({"eks-platform:settings": text})}
+        assert settings_say_production({"eks-platform:settings": text}, "eks-platform") is None
+        assert PackContext.from_environment(env).production is False
+        assert PackContext.from_environment({**env, "PULUMI_STACK": "prod"}).production is True
+
+
 def test_security_policies_are_mandatory_in_production_and_advisory_elsewhere():
     for ctx, level in ((PROD, EnforcementLevel.MANDATORY), (DEV, EnforcementLevel.ADVISORY)):
         for policy in build_policies(ctx):
@@ -49,8 +83,8 @@ def test_security_policies_are_mandatory_in_production_and_advisory_elsewhere():
 
 def test_every_policy_is_documented_and_named_in_kebab_case():
     policies = build_policies(PROD)
-    assert len(policies) == len({p.name for p in policies}) == 23
-    assert sum(isinstance(p, StackValidationPolicy) for p in policies) == 4
+    assert len(policies) == len({p.name for p in policies}) == 24
+    assert sum(isinstance(p, StackValidationPolicy) for p in policies) == 5
     for policy in policies:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", policy.name)
         assert policy.description.strip()
