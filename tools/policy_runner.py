@@ -25,6 +25,7 @@ group) and, on Linux, with a parent-death signal: if the plan itself is killed, 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import queue
@@ -467,6 +468,13 @@ class RunningPack:
             self._stderr.close()
             self._engine.stop(grace=None)
             msg = f"cannot start the policy pack in {self.pack_dir}: {exc}"
+            if exc.errno == errno.E2BIG:  # one environment variable over 128 KiB (MAX_ARG_STRLEN)
+                size = len(env["PULUMI_CONFIG"].encode()) // 1024
+                msg += (
+                    f" (the stack config, {size} KiB, travels in one environment variable, PULUMI_CONFIG, and Linux "
+                    "refuses one over 128 KiB; the real CLI fails the same way: move large rosters into "
+                    "appRolesFiles / vault.usersFiles)"
+                )
             raise PolicyRunError(msg) from exc
         self._lines: queue.Queue[bytes] = queue.Queue()
         stdout = cast("IO[bytes]", self._process.stdout)
