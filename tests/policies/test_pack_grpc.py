@@ -222,3 +222,44 @@ def test_a_vault_role_bound_outside_the_stack_fails(packs):
 
 def test_the_pack_directory_is_the_cli_s(packs):
     assert packs["prod"].pack_dir == Path(REPO_ROOT / "policies").resolve()
+
+
+def test_the_closed_evasions_fail_a_prod_plan_over_grpc(packs):
+    """NotAction on '*', an AdministratorAccess attachment, split-CIDR ingress and endpoint: all mandatory in prod."""
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+    def not_action(props: dict[str, Any]) -> None:
+        props["policy"] = json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}
+        )
+
+    def attach_admin(props: dict[str, Any]) -> None:
+        props["policyArn"] = admin
+
+    def split_ingress(props: dict[str, Any]) -> None:
+        props["ingress"] = [
+            {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}
+        ]
+
+    def split_endpoint(props: dict[str, Any]) -> None:
+        props["vpcConfig"]["endpointPublicAccess"] = True
+        props["vpcConfig"]["publicAccessCidrs"] = ["0.0.0.0/1", "128.0.0.0/1"]
+
+    plan = plan_for("prod", "update")
+    plan = mutate(plan, lambda r: r.name == "node-autoscaler-controller-cluster-integration", not_action)
+    plan = mutate(plan, lambda r: r.name == "eks-node-AmazonEKSWorkerNodePolicy", attach_admin)
+    plan = mutate(plan, lambda r: r.type == "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", split_ingress)
+    plan = mutate(plan, lambda r: r.type == "aws:eks/cluster:Cluster", split_endpoint)
+    report = analyze(packs["prod"], plan)
+    default_sg = next(r.name for r in plan.resources if r.type == "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert found(report) == {
+        ("iam-no-admin-wildcard", "mandatory", "node-autoscaler-controller-cluster-integration"),
+        ("iam-no-admin-wildcard", "mandatory", "eks-node-AmazonEKSWorkerNodePolicy"),
+        ("security-group-no-public-ingress", "mandatory", default_sg),
+        ("eks-public-endpoint-restricted", "mandatory", "eks-cluster"),
+    }
+    messages = "\n".join(v.message for v in report.violations)
+    assert "allows every action but 'iam:*' (NotAction) on Resource '*'." in messages
+    assert f"attaches the AWS-managed {admin} (administrator access)." in messages
+    assert "ingress from 0.0.0.0/1, 128.0.0.0/1 (together the whole IPv4 internet) on port 22." in messages
+    assert "open to 0.0.0.0/1, 128.0.0.0/1 (together the whole IPv4 internet)." in messages
