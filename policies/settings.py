@@ -13,15 +13,18 @@ program's default, true; a non-boolean value is refused by the program and treat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema
 
 from components.naming import NamingContext
+from components.rosters import RosterError, expand_rosters
 
 #: Environment variable listing the production stacks (comma-separated).
 PRODUCTION_STACKS_ENV = "EKS_POLICY_PRODUCTION_STACKS"
@@ -30,6 +33,8 @@ DEFAULT_PRODUCTION_STACKS: tuple[str, ...] = ("prod",)
 SETTINGS_KEY = "settings"
 PRODUCTION_FLAG = "production"
 DEFAULT_PROJECT = "eks-platform"
+#: The project the pack lives in (its parent directory): roster files are read relative to it.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 #: The program's default service-role pattern, also the shape of the platform's own IRSA roles.
 DEFAULT_SERVICE_ROLE_PATTERN = "{cluster}-{service}"
 
@@ -69,14 +74,20 @@ def settings_say_production(stack_config: Mapping[str, str], project: str) -> bo
     return settings.get(PRODUCTION_FLAG, True) is not False
 
 
-def service_role_patterns(stack_config: Mapping[str, str], project: str) -> tuple[str, ...]:
+def service_role_patterns(
+    stack_config: Mapping[str, str], project: str, project_dir: Path = PROJECT_DIR
+) -> tuple[str, ...]:
     """IRSA role-name patterns the stack's settings use, read as the program reads them (one source of truth).
 
     The platform's own IRSA roles are ``{cluster}-<role>``; application roles follow ``serviceRoleNamePattern``
-    (default ``{cluster}-{service}``) or their own ``appRoles.<service>.roleName``.
+    (default ``{cluster}-{service}``) or their own ``appRoles.<service>.roleName``, inline or in the roster files
+    (``appRolesFiles``, read from ``project_dir`` with the program's `expand_rosters`). An unreadable roster adds
+    nothing here: the program refuses it before anything registers.
     """
     patterns = {DEFAULT_SERVICE_ROLE_PATTERN}
     settings = stack_settings(stack_config, project) or {}
+    with contextlib.suppress(RosterError):
+        settings, _ = expand_rosters(settings, project_dir)
     stack_pattern = settings.get("serviceRoleNamePattern")
     if isinstance(stack_pattern, str):
         patterns.add(stack_pattern)

@@ -9,7 +9,7 @@ import pytest
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
 from policies.catalog import build_policies
-from policies.settings import PackContext, policy_config, schema, settings_say_production
+from policies.settings import PackContext, policy_config, schema, service_role_patterns, settings_say_production
 from tests.policies.support import DEV, PROD
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -111,3 +111,14 @@ def test_main_only_builds_the_pack(monkeypatch):
     assert built["name"] == "eks-platform"
     assert [p.name for p in built["policies"]] == [p.name for p in build_policies(PROD)]
     assert (PACK_DIR / "__main__.py").read_text().count("\n") < 30
+
+
+def test_role_patterns_come_from_roster_files_too(tmp_path):
+    # The pack reads appRolesFiles from its project directory, as the program does.
+    (tmp_path / "roles.yaml").write_text(
+        "reports:\n  namespace: reports\n  serviceAccount: r\n  roleName: svc-{service}\n"
+    )
+    config = {"eks-platform:settings": json.dumps({"appRolesFiles": ["roles.yaml"]})}
+    assert service_role_patterns(config, "eks-platform", tmp_path) == ("svc-{service}", "{cluster}-{service}")
+    missing = {"eks-platform:settings": json.dumps({"appRolesFiles": ["nowhere.yaml"]})}
+    assert service_role_patterns(missing, "eks-platform", tmp_path) == ("{cluster}-{service}",)
