@@ -9,6 +9,7 @@ no traceback and registers nothing. Secrets never enter these models: they are r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
@@ -20,6 +21,7 @@ import pulumi
 from pulumi.runtime.config import get_config, is_config_secret
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -31,12 +33,15 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.cidrs import covers_internet
-from components.instance_types import amd64_problem
+from components.instance_types import amd64_problem, is_arm64_instance_type
 from components.limits import (
     AWS_REGIONS,
     DNS_LABEL_MAX,
+    MAX_LENGTH,
     PATTERNS,
     VPC_PREFIX_RANGE,
+    eks_label_key_problem,
+    eks_label_value_problem,
     label_key_problem,
     label_value_problem,
     name_problem,
@@ -56,6 +61,7 @@ from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
 from components.vault_names import user_role_problems
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
+    NODE_AMI_TYPE,
     SUPPORTED_KUBERNETES_VERSIONS,
     UpgradePolicy,
     support_problem,
@@ -66,6 +72,7 @@ SETTINGS_KEY = "settings"
 
 ANYWHERE = IPv4Network("0.0.0.0/0")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_IAM_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
 _S3_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _LABEL_KEY = re.compile(r"^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
@@ -85,6 +92,17 @@ PLATFORM_SERVICE_ACCOUNTS: dict[str, str] = {
 }
 
 K8sName = Annotated[str, Field(pattern=_K8S_NAME.pattern)]
+
+
+def _cidr_text(value: object) -> object:
+    """A CIDR must be written as text: pydantic would read the number ``0`` as ``0.0.0.0/32``."""
+    if not isinstance(value, (str, IPv4Network)):
+        msg = f"expected a CIDR as text (e.g. 10.0.0.0/16), got {type(value).__name__} {value!r}"
+        raise ValueError(msg)  # noqa: TRY004 - pydantic reports ValueError as a field error
+    return value
+
+
+Cidr = Annotated[IPv4Network, BeforeValidator(_cidr_text)]
 
 
 class Model(BaseModel):
@@ -135,6 +153,13 @@ class PublishingFrequency(StrEnum):
     SIX_HOURS = "SIX_HOURS"
 
 
+class SettingsError(pulumi.RunError):
+    """Bad settings: one line (line breaks in quoted values are escaped), shown by the CLI without a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
+
+
 def today_utc() -> dt.date:
     """Today's date in UTC, the calendar EKS support dates are given in."""
     return dt.datetime.now(dt.UTC).date()
@@ -156,15 +181,15 @@ def _check_retention(days: int) -> int:
 class SubnetCidrs(Model):
     """Explicit subnet CIDRs, one per availability zone, in zone order (instead of the computed plan)."""
 
-    public: list[IPv4Network] = Field(description="Public subnets (load balancers, NAT gateways).")
-    private: list[IPv4Network] = Field(description="Private subnets (nodes and pods).")
-    intra: list[IPv4Network] = Field(default_factory=list, description="Intra subnets (EKS control-plane ENIs).")
+    public: list[Cidr] = Field(description="Public subnets (load balancers, NAT gateways).")
+    private: list[Cidr] = Field(description="Private subnets (nodes and pods).")
+    intra: list[Cidr] = Field(default_factory=list, description="Intra subnets (EKS control-plane ENIs).")
 
 
 class VpcSettings(Model):
     """The VPC and its subnets."""
 
-    cidr: IPv4Network = Field(IPv4Network("10.0.0.0/16"), description="VPC IPv4 CIDR (/16 to /28).")
+    cidr: Cidr = Field(IPv4Network("10.0.0.0/16"), description="VPC IPv4 CIDR (/16 to /28).")
     az_count: int = Field(default=3, ge=1, le=6, description="Number of availability zones.")
     nat_strategy: NatStrategy = Field(
         NatStrategy.ONE_PER_AZ, description="`single` (cheap, one AZ of egress) or `one_per_az` (resilient)."
@@ -218,7 +243,7 @@ class EndpointSettings(Model):
     """Kubernetes API endpoint access. The private endpoint is always on."""
 
     public_access: StrictBool = Field(default=False, description="Expose the API endpoint publicly as well.")
-    public_access_cidrs: list[IPv4Network] = Field(
+    public_access_cidrs: list[Cidr] = Field(
         default_factory=list, description="CIDRs allowed to reach the public endpoint (required when public)."
     )
 
@@ -236,7 +261,7 @@ class EndpointSettings(Model):
 class Taint(Model):
     """A Kubernetes taint on a node group's nodes."""
 
-    key: str = Field(pattern=_LABEL_KEY.pattern, max_length=316, description="Taint key, e.g. `dedicated`.")
+    key: str = Field(pattern=_LABEL_KEY.pattern, max_length=63, description="Taint key, e.g. `dedicated` (EKS: 1-63).")
     value: str = Field(
         "", max_length=63, pattern=PATTERNS["label_value"].pattern, description="Taint value, e.g. `system`."
     )
@@ -274,22 +299,37 @@ class NodeGroupSettings(Model):
     @field_validator("labels")
     @classmethod
     def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
-        bad = [key for key in labels if not _LABEL_KEY.match(key) or label_key_problem(key)]
-        if bad:
-            msg = f"invalid label key(s): {', '.join(bad)}"
+        problems = [f"{key!r} {problem}" for key in labels if (problem := eks_label_key_problem(key))]
+        if problems:
+            msg = f"invalid label key(s): {'; '.join(problems)}"
             raise ValueError(msg)
-        values = [f"{key}={value}" for key, value in labels.items() if label_value_problem(value)]
+        values = [f"{key}={value!r}" for key, value in labels.items() if eks_label_value_problem(value)]
         if values:
-            msg = f"invalid label value(s) {', '.join(values)}: at most 63 of A-Za-z0-9_.-, alphanumeric at the ends"
+            msg = (
+                f"invalid label value(s) {', '.join(values)}: EKS takes 1-63 of A-Za-z0-9_.-, alphanumeric at the ends"
+            )
             raise ValueError(msg)
         return labels
+
+    @field_validator("taints")
+    @classmethod
+    def _unique_taints(cls, taints: list[Taint]) -> list[Taint]:
+        pairs = [(taint.key, taint.effect) for taint in taints]
+        if len(set(pairs)) != len(pairs):
+            msg = "lists a taint key and effect twice (Kubernetes keeps taints unique by key and effect)"
+            raise ValueError(msg)
+        return taints
 
     @field_validator("instance_types")
     @classmethod
     def _instance_types(cls, types: list[str]) -> list[str]:
-        bad = [t for t in types if not PATTERNS["instance_type"].match(t)]
+        bad = [t for t in types if not PATTERNS["instance_type"].fullmatch(t)]
         if bad:
             msg = f"not EC2 instance types (family.size, e.g. m6i.large): {', '.join(bad)}"
+            raise ValueError(msg)
+        arm = [t for t in types if is_arm64_instance_type(t)]
+        if arm:
+            msg = f"arm64 (Graviton) instance types cannot run the node group's {NODE_AMI_TYPE} AMI: {', '.join(arm)}"
             raise ValueError(msg)
         if len(set(types)) != len(types):
             msg = "lists an instance type twice"
@@ -381,9 +421,13 @@ class ClusterSettings(Model):
     @field_validator("admin_role_arns")
     @classmethod
     def _role_arns(cls, arns: list[str]) -> list[str]:
-        bad = [arn for arn in arns if not _IAM_ROLE_ARN.match(arn)]
+        bad = [
+            arn
+            for arn in arns
+            if not _IAM_ROLE_ARN.fullmatch(arn) or len(arn.rsplit("/", 1)[-1]) > MAX_LENGTH["iam_role"]
+        ]
         if bad:
-            msg = f"not IAM role ARNs: {', '.join(bad)}"
+            msg = f"not IAM role ARNs (role names are at most 64 characters): {', '.join(bad)}"
             raise ValueError(msg)
         if len(set(arns)) != len(arns):
             msg = "duplicate role ARNs"
@@ -412,7 +456,17 @@ class AppRoleSettings(Model):
     )
     s3_bucket_arns: list[str] = Field(default_factory=list, description="Buckets the role may read and write.")
     s3_read_only: StrictBool = Field(default=False, description="Grant read-only object access.")
-    managed_policy_arns: list[str] = Field(default_factory=list, description="Extra managed policies.")
+    managed_policy_arns: list[str] = Field(default_factory=list, description="Extra managed policies (ARNs).")
+
+    @field_validator("managed_policy_arns")
+    @classmethod
+    def _policy_arns(cls, arns: list[str]) -> list[str]:
+        bad = [arn for arn in arns if not _IAM_POLICY_ARN.fullmatch(arn)]
+        if bad:
+            msg = f"not IAM policy ARNs (arn:aws:iam::aws:policy/... or arn:aws:iam::<account>:policy/...): {bad}"
+            raise ValueError(msg)
+        return arns
+
     create_service_account: StrictBool = Field(
         default=True, description="Create the namespace and annotated ServiceAccount."
     )
@@ -420,7 +474,7 @@ class AppRoleSettings(Model):
     @field_validator("s3_bucket_arns")
     @classmethod
     def _buckets(cls, arns: list[str]) -> list[str]:
-        bad = [arn for arn in arns if not _S3_BUCKET_ARN.match(arn)]
+        bad = [arn for arn in arns if not _S3_BUCKET_ARN.fullmatch(arn)]
         if bad:
             msg = f"not S3 bucket ARNs: {', '.join(bad)}"
             raise ValueError(msg)
@@ -470,10 +524,23 @@ class Toleration(Model):
 
     key: str = Field(pattern=_LABEL_KEY.pattern, description="Taint key to tolerate.")
     operator: Literal["Equal", "Exists"] = Field(default="Equal", description="Equal or Exists.")
-    value: str = Field(default="", max_length=63, description="Taint value (with Equal).")
+    value: str = Field(
+        default="", max_length=63, pattern=PATTERNS["label_value"].pattern, description="Taint value (with Equal)."
+    )
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
         default="NoSchedule", description="Effect to tolerate."
     )
+
+    @model_validator(mode="after")
+    def _exists_has_no_value(self) -> Self:
+        problem = label_key_problem(self.key)
+        if problem:
+            msg = f".key: {self.key!r} {problem}"
+            raise ValueError(msg)
+        if self.operator == "Exists" and self.value:
+            msg = ".value: a toleration with operator Exists takes no value (Kubernetes refuses one)"
+            raise ValueError(msg)
+        return self
 
 
 KarpenterCapacity = Literal["on-demand", "spot"]
@@ -519,6 +586,19 @@ class ClusterAutoscalerSettings(Model):
     node_selector: dict[str, str] = Field(default_factory=dict, description="Pod nodeSelector.")
     tolerations: list[Toleration] = Field(default_factory=list, description="Pod tolerations.")
 
+    @field_validator("node_selector")
+    @classmethod
+    def _selector_labels(cls, selector: dict[str, str]) -> dict[str, str]:
+        bad = [
+            f"{key}={value!r}"
+            for key, value in selector.items()
+            if label_key_problem(key) or label_value_problem(value)
+        ]
+        if bad:
+            msg = f"not label keys and values: {', '.join(bad)}"
+            raise ValueError(msg)
+        return selector
+
 
 class NodeAutoscalerSettings(Model):
     """Node autoscaling: Karpenter (default) or the Kubernetes cluster-autoscaler."""
@@ -536,6 +616,15 @@ class TeamProjectSettings(Model):
     description: str = Field(default="", description="Shown in the Argo CD UI.")
     source_repos: list[str] = Field(min_length=1, description="Git repositories the team's apps may use.")
     namespaces: list[K8sName] = Field(min_length=1, description="Namespaces the team may deploy to (created).")
+
+    @field_validator("namespaces")
+    @classmethod
+    def _unique_namespaces(cls, namespaces: list[str]) -> list[str]:
+        repeated = sorted({ns for ns in namespaces if namespaces.count(ns) > 1})
+        if repeated:
+            msg = f"lists {', '.join(repeated)} more than once (each namespace is one resource)"
+            raise ValueError(msg)
+        return namespaces
 
     @field_validator("source_repos")
     @classmethod
@@ -635,7 +724,7 @@ class VaultSettings(Model):
             msg = ".boundNamespace: 'vault' is the agent injector's namespace; use another"
             raise ValueError(msg)
         for user, arns in self.users.items():
-            bad = [arn for arn in arns if not _IAM_ROLE_ARN.match(arn)]
+            bad = [arn for arn in arns if not _IAM_ROLE_ARN.fullmatch(arn)]
             if bad or not arns:
                 msg = f".users.{user}: expected a non-empty list of IAM role ARNs, got {arns}"
                 raise ValueError(msg)
@@ -824,19 +913,19 @@ def parse_settings(
     """
     if not isinstance(raw, dict):
         msg = f"{stack_file}: {key}: expected a mapping of settings, got {type(raw).__name__}"
-        raise pulumi.RunError(msg)
+        raise SettingsError(msg)
     try:
         expanded, origins = expand_rosters(raw, base_dir or Path.cwd())
     except RosterError as exc:
-        raise pulumi.RunError(f"{stack_file}: {key}{exc}") from None
+        raise SettingsError(f"{stack_file}: {key}{exc}") from None
     try:
         settings = Settings.model_validate(expanded, context={"today": today or today_utc()})
     except ValidationError as err:
-        raise pulumi.RunError(format_error(err, stack_file=stack_file, key=key, origins=origins)) from None
+        raise SettingsError(format_error(err, stack_file=stack_file, key=key, origins=origins)) from None
     problems = name_problems(settings, naming) if naming else []
     if problems:
         count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
-        raise pulumi.RunError(f"{stack_file}: " + "; ".join(f"{key}{problem}" for problem in problems) + count)
+        raise SettingsError(f"{stack_file}: " + "; ".join(f"{key}{problem}" for problem in problems) + count)
     return settings
 
 
@@ -898,15 +987,24 @@ def load_settings() -> Settings:
     """Read and validate this stack's settings (and the secrets they need) from its stack file's config."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     stack_file, key = f"Pulumi.{stack}.yaml", f"{project}:{SETTINGS_KEY}"
-    raw = pulumi.Config().get_object(SETTINGS_KEY)
-    if raw is None:
+    text = get_config(key)
+    if text is None:
         msg = f"{stack_file}: {key} is missing: add the platform settings to the stack file"
-        raise pulumi.RunError(msg)
+        raise SettingsError(msg)
+    if is_config_secret(key):
+        # A `secure:` value anywhere inside makes the CLI mark the whole key secret, and the program would then
+        # place its plain text in resources and outputs. Secrets have keys of their own.
+        msg = f"{stack_file}: {key}: holds a `secure:` value; settings are not secret: use a separate secret key"
+        raise SettingsError(msg)
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raw = text  # a plain string: not a mapping, refused below
     settings = parse_settings(raw, stack_file=stack_file, key=key, naming=NamingContext(project, stack))
     problems = secret_problems(settings, project=project, stack_file=stack_file, lookup=_stack_config_value)
     if problems:
         count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
-        raise pulumi.RunError("; ".join(problems) + count)
+        raise SettingsError("; ".join(problems) + count)
     for warning in lifecycle_warnings(settings):
         pulumi.log.warn(f"{stack_file}: {key}{warning}")
     return settings

@@ -231,7 +231,7 @@ def namespace_labels(team: str | None = None) -> dict[str, str]:
 
 
 def _key_name(name: str) -> str:
-    if not _KEY_NAME.match(name):
+    if not _KEY_NAME.fullmatch(name):
         msg = f"{name!r} cannot be part of a label or annotation key"
         raise ValueError(msg)
     return name
@@ -260,7 +260,7 @@ def cluster_secret_labels(*, project: str, stack: str, environment: str, region:
         f"{BRIDGE}environment": environment,
         f"{BRIDGE}region": region,
     }
-    bad = {key: value for key, value in labels.items() if not _LABEL_VALUE.match(value)}
+    bad = {key: value for key, value in labels.items() if not _LABEL_VALUE.fullmatch(value)}
     if bad:
         msg = f"not valid label values: {bad}"
         raise ValueError(msg)

@@ -10,6 +10,7 @@ naming conventions" and the instance type list), current-generation and previous
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 #: Category -> generations with at least one amd64 instance type (families in the comment).
@@ -47,3 +48,15 @@ def amd64_problem(category: str, minimum_generation: int) -> str | None:
             f"(its amd64 generations: {known})"
         )
     return None
+
+
+_FAMILY = re.compile(r"^(?P<category>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z-]*)$")
+
+
+def is_arm64_instance_type(instance_type: str) -> bool:
+    """True for AWS Graviton (arm64) types: a ``g`` among the family's attributes (m6g, c7gn, t4g, x2gd) or a1."""
+    family = instance_type.split(".", 1)[0]
+    match = _FAMILY.fullmatch(family)
+    if match is None:
+        return False  # u-6tb1 and other special shapes are x86_64
+    return match["category"] == "a" or "g" in match["attributes"]

@@ -22,6 +22,7 @@ Sources (checked 2026-12-01):
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 #: Longest name each service accepts for the things we name explicitly.
@@ -135,7 +136,7 @@ def name_problem(name: str, kind: str) -> str | None:
     if limit is not None and len(name) > limit:
         return f"is {len(name)} characters long, over the limit of {limit}"
     pattern = PATTERNS.get(kind)
-    if pattern is not None and not pattern.match(name):
+    if pattern is not None and not pattern.fullmatch(name):
         return f"is not a valid {KIND_LABELS.get(kind, kind)} name (allowed: {pattern.pattern})"
     return None
 
@@ -144,7 +145,8 @@ def tag_value_problem(value: str) -> str | None:
     """Why a tag value would be refused (length 0-256; letters, numbers, spaces and ``_.:/=+-@``)."""
     if len(value) > TAG_VALUE_MAX:
         return f"is {len(value)} characters long, over the tag value limit of {TAG_VALUE_MAX}"
-    bad = sorted({c for c in value if not (c.isalnum() or c.isspace() or c in TAG_PUNCTUATION)})
+    # \p{L}, \p{Z} and \p{N}: Unicode letters, separators (not control characters such as tab) and numbers.
+    bad = sorted({c for c in value if unicodedata.category(c)[0] not in "LZN" and c not in TAG_PUNCTUATION})
     if bad:
         return f"holds characters a tag value may not hold: {''.join(bad)!r}"
     return None
@@ -153,15 +155,37 @@ def tag_value_problem(value: str) -> str | None:
 def label_key_problem(key: str) -> str | None:
     """Why ``key`` is not a Kubernetes label (or annotation) key: ``[prefix/]name``."""
     prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > DNS_SUBDOMAIN_MAX or not PATTERNS["dns_subdomain"].match(prefix)):
+    if prefix and (len(prefix) > DNS_SUBDOMAIN_MAX or not PATTERNS["dns_subdomain"].fullmatch(prefix)):
         return f"has a prefix {prefix!r} that is not a DNS subdomain of at most {DNS_SUBDOMAIN_MAX} characters"
-    if not name or len(name) > DNS_LABEL_MAX or not PATTERNS["label_name"].match(name):
+    if not name or len(name) > DNS_LABEL_MAX or not PATTERNS["label_name"].fullmatch(name):
         return f"has a name part {name!r} that is not 1-63 of A-Za-z0-9_.- beginning and ending alphanumeric"
     return None
 
 
+#: Label key prefixes EKS reserves for itself on node groups (EKS API UpdateLabelsPayload; eksctl#4007).
+EKS_RESERVED_LABEL_PREFIXES: Final = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
+
+
+def eks_label_key_problem(key: str) -> str | None:
+    """Why EKS refuses ``key`` as a node group label key: Kubernetes' rule, 1-63 characters, no reserved prefix."""
+    problem = label_key_problem(key)
+    if problem:
+        return problem
+    if len(key) > DNS_LABEL_MAX:
+        return f"is {len(key)} characters long; EKS takes node group label keys of 1-63"
+    reserved = next((prefix for prefix in EKS_RESERVED_LABEL_PREFIXES if prefix in key), None)
+    if reserved:
+        return f"uses the prefix {reserved!r}, which EKS reserves"
+    return None
+
+
+def eks_label_value_problem(value: str) -> str | None:
+    """Why EKS refuses ``value`` as a node group label value (Kubernetes' rule, and not empty: 1-63)."""
+    return "is empty; EKS takes node group label values of 1-63" if not value else label_value_problem(value)
+
+
 def label_value_problem(value: str) -> str | None:
     """Why ``value`` is not a Kubernetes label value (at most 63, ``[A-Za-z0-9_.-]``, alphanumeric at the ends)."""
-    if len(value) > LABEL_VALUE_MAX or not PATTERNS["label_value"].match(value):
+    if len(value) > LABEL_VALUE_MAX or not PATTERNS["label_value"].fullmatch(value):
         return "is not a label value (at most 63 of A-Za-z0-9_.-, beginning and ending alphanumeric)"
     return None

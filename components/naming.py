@@ -63,7 +63,7 @@ def fit(name: str, max_length: int) -> str:
 
 def is_valid_segment(segment: str) -> bool:
     """True for a lowercase DNS-label-like name segment (``a-z0-9`` and inner hyphens)."""
-    return bool(_SEGMENT.match(segment))
+    return bool(_SEGMENT.fullmatch(segment))
 
 
 @dataclass(frozen=True)

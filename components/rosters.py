@@ -77,8 +77,14 @@ def load_roster(name: str, base_dir: Path) -> dict[str, Any]:
     except OSError as exc:
         msg = f"{name}: cannot be read ({exc.strerror or exc})"
         raise RosterError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = f"{name}: not UTF-8 text (byte {exc.start})"
+        raise RosterError(msg) from None
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        msg = f"{name}: nested too deeply"
+        raise RosterError(msg) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -134,7 +134,7 @@ def settings_problems(settings: VaultSettings, *, bound_role: str) -> list[str]:
     problems: list[str] = []
     if not settings.enabled:
         problems.append("vault.enabled: the component is only built for enabled Vault settings")
-    if not _IAM_ROLE_NAME.match(bound_role):
+    if not _IAM_ROLE_NAME.fullmatch(bound_role):
         problems.append(f"bound IAM role name {bound_role!r} is not a valid IAM role name")
     try:
         user_role_plan(settings.users)
@@ -185,7 +185,7 @@ def injector_annotations(
     Raises:
         ValueError: ``secret_name`` cannot be part of an annotation name, or ``user`` gives no Vault role name.
     """
-    if not _DNS_LABEL.match(secret_name) or len(f"agent-inject-template-{secret_name}") > _ANNOTATION_NAME_MAX:
+    if not _DNS_LABEL.fullmatch(secret_name) or len(f"agent-inject-template-{secret_name}") > _ANNOTATION_NAME_MAX:
         msg = f"secret name {secret_name!r} must be a short DNS label (it becomes part of annotation names)"
         raise ValueError(msg)
     sts_path = f"{secrets_path}/sts/{user_role_name(user)}"

@@ -22,7 +22,7 @@ def user_role_name(user: str) -> str:
         ValueError: the result is not a Vault role name (it must end with a letter, digit or underscore).
     """
     name = USER_ROLE_PREFIX + _NOT_IN_VAULT_NAME_WITH_AT.sub("-", user)
-    if not VAULT_NAME_WITH_AT.match(name):
+    if not VAULT_NAME_WITH_AT.fullmatch(name):
         msg = f"vault.users.{user}: {name!r} is not a Vault role name (must end with a letter, digit or _)"
         raise ValueError(msg)
     return name

@@ -106,7 +106,7 @@ def check_name_prefix(args: ResourceValidationArgs, report: ReportViolation, *, 
         value = props.get(key)
         if not isinstance(value, str) or has_prefix(value, naming.prefix) or is_auto_name(value, args.name):
             continue
-        if any(regex.match(value) for regex in exceptions):
+        if any(regex.fullmatch(value) for regex in exceptions):
             continue
         report(
             f"{key} {value!r} does not start with the stack prefix {naming.prefix!r}.\n"
@@ -177,14 +177,14 @@ def check_irsa_role_names(args: ResourceValidationArgs, report: ReportViolation,
             None,
         )
         return
-    if not any(service_role_name_regex(pattern, ctx.naming).match(name) for pattern in patterns):
+    if not any(service_role_name_regex(pattern, ctx.naming).fullmatch(name) for pattern in patterns):
         report(
             f"role name {name!r} matches none of the service-role patterns of the stack's settings {patterns}.\n"
             "Remediation: name the role with NamingContext.service_role_name(pattern, service) and a pattern "
             "from the settings (`serviceRoleNamePattern` or `appRoles.<service>.roleName`).",
             None,
         )
-    elif narrowing and not any(service_role_name_regex(p, ctx.naming).match(name) for p in narrowing):
+    elif narrowing and not any(service_role_name_regex(p, ctx.naming).fullmatch(name) for p in narrowing):
         report(
             f"role name {name!r} matches none of the patterns this policy's config narrows to {narrowing}.\n"
             "Remediation: use a pattern the policy config allows, or widen the config's `patterns`.",

@@ -238,12 +238,19 @@ def read_yaml(path: Path) -> object:
     except yaml.YAMLError as exc:
         msg = f"{path.name}: invalid YAML: {' '.join(str(exc).split())}"
         raise StackConfigError(msg) from exc
+    except RecursionError:
+        msg = f"{path.name}: invalid YAML: nested too deeply"
+        raise StackConfigError(msg) from None
     finally:
         loader.dispose()
     if node is None:
         return None
     decoder = _Decoder(path.name)
-    data = decoder.value(node, "")
+    try:
+        data = decoder.value(node, "")
+    except RecursionError:
+        msg = f"{path.name}: invalid YAML: nested too deeply"
+        raise StackConfigError(msg) from None
     if decoder.duplicates:
         more = f" (and {len(decoder.duplicates) - 1} more)" if len(decoder.duplicates) > 1 else ""
         raise StackConfigError(decoder.duplicates[0] + more)

@@ -86,3 +86,10 @@ def test_yaml_1_1_booleans_stay_strings(tmp_path):
     assert load_roster("r.yaml", tmp_path) == {"on": "yes", "flag": True}
     with pytest.raises(RosterError, match="must be a relative path"):
         load_roster("/etc/passwd", tmp_path)
+
+
+def test_a_roster_that_is_not_text_or_nests_too_deeply_is_one_line(tmp_path):
+    (tmp_path / "bin.yaml").write_bytes(b"a: \xff\n")
+    assert "bin.yaml: not UTF-8 text" in error_in(tmp_path, dev_with(appRolesFiles=["bin.yaml"]))
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert "deep.yaml: nested too deeply" in error_in(tmp_path, dev_with(appRolesFiles=["deep.yaml"]))

@@ -247,7 +247,50 @@ FIELD_RULES = [
     ("costCenter", "CC 1042/eu", "x" * 257, "costCenter: becomes a tag value and is 257 characters long"),
     (f"{SYSTEM}.instanceTypes", ["m6i.large", "u-6tb1.metal"], ["m6i large"], f"{SYSTEM}.instanceTypes: not EC2"),
     (f"{SYSTEM}.labels", {"team.example.com/role": "a_b.c"}, {"role": "-bad"}, f"{SYSTEM}.labels: invalid label value"),
-    (f"{SYSTEM}.labels", {"role": ""}, {"Bad_Prefix/role": "x"}, f"{SYSTEM}.labels: invalid label key"),
+    (f"{SYSTEM}.labels", {"role": "a"}, {"Bad_Prefix/role": "x"}, f"{SYSTEM}.labels: invalid label key"),
+    (f"{SYSTEM}.labels", {"team": "a"}, {"role": ""}, f"{SYSTEM}.labels: invalid label value(s) role=''"),
+    (f"{SYSTEM}.labels", {"a.io/x": "a"}, {"node.kubernetes.io/x": "a"}, f"{SYSTEM}.labels: invalid label key"),
+    (f"{SYSTEM}.labels", {"k" * 63: "a"}, {"example.com/" + "k" * 60: "a"}, f"{SYSTEM}.labels: invalid label key"),
+    (f"{SYSTEM}.labels", {"role": "sys"}, {"role": "sys\n"}, f"{SYSTEM}.labels: invalid label value"),
+    (f"{SYSTEM}.instanceTypes", ["m7i.large", "g4dn.xlarge"], ["m6g.large"], f"{SYSTEM}.instanceTypes: arm64"),
+    (f"{SYSTEM}.instanceTypes", ["t3.large"], ["t3.large\n"], f"{SYSTEM}.instanceTypes: not EC2 instance types"),
+    (
+        f"{SYSTEM}.taints",
+        [{"key": "a", "effect": "NO_SCHEDULE"}, {"key": "a", "effect": "NO_EXECUTE"}],
+        [{"key": "a", "effect": "NO_SCHEDULE"}, {"key": "a", "value": "b", "effect": "NO_SCHEDULE"}],
+        f"{SYSTEM}.taints: lists a taint key and effect twice",
+    ),
+    (
+        f"{SYSTEM}.taints",
+        [{"key": "k" * 63, "effect": "NO_SCHEDULE"}],
+        [{"key": "k" * 64, "effect": "NO_SCHEDULE"}],
+        f"{SYSTEM}.taints[0].key: String should have at most 63 characters",
+    ),
+    ("owner", "platform team", "platform\tteam", "owner: becomes a tag value and holds characters"),
+    (
+        "nodeAutoscaler.clusterAutoscaler.tolerations",
+        [{"key": "dedicated", "operator": "Exists"}],
+        [{"key": "dedicated", "operator": "Exists", "value": "x"}],
+        "nodeAutoscaler.clusterAutoscaler.tolerations[0].value: a toleration with operator Exists takes no value",
+    ),
+    (
+        "nodeAutoscaler.clusterAutoscaler.nodeSelector",
+        {"dedicated": "clusterAutoscaler"},
+        {"dedicated": "two words"},
+        "nodeAutoscaler.clusterAutoscaler.nodeSelector: not label keys and values",
+    ),
+    (
+        "appRoles.reports",
+        {"namespace": "r", "serviceAccount": "r", "managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+        {"namespace": "r", "serviceAccount": "r", "managedPolicyArns": ["ReadOnlyAccess"]},
+        "appRoles.reports.managedPolicyArns: not IAM policy ARNs",
+    ),
+    (
+        "argo.teams.eventual-hub.namespaces",
+        ["eventual-hub", "eventual-hub-jobs"],
+        ["eventual-hub", "eventual-hub"],
+        "argo.teams.eventual-hub.namespaces: lists eventual-hub more than once",
+    ),
     (
         f"{SYSTEM}.taints",
         [{"key": "dedicated", "value": "system", "effect": "NO_SCHEDULE"}],
@@ -326,4 +369,12 @@ def test_the_region_must_be_a_real_aws_region():
     assert parse(with_change("dev", "region", "eu-central-2")).region == "eu-central-2"
     assert error_of(with_change("dev", "region", "us-wst-2")) == (
         f"Pulumi.dev.yaml: {KEY}.region: 'us-wst-2' is not an AWS Region (components/limits.py AWS_REGIONS)"
+    )
+
+
+def test_cidrs_must_be_text():
+    raw = with_change("dev", "cluster.endpoint", {"publicAccess": True, "publicAccessCidrs": [0]})
+    assert error_of(raw) == (
+        f"Pulumi.dev.yaml: {KEY}.cluster.endpoint.publicAccessCidrs[0]: expected a CIDR as text (e.g. 10.0.0.0/16), "
+        "got int 0"
     )

@@ -122,3 +122,27 @@ def test_with_every_needed_secret_set_the_program_runs():
         "dev", "preview", config_overrides=dict.fromkeys(required_secrets(parse(stack_settings("dev"))), secure)
     )
     assert plan.by_type("vault:index/authBackend:AuthBackend")
+
+
+def test_a_secret_inside_the_settings_is_refused():
+    # The CLI marks the whole settings key secret; the program would place its plain text in resources.
+    raw = stack_settings("dev")
+    raw["argo"]["rootApp"]["targetRevision"] = {"secure": "v1:abc"}
+    with pytest.raises(ConfigurationError) as caught:
+        run_program("dev", "preview", config_overrides={KEY: raw})
+    assert caught.value.message == (
+        f"Pulumi.dev.yaml: {KEY}: holds a `secure:` value; settings are not secret: use a separate secret key"
+    )
+
+
+def test_settings_that_are_a_plain_string_name_the_stack_file():
+    with pytest.raises(ConfigurationError) as caught:
+        run_program("dev", "preview", config_overrides={KEY: "hello"})
+    assert caught.value.message == f"Pulumi.dev.yaml: {KEY}: expected a mapping of settings, got str"
+
+
+def test_a_stack_file_nested_too_deeply_is_one_line(tmp_path):
+    root = project(tmp_path, "", "proj:deep: " + "[" * 3000 + "]" * 3000 + "\n")
+    with pytest.raises(StackConfigError) as caught:
+        load_stack_config(root, "dev")
+    assert str(caught.value) == "Pulumi.dev.yaml: invalid YAML: nested too deeply"
