@@ -151,18 +151,54 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _alias_ratio(decoded: int) -> float:
+    """go-yaml v3's ``allowedAliasRatio``: 99% of decodes up to 400,000, falling to 10% at 4,000,000."""
+    low, high = 400_000, 4_000_000
+    if decoded <= low:
+        return 0.99
+    if decoded >= high:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - low) / (high - low)
+
+
 class _Decoder:
     """Builds plain Python values from a composed node tree; every problem is one line naming file, path, line."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.duplicates: list[str] = []
+        # go-yaml v3's alias-bomb guard (decode.go, unmarshal/allowedAliasRatio): nodes decoded, those decoded
+        # inside an alias, and how deep in aliases the decoder is. The composer reuses an anchored node for each
+        # of its aliases, so a node met again is an alias.
+        self._seen: set[int] = set()
+        self._decoded = 0
+        self._aliased = 0
+        self._alias_depth = 0
+
+    def _tick(self, node: yaml.Node, path: str) -> None:
+        self._decoded += 1
+        if self._alias_depth > 0:
+            self._aliased += 1
+        if self._aliased > 100 and self._decoded > 1000 and self._aliased / self._decoded > _alias_ratio(self._decoded):  # noqa: PLR2004
+            raise self.fail(node, path, "document contains excessive aliasing")
 
     def fail(self, node: yaml.Node, path: str, message: str) -> StackConfigError:
         where = f"{path}: " if path else ""
         return StackConfigError(f"{self.name}: {where}{message} (line {node.start_mark.line + 1})")
 
     def value(self, node: yaml.Node, path: str, depth: int = 0) -> object:
+        if id(node) not in self._seen:
+            self._seen.add(id(node))
+            return self._value(node, path, depth)
+        self._tick(node, path)  # the alias node itself, then its target's subtree inside the alias
+        self._alias_depth += 1
+        try:
+            return self._value(node, path, depth)
+        finally:
+            self._alias_depth -= 1
+
+    def _value(self, node: yaml.Node, path: str, depth: int) -> object:
+        self._tick(node, path)
         if depth > _MAX_DEPTH:
             raise self.fail(node, path, "nested too deeply (a recursive alias?)")
         if isinstance(node, yaml.ScalarNode):

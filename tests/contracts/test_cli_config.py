@@ -146,3 +146,23 @@ def test_a_stack_file_nested_too_deeply_is_one_line(tmp_path):
     with pytest.raises(StackConfigError) as caught:
         load_stack_config(root, "dev")
     assert str(caught.value) == "Pulumi.dev.yaml: invalid YAML: nested too deeply"
+
+
+def laughs(levels: int, fanout: int) -> str:
+    """A "billion laughs" document: each level an anchored list of ``fanout`` aliases of the one below."""
+    lines = ["  a0: &a0 lol"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fanout)}]" for i in range(1, levels + 1)]
+    return "proj:laughs:\n" + "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_as_go_yaml_refuses_it(tmp_path):
+    # go-yaml v3 (decode.go allowedAliasRatio): decoding stops when aliases make most of the work; 3 levels of 10
+    # still decode, 4 do not.
+    (tmp_path / "small").mkdir()
+    small = project(tmp_path / "small", "", laughs(3, 10))
+    config, _ = load_stack_config(small, "dev")
+    assert config["proj:laughs"].count("lol") == 1 + 10 + 100 + 1000
+    (tmp_path / "large").mkdir()
+    large = project(tmp_path / "large", "", laughs(4, 10))
+    with pytest.raises(StackConfigError, match="document contains excessive aliasing"):
+        load_stack_config(large, "dev")
