@@ -852,7 +852,9 @@ def app_role_name(settings: Settings, naming: NamingContext, service: str) -> st
     return naming.service_role_name(role.role_name or settings.service_role_name_pattern, service)
 
 
-def name_problems(settings: Settings, naming: NamingContext) -> list[str]:
+def name_problems(
+    settings: Settings, naming: NamingContext, origins: Mapping[tuple[str, str], str] | None = None
+) -> list[str]:
     """Physical names two things would share (IAM refuses the second: EntityAlreadyExists), as ``.field: ...``.
 
     App roles are checked against each other and against every role the platform creates itself.
@@ -867,7 +869,8 @@ def name_problems(settings: Settings, naming: NamingContext) -> list[str]:
     taken = {name.lower(): what for name, what in naming.platform_role_names().items()}
     for service in sorted(settings.app_roles):
         name = app_role_name(settings, naming, service)
-        where = f".appRoles.{service}.roleName"
+        source = (origins or {}).get(("appRoles", service))
+        where = f".appRoles.{service}.roleName" + (f" (from {source})" if source else "")
         role_problem = name_problem(name, "iam_role")
         if role_problem:
             problems.append(f"{where}: IAM role name {name!r} {role_problem}")
@@ -922,7 +925,7 @@ def parse_settings(
         settings = Settings.model_validate(expanded, context={"today": today or today_utc()})
     except ValidationError as err:
         raise SettingsError(format_error(err, stack_file=stack_file, key=key, origins=origins)) from None
-    problems = name_problems(settings, naming) if naming else []
+    problems = name_problems(settings, naming, origins) if naming else []
     if problems:
         count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
         raise SettingsError(f"{stack_file}: " + "; ".join(f"{key}{problem}" for problem in problems) + count)

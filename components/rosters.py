@@ -56,6 +56,13 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+def _key_text(key: object) -> str:
+    """A mapping key as the stack file's keys reach the program (JSON text): ``true``, ``12``, ``2024-01-01``."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
 def roster_path(name: str, base_dir: Path) -> Path:
     """The file ``name`` (relative to ``base_dir``, the project directory); refuses paths that leave it."""
     path = (base_dir / name).resolve()
@@ -132,7 +139,8 @@ def expand_rosters(raw: dict[str, Any], base_dir: Path) -> tuple[dict[str, Any],
                 roster = load_roster(name, base_dir)
             except RosterError as exc:
                 raise RosterError(f"{where}: {exc}") from None
-            for key, value in roster.items():
+            for raw_key, value in roster.items():
+                key = _key_text(raw_key)
                 if key in merged:
                     first = origins.get((section, str(key)), "the stack file")
                     msg = f"{where}: {name}: {section}.{key} is already defined in {first}"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from components.naming import NamingContext
 from components.rosters import RosterError, load_roster
 from config import Settings, parse_settings
 from tests.config.test_settings import stack_settings
@@ -93,3 +94,25 @@ def test_a_roster_that_is_not_text_or_nests_too_deeply_is_one_line(tmp_path):
     assert "bin.yaml: not UTF-8 text" in error_in(tmp_path, dev_with(appRolesFiles=["bin.yaml"]))
     (tmp_path / "deep.yaml").write_text("a: " + "[" * 3000 + "]" * 3000 + "\n")
     assert "deep.yaml: nested too deeply" in error_in(tmp_path, dev_with(appRolesFiles=["deep.yaml"]))
+
+
+def test_a_roster_role_whose_name_collides_names_its_file(tmp_path):
+    (tmp_path / "roles.yaml").write_text(
+        "ebs-csi:\n  namespace: x\n  serviceAccount: x\n  roleName: '{cluster}-{service}'\n"
+    )
+    with pytest.raises(pulumi.RunError) as caught:
+        parse_settings(
+            dev_with(appRolesFiles=["roles.yaml"]),
+            stack_file="Pulumi.dev.yaml",
+            key=KEY,
+            base_dir=tmp_path,
+            naming=NamingContext("eks-platform", "dev"),
+        )
+    assert str(caught.value).startswith(f"Pulumi.dev.yaml: {KEY}.appRoles.ebs-csi.roleName (from roles.yaml): IAM role")
+
+
+def test_roster_keys_are_text_as_stack_file_keys_are(tmp_path):
+    (tmp_path / "users.yaml").write_text(f"2024-01-01: [{ARN}]\n")
+    raw = dev_with()
+    raw["vault"]["usersFiles"] = ["users.yaml"]
+    assert "2024-01-01" in parse_in(tmp_path, raw).vault.users
