@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -22,6 +22,9 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from components.tagging import required_tags
 from policies.catalog import build_policies
 from policies.settings import PackContext
+from tools.harness import REPO_ROOT
+from tools.policy_runner import RunningPack
+from tools.stack_config import load_stack_config
 
 PROJECT = "eks-platform"
 DEV = PackContext(PROJECT, "dev", production=False)
@@ -126,3 +129,18 @@ def check_stack(
 
     found.validate(args, report)
     return reported
+
+
+def running_packs(stacks: Iterable[str]) -> Iterator[dict[str, RunningPack]]:
+    """One pack per stack, started as the CLI starts it with that stack's config; all closed afterwards."""
+    started: dict[str, RunningPack] = {}
+    try:
+        for stack in stacks:
+            config, secret_keys = load_stack_config(REPO_ROOT, stack)
+            started[stack] = RunningPack(
+                project="eks-platform", stack=stack, stack_config=config, secret_keys=secret_keys
+            )
+        yield started
+    finally:
+        for pack in started.values():
+            pack.close()

@@ -32,10 +32,10 @@ from google.protobuf import struct_pb2
 from google.protobuf.json_format import ParseDict
 from pulumi.runtime.proto import analyzer_pb2
 
+from tests.policies.support import running_packs
 from tests.policies.test_pack_grpc import STACKS, plan_for
-from tools.harness import MODES, REPO_ROOT, Plan, Registration
+from tools.harness import MODES, Plan, Registration
 from tools.policy_runner import RunningPack, default_policy_config_path, load_policy_config
-from tools.stack_config import load_stack_config
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 #: Pulumi's special-signature key: objects carrying it are secrets, assets or resource references on the wire.
@@ -422,17 +422,7 @@ def pipelined(stub: Any, plan: Plan, variants: list[Variant]) -> Iterator[tuple[
 
 @pytest.fixture(scope="module")
 def fuzz_packs() -> Iterator[dict[str, RunningPack]]:
-    started: dict[str, RunningPack] = {}
-    try:
-        for stack in STACKS:
-            config, secret_keys = load_stack_config(REPO_ROOT, stack)
-            started[stack] = RunningPack(
-                project="eks-platform", stack=stack, stack_config=config, secret_keys=secret_keys
-            )
-        yield started
-    finally:
-        for pack in started.values():
-            pack.close()
+    yield from running_packs(STACKS)
 
 
 #: Variants run per (stack, mode), for the report of the issue.

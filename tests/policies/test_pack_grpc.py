@@ -18,6 +18,7 @@ from google.protobuf import struct_pb2
 from google.protobuf.json_format import ParseDict
 
 from policies.tag_rules import taggable_types
+from tests.policies.support import running_packs
 from tools.harness import MODES, REPO_ROOT, Plan, Registration, run_program
 from tools.policy_runner import PolicyReport, RunningPack, default_policy_config_path, load_policy_config
 from tools.stack_config import load_stack_config
@@ -30,17 +31,7 @@ ALWAYS_MANDATORY = {"aws-required-tags", "launched-resources-tagged", "kubernete
 
 @pytest.fixture(scope="module")
 def packs() -> Iterator[dict[str, RunningPack]]:
-    started: dict[str, RunningPack] = {}
-    try:
-        for stack in STACKS:
-            config, secret_keys = load_stack_config(REPO_ROOT, stack)
-            started[stack] = RunningPack(
-                project="eks-platform", stack=stack, stack_config=config, secret_keys=secret_keys
-            )
-        yield started
-    finally:
-        for pack in started.values():
-            pack.close()
+    yield from running_packs(STACKS)
 
 
 _PLANS: dict[tuple[str, str], Plan] = {}
