@@ -211,6 +211,20 @@ class VpcSettings(Model):
         if not low <= cidr.prefixlen <= high:
             msg = f"{cidr} is a /{cidr.prefixlen}; a VPC's IPv4 block is a /{low} to a /{high}"
             raise ValueError(msg)
+        special = [
+            kind
+            for kind, flag in (
+                ("multicast", cidr.is_multicast),
+                ("loopback", cidr.is_loopback),
+                ("link-local", cidr.is_link_local),
+                ("reserved", cidr.is_reserved),
+                ("this-network (0.0.0.0/8)", cidr.subnet_of(IPv4Network("0.0.0.0/8"))),
+            )
+            if flag
+        ]
+        if special:
+            msg = f"{cidr} is a {special[0]} range, not unicast space a VPC can hold"
+            raise ValueError(msg)
         return cidr
 
     @model_validator(mode="after")
@@ -266,6 +280,15 @@ class Taint(Model):
         "", max_length=63, pattern=PATTERNS["label_value"].pattern, description="Taint value, e.g. `system`."
     )
     effect: TaintEffect = Field(TaintEffect.NO_SCHEDULE, description="Taint effect (EKS API spelling).")
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_a_label_key(cls, key: str) -> str:
+        problem = label_key_problem(key)
+        if problem:
+            msg = f"{key!r} {problem}"
+            raise ValueError(msg)
+        return key
 
 
 class NodeGroupSettings(Model):

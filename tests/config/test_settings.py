@@ -243,6 +243,13 @@ SYSTEM = "cluster.nodeGroups.system"
 #: per field whose value ends up in an AWS or Kubernetes name, tag, label or CIDR.
 FIELD_RULES = [
     ("vpc.cidr", "10.20.0.0/16", "10.0.0.0/15", "vpc.cidr: 10.0.0.0/15 is a /15; a VPC's IPv4 block is a /16 to a /28"),
+    ("vpc.cidr", "100.64.0.0/16", "224.0.0.0/16", "vpc.cidr: 224.0.0.0/16 is a multicast range"),
+    (
+        f"{SYSTEM}.taints",
+        [{"key": "example.com/dedicated", "effect": "NO_SCHEDULE"}],
+        [{"key": "example..com/dedicated", "effect": "NO_SCHEDULE"}],
+        f"{SYSTEM}.taints[0].key: 'example..com/dedicated' has a prefix",
+    ),
     ("owner", "platform-team@example.com", "team#1", "owner: becomes a tag value and holds characters"),
     ("costCenter", "CC 1042/eu", "x" * 257, "costCenter: becomes a tag value and is 257 characters long"),
     (f"{SYSTEM}.instanceTypes", ["m6i.large", "u-6tb1.metal"], ["m6i large"], f"{SYSTEM}.instanceTypes: not EC2"),
