@@ -7,7 +7,6 @@ cannot see). Also builds the ``kubernetes.Provider`` every in-cluster component 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
 from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.naming import NamingContext, arn_key
+from components.naming import NamingContext, arn_key, unique_tail_aliases
 from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE, ROOT_DEVICE
 from config import NodeGroupSettings
 
@@ -234,10 +233,10 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = oidc.arn
 
-        tails = Counter(iam.arn_name(arn) for arn in args.admin_role_arns)
+        old_keys = unique_tail_aliases(tuple(args.admin_role_arns))
         admin_access = [
             # Keyed by the whole ARN (``role/a`` and ``role/team/a`` differ); the old key stays an alias.
-            self._admin_access(cluster, arn, old_key=iam.arn_name(arn) if tails[iam.arn_name(arn)] == 1 else None)
+            self._admin_access(cluster, arn, old_key=next(iter(old_keys.get(arn_key(arn), ())), None))
             for arn in args.admin_role_arns
         ]
         deployer = args.deployer_principal_arn
