@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from tools.harness import REPO_ROOT
+from tools.harness import REPO_ROOT, copy_project
 from tools.stack_config import load_stack_config
 
 ARN = "arn:aws:iam::941892620273:role/eventual-vault-access"
@@ -32,13 +31,7 @@ ARN = "arn:aws:iam::941892620273:role/eventual-vault-access"
 
 def roster_project(base: Path, size: int, stack: str) -> Path:
     """A copy of the project whose ``stack`` has ``size`` app roles and Vault users in roster files."""
-    project = base / f"project-{size}"
-    shutil.copytree(
-        REPO_ROOT,
-        project,
-        ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "__pycache__", "node_modules"),
-    )
-    (project / "venv").symlink_to(REPO_ROOT / "venv")
+    project = copy_project(base / f"project-{size}")
     rosters = project / "rosters"
     rosters.mkdir()
     roles = {f"svc-{i:04d}": {"namespace": f"svc-{i:04d}", "serviceAccount": "app"} for i in range(size)}

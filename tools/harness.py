@@ -19,6 +19,7 @@ import contextvars
 import json
 import os
 import runpy
+import shutil
 import sys
 import threading
 from collections import Counter
@@ -591,6 +592,20 @@ def _run_isolated(spec: _RunSpec, monitor: RecordingMonitor) -> None:
 
 def _run_main(project_dir: Path) -> None:
     runpy.run_path(str(project_dir), run_name="__main__")
+
+
+def copy_project(destination: Path, source: Path = REPO_ROOT) -> Path:
+    """A working copy of the project at ``destination`` (no git, tests, caches or node_modules), sharing its venv.
+
+    The copy's ``venv`` links to the source's, so the policy pack there runs on ``../venv`` as under the CLI.
+    """
+    shutil.copytree(
+        source,
+        destination,
+        ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "__pycache__", "node_modules"),
+    )
+    (destination / "venv").symlink_to(source / "venv")
+    return destination
 
 
 def offline_secret_stand_ins(

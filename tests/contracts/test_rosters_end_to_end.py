@@ -1,23 +1,16 @@
 """A prod stack whose app roles live in a roster file plans clean through the real pack: the program and the pack
 read the roster the same way (the role names follow the roster's own roleName pattern)."""
 
-import shutil
 from pathlib import Path
 
 import yaml
 
 from tools import plan as plan_cli
-from tools.harness import REPO_ROOT, run_program
+from tools.harness import copy_project, run_program
 
 
 def project_with_roster(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    shutil.copytree(
-        REPO_ROOT,
-        project,
-        ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "__pycache__", "node_modules"),
-    )
-    (project / "venv").symlink_to(REPO_ROOT / "venv")
+    project = copy_project(tmp_path / "project")
     (project / "rosters").mkdir()
     roles = {
         f"team-{i}": {"namespace": f"team-{i}", "serviceAccount": "app", "roleName": "eks-{service}-{env}"}

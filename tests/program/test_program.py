@@ -7,7 +7,7 @@ import pytest
 from components.tagging import REQUIRED_TAG_KEYS
 from tools import plan as plan_cli
 from tools.aws_schema import is_taggable
-from tools.harness import MODES, UNKNOWN, ConfigurationError, Plan, run_program
+from tools.harness import MODES, UNKNOWN, ConfigurationError, Plan, copy_project, run_program
 
 STACKS = ("dev", "prod")
 COMPONENTS = {"eksplatform:platform:Vpc", "eksplatform:platform:EksCluster", "eksplatform:platform:GuardDuty"}
@@ -170,15 +170,7 @@ def test_bad_settings_stop_before_any_resource_is_registered(change, expected, m
 
 
 def test_plan_cli_exits_2_with_one_line_on_bad_settings(tmp_path, capsys):
-    project = tmp_path / "project"
-    import shutil
-
-    from tools.harness import REPO_ROOT
-
-    shutil.copytree(
-        REPO_ROOT, project, ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "node_modules")
-    )
-    (project / "venv").symlink_to(REPO_ROOT / "venv")  # the pack runs on ../venv, as under the CLI
+    project = copy_project(tmp_path / "project")
     stack_file = project / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text().replace("minSize: 1", "minSize: 9"))
     assert plan_cli.main(["--stack", "dev", "--project-dir", str(project)]) == 2

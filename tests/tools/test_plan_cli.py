@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 import yaml
 
 from tools import plan as plan_cli
-from tools.harness import REPO_ROOT
+from tools.harness import copy_project
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -61,12 +60,7 @@ def test_the_linters_report_into_the_same_output(tmp_path, capsys):
 def broken_project(tmp_path_factory) -> Path:
     """A copy of the project whose prod stack is dev-like, not production, with the API open to the internet."""
     project = tmp_path_factory.mktemp("broken") / "project"
-    shutil.copytree(
-        REPO_ROOT,
-        project,
-        ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "__pycache__", "node_modules"),
-    )
-    (project / "venv").symlink_to(REPO_ROOT / "venv")  # the pack runs on ../venv, as under the CLI
+    copy_project(project)
     stack_file = project / "Pulumi.prod.yaml"
     config = yaml.safe_load(stack_file.read_text())
     settings = config["config"]["eks-platform:settings"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tools import plan as plan_cli
-from tools.harness import REPO_ROOT, ConfigurationError, run_program
+from tools.harness import REPO_ROOT, ConfigurationError, copy_project, run_program
 from tools.stack_config import StackConfigError, load_stack_config, read_yaml
 
 FIXTURE = REPO_ROOT / "tests" / "harness" / "fixture_project"
@@ -236,13 +236,7 @@ def test_a_declared_secret_in_plain_text_is_still_refused(tmp_path):
 def platform_copy(tmp_path_factory) -> Path:
     """A copy of this project (policy pack included), to hold broken stack files."""
     copy = tmp_path_factory.mktemp("stack-files") / "project"
-    shutil.copytree(
-        REPO_ROOT,
-        copy,
-        ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "__pycache__", "node_modules"),
-    )
-    (copy / "venv").symlink_to(REPO_ROOT / "venv")
-    return copy
+    return copy_project(copy)
 
 
 def broken_dev_stack(platform_copy: Path, name: str, edit) -> str:
