@@ -37,6 +37,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.limits import label_value_problem
 from components.naming import NamingContext
 from components.versions import ARGO_CD_CHART
 from config import ArgoSettings, RootAppSettings, SsoSettings, TeamProjectSettings
@@ -76,7 +77,6 @@ SYNC_OPTIONS = ("PrunePropagationPolicy=foreground", "PruneLast=true")
 SYNC_RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
 
 _KEY_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ def cluster_secret_labels(*, project: str, stack: str, environment: str, region:
         f"{BRIDGE}environment": environment,
         f"{BRIDGE}region": region,
     }
-    bad = {key: value for key, value in labels.items() if not _LABEL_VALUE.fullmatch(value)}
+    bad = {key: value for key, value in labels.items() if label_value_problem(value)}
     if bad:
         msg = f"not valid label values: {bad}"
         raise ValueError(msg)

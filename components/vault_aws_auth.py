@@ -63,6 +63,7 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 
 from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.limits import PATTERNS, name_problem
 from components.naming import BUILT_IN_NAMESPACES, VAULT_BOUND_ROLE_PATTERN, VAULT_BOUND_ROLE_SERVICE, NamingContext
 from components.vault_names import USER_ROLE_PREFIX, user_role_name
 from components.versions import VAULT_CHART
@@ -86,8 +87,6 @@ ANNOTATION_PREFIX: Final = "vault.hashicorp.com/"
 #: Vault's ``framework.GenericNameRegex`` (auth roles) and ``GenericNameWithAtRegex`` (AWS secrets roles);
 #: Go's ``\w`` is ASCII-only.
 _VAULT_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
-_IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _ANNOTATION_NAME_MAX = 63
 
 
@@ -134,7 +133,7 @@ def settings_problems(settings: VaultSettings, *, bound_role: str) -> list[str]:
     problems: list[str] = []
     if not settings.enabled:
         problems.append("vault.enabled: the component is only built for enabled Vault settings")
-    if not _IAM_ROLE_NAME.fullmatch(bound_role):
+    if name_problem(bound_role, "iam_role"):
         problems.append(f"bound IAM role name {bound_role!r} is not a valid IAM role name")
     try:
         user_role_plan(settings.users)
@@ -185,7 +184,10 @@ def injector_annotations(
     Raises:
         ValueError: ``secret_name`` cannot be part of an annotation name, or ``user`` gives no Vault role name.
     """
-    if not _DNS_LABEL.fullmatch(secret_name) or len(f"agent-inject-template-{secret_name}") > _ANNOTATION_NAME_MAX:
+    if (
+        not PATTERNS["dns_label"].fullmatch(secret_name)
+        or len(f"agent-inject-template-{secret_name}") > _ANNOTATION_NAME_MAX
+    ):
         msg = f"secret name {secret_name!r} must be a short DNS label (it becomes part of annotation names)"
         raise ValueError(msg)
     sts_path = f"{secrets_path}/sts/{user_role_name(user)}"
