@@ -10,6 +10,8 @@ import pulumi_vault as vault
 
 from components import iam_documents as iam
 from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
+from components.ci_runner import CiRunner, CiRunnerArgs
+from components.delivery import RUNNER_ROLE, runner_project_name
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
@@ -19,7 +21,7 @@ from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
-from config import app_role_name, load_settings
+from config import RunnerKind, app_role_name, load_settings
 
 settings = load_settings()
 secrets = pulumi.Config()
@@ -79,6 +81,31 @@ vpc = Vpc(
     on_aws,
 )
 
+# The deploy jobs' runner, inside the VPC: it reaches the private API endpoint (docs/decisions/0003).
+ci_runner = None
+delivery = settings.delivery
+if delivery is not None and delivery.runner is RunnerKind.CODEBUILD:
+    repository, connection_arn = delivery.codebuild_source()
+    ci_runner = CiRunner(
+        "ci-runner",
+        CiRunnerArgs(
+            naming=naming,
+            project_name=runner_project_name(naming),
+            vpc_id=vpc.vpc_id,
+            subnet_ids=vpc.private_subnet_ids,
+            github_repository=repository,
+            connection_arn=connection_arn,
+            account_id=account_id,
+            partition=partition,
+            region=settings.region,
+            compute_type=delivery.compute_type.value,
+            image=delivery.image,
+            log_retention_days=delivery.log_retention_days,
+            workflows=delivery.workflows,
+        ),
+        on_aws,
+    )
+
 cluster = EksCluster(
     "eks",
     EksClusterArgs(
@@ -101,6 +128,7 @@ cluster = EksCluster(
         system_node_group=settings.cluster.system_node_group,
         protect=settings.protect,
         upgrade_policy=settings.cluster.upgrade_policy,
+        api_client_security_groups={RUNNER_ROLE: ci_runner.security_group_id} if ci_runner else {},
     ),
     on_aws,
 )
@@ -229,6 +257,9 @@ pulumi.export("guardDutyDetectorId", guard_duty.detector_id)
 if vault_auth:
     pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
     pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)
+if ci_runner:
+    pulumi.export("ciRunnerProject", ci_runner.project_name)
+    pulumi.export("ciRunnerRunsOn", ci_runner.runs_on)
 if argo:
     pulumi.export("argocdNamespace", argo.namespace)
     pulumi.export("argocdProjects", argo.project_names)

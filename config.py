@@ -33,6 +33,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.cidrs import covers_internet
+from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
 from components.instance_types import amd64_problem, is_arm64_instance_type
 from components.limits import (
     AWS_REGIONS,
@@ -757,6 +758,82 @@ class VaultSettings(Model):
         return self
 
 
+class RunnerKind(StrEnum):
+    """Where the stack's CI jobs run."""
+
+    CODEBUILD = "codebuild"
+    EXTERNAL = "external"
+
+
+class ComputeType(StrEnum):
+    """CodeBuild compute types of a Linux container runner."""
+
+    SMALL = "BUILD_GENERAL1_SMALL"
+    MEDIUM = "BUILD_GENERAL1_MEDIUM"
+    LARGE = "BUILD_GENERAL1_LARGE"
+    XLARGE = "BUILD_GENERAL1_XLARGE"
+    XXLARGE = "BUILD_GENERAL1_2XLARGE"
+
+
+class DeliverySettings(Model):
+    """Where CI deploys this stack from (see docs/decisions/0003-in-vpc-runner.md)."""
+
+    runner: RunnerKind = Field(
+        RunnerKind.CODEBUILD,
+        description=(
+            "`codebuild`: a CodeBuild-hosted GitHub Actions runner in the private subnets (reaches a private "
+            "endpoint); `external`: a runner outside the VPC whose egress is in `runnerEgressCidrs`."
+        ),
+    )
+    github_repository: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$",
+        description="`owner/name` of the repository whose deploy and drift workflows run on the runner.",
+    )
+    connection_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$",
+        description="AWS CodeConnections connection to GitHub (created and authorised once, in the console).",
+    )
+    compute_type: ComputeType = Field(ComputeType.MEDIUM, description="The runner's CodeBuild compute type.")
+    image: str = Field(
+        "aws/codebuild/standard:7.0",
+        min_length=1,
+        description="CodeBuild image (Ubuntu based: actions/setup-python supports it).",
+    )
+    log_retention_days: int = Field(default=365, description="Retention of the runner's CloudWatch logs.")
+    runner_egress_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="`external` runner: its public egress CIDRs, each inside cluster.endpoint.publicAccessCidrs.",
+    )
+    workflows: list[Annotated[str, Field(pattern=WORKFLOW_NAME_PATTERN)]] = Field(
+        default_factory=lambda: list(RUNNER_WORKFLOWS),
+        min_length=1,
+        description="Workflows (`name:`) whose jobs the codebuild runner takes; add `pull-request` for PR previews.",
+    )
+
+    _retention = field_validator("log_retention_days")(_check_retention)
+
+    def codebuild_source(self) -> tuple[str, str]:
+        """``(githubRepository, connectionArn)`` of the codebuild runner (both required, validated)."""
+        if self.github_repository is None or self.connection_arn is None:
+            msg = "the codebuild runner needs githubRepository and connectionArn"
+            raise ValueError(msg)
+        return self.github_repository, self.connection_arn
+
+    @model_validator(mode="after")
+    def _runner_needs(self) -> Self:
+        if self.runner is RunnerKind.CODEBUILD:
+            for field, value in (("githubRepository", self.github_repository), ("connectionArn", self.connection_arn)):
+                if value is None:
+                    msg = f".{field}: required for the codebuild runner"
+                    raise ValueError(msg)
+            if self.runner_egress_cidrs:
+                msg = ".runnerEgressCidrs: only for an external runner (the codebuild runner is inside the VPC)"
+                raise ValueError(msg)
+        return self
+
+
 class Settings(Model):
     """All settings of one stack (the value of `eks-platform:settings`)."""
 
@@ -810,6 +887,9 @@ class Settings(Model):
     )
     argo: ArgoSettings = Field(default_factory=ArgoSettings, description="Argo CD GitOps bootstrap.")
     vault: VaultSettings = Field(default_factory=VaultSettings, description="Vault AWS auth and injector.")
+    delivery: DeliverySettings | None = Field(
+        default=None, description="Where CI deploys this stack from; unset: no CI runner (deploys from elsewhere)."
+    )
 
     _pattern = field_validator("service_role_name_pattern")(_check_role_pattern)
 
@@ -821,6 +901,22 @@ class Settings(Model):
                 ".cluster.endpoint.publicAccessCidrs: a production stack may not open the API endpoint to 0.0.0.0/0 "
                 f"(these CIDRs together cover the whole internet: {', '.join(cidrs)})"
             )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _external_runner_reaches_the_api(self) -> Self:
+        if self.delivery is None or self.delivery.runner is not RunnerKind.EXTERNAL:
+            return self
+        problem = reachability_problem(
+            runs_on="the external runner",
+            in_vpc_label=None,
+            public_access=self.cluster.endpoint.public_access,
+            public_access_cidrs=[str(cidr) for cidr in self.cluster.endpoint.public_access_cidrs],
+            runner_egress_cidrs=[str(cidr) for cidr in self.delivery.runner_egress_cidrs],
+        )
+        if problem:
+            msg = f".delivery.runner: the deploy job {problem}"
             raise ValueError(msg)
         return self
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
+from components.delivery import API_PORT
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext, arn_key, unique_tail_aliases
 from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE, ROOT_DEVICE
@@ -57,6 +58,9 @@ class EksClusterArgs:
     protect: bool = True
     #: EKS support type, STANDARD or EXTENDED (see components/versions.py).
     upgrade_policy: str = "STANDARD"
+    #: Security groups of API clients inside the VPC (the CI runner), keyed by role: the cluster security group
+    #: admits each on 443, the private endpoint's port.
+    api_client_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 def taint_tolerations(settings: NodeGroupSettings | None) -> list[dict[str, str]]:
@@ -262,12 +266,26 @@ class EksCluster(pulumi.ComponentResource):
                 lambda v: kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.region)
             )
         )
+        api_clients = [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{role}",
+                security_group_id=self.cluster_security_group_id,
+                referenced_security_group_id=group_id,
+                description=f"Kubernetes API from the {role}",
+                ip_protocol="tcp",
+                from_port=API_PORT,
+                to_port=API_PORT,
+                opts=child,
+            )
+            for role, group_id in sorted(args.api_client_security_groups.items())
+        ]
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             # Every in-cluster resource goes through this provider: none may start before the deploying
-            # identity's access is in place (EKS answers 401 until then), and the kubeconfig cannot carry that.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_access),
+            # identity's access is in place (EKS answers 401 until then), nor before an in-VPC deployer's
+            # security group is admitted to the private endpoint; the kubeconfig carries neither.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_access, *api_clients]),
         )
         self.kms_key_arn = key.arn
         self.register_outputs(

@@ -94,6 +94,53 @@ def flow_logs_policy(log_group_arn: str) -> PolicyDocument:
     )
 
 
+def codebuild_runner_policy(
+    *, partition: str, region: str, account_id: str, log_group_arn: str, subnet_ids: list[str]
+) -> PolicyDocument:
+    """The CI runner's CodeBuild service role: its log group and its ENIs in the given subnets, nothing else.
+
+    AWS CodeBuild User Guide, "Allow CodeBuild access to AWS services required to create a VPC network
+    interface": the Describe/Create/DeleteNetworkInterface actions take only ``"*"``;
+    CreateNetworkInterfacePermission is limited to the subnets and to CodeBuild as the authorised service.
+    Deploy credentials never come from this role: jobs assume the environment's deploy role through GitHub OIDC.
+    """
+    ec2 = f"arn:{partition}:ec2:{region}:{account_id}"
+    return document(
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        },
+        {
+            "Sid": "VpcNetworkInterfaces",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcs",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "NetworkInterfacePermissionInRunnerSubnets",
+            "Effect": "Allow",
+            "Action": "ec2:CreateNetworkInterfacePermission",
+            "Resource": f"{ec2}:network-interface/*",
+            "Condition": {
+                "StringEquals": {
+                    "ec2:Subnet": [f"{ec2}:subnet/{subnet}" for subnet in subnet_ids],
+                    "ec2:AuthorizedService": "codebuild.amazonaws.com",
+                }
+            },
+        },
+    )
+
+
 def kms_key_policy(*, account_id: str, partition: str, service_principals: list[str]) -> PolicyDocument:
     """Key policy: the account administers the key; listed services may use it through grants."""
     statements: list[dict[str, Any]] = [

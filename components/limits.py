@@ -17,6 +17,7 @@ Sources (checked 2026-12-01):
   ending alphanumeric; values the same shape, at most 63, may be empty). Helm: release names are at most 53
   characters (Helm's ``releaseNameMaxLen``) and DNS-1123 subdomains.
 - VPC: CreateVpc (an IPv4 block from /16 to /28).
+- CodeBuild: CreateProject (``[A-Za-z0-9][A-Za-z0-9\-_]{1,254}``; the console and CloudFormation cap it at 150).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ MAX_LENGTH: Final[dict[str, int]] = {
     "log_group": 512,
     "kms_alias": 256,
     "launch_template": 128,
+    "codebuild_project": 150,
     "helm_release": 53,
     "k8s_name": 63,
     "default": 63,
@@ -58,6 +60,7 @@ PATTERNS: Final[dict[str, re.Pattern[str]]] = {
     "label_name": re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$"),
     "label_value": re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?)?$"),
     "instance_type": re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$"),
+    "codebuild_project": re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,149}$"),
 }
 
 #: How a kind is called in messages.
@@ -71,6 +74,7 @@ KIND_LABELS: Final[dict[str, str]] = {
     "log_group": "CloudWatch log group",
     "kms_alias": "KMS alias",
     "launch_template": "launch template",
+    "codebuild_project": "CodeBuild project",
 }
 
 DNS_LABEL_MAX: Final = 63

@@ -35,6 +35,7 @@ PLATFORM_ROLES = frozenset(
         "karpenter-node",
         "karpenter-controller",
         "cluster-autoscaler",
+        "ci-runner",
     }
 )
 #: The Vault bound role (``<cluster>-vault-bound-role``): a fixed service-role pattern and its service.

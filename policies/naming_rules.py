@@ -3,6 +3,7 @@
 The convention comes from ``components.naming`` (the module the program names things with): every physical
 name starts with ``{project}-{stack}`` (`NamingContext.prefix`), except names AWS or EKS dictate
 (``/aws/eks/<cluster>/cluster``) or that carry the prefix further in (``/aws/vpc/<prefix>/...``,
+``/aws/codebuild/<prefix>-...``, CodeBuild's own convention for a project's logs,
 ``alias/<cluster>-...``). IAM roles for service accounts follow their own configurable patterns, e.g. the
 Mozilla seed's ``eks-{service}-{env}`` or the Eventual seed's ``{cluster}_DaftRole``.
 
@@ -48,7 +49,7 @@ NAME_PREFIX_SCHEMA = schema(
         ),
         "exceptionPatterns": string_list(
             "Allowed names besides the prefix; placeholders {prefix}, {cluster}, {project}, {env}; `*`: any text.",
-            ["/aws/eks/{cluster}/cluster", "/aws/vpc/{prefix}/*", "alias/{cluster}-*"],
+            ["/aws/eks/{cluster}/cluster", "/aws/vpc/{prefix}/*", "/aws/codebuild/{prefix}-*", "alias/{cluster}-*"],
         ),
     }
 )

@@ -7,7 +7,8 @@ Karpenter launches, their ENIs) keep subnets and security groups busy. Deleting 
 2. ``in-cluster`` — everything else in Kubernetes and Vault: charts, NodePools (Karpenter drains its nodes while
    its controller still runs), namespaces, the GitOps bridge;
 3. ``cluster`` — the EKS cluster, node groups, add-ons, IAM roles and queues of the cluster and its controllers;
-4. ``network`` — the VPC and the account-level services (GuardDuty) — the rest of the stack, after deleting the
+4. ``network`` — the VPC, the CI runner (phases 1-3 of a private cluster run on it; this one needs only AWS APIs)
+   and the account-level services (GuardDuty) — the rest of the stack, after deleting the
    endpoint and security group GuardDuty's automated agent created in the VPC (`remove_guardduty_endpoint`).
 
 ``python -m tools.teardown --stack prod --state state.json`` prints a reviewed shell script for the real stack
@@ -37,7 +38,7 @@ EXIT_BAD_STATE = 2
 PHASES = ("applications", "in-cluster", "cluster", "network")
 ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 #: Components whose AWS resources go with the cluster (phase 3) rather than the network (phase 4).
-NETWORK_COMPONENTS = ("eksplatform:platform:Vpc", "eksplatform:platform:GuardDuty")
+NETWORK_COMPONENTS = ("eksplatform:platform:Vpc", "eksplatform:platform:CiRunner", "eksplatform:platform:GuardDuty")
 
 
 @dataclass(frozen=True)

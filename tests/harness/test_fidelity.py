@@ -69,6 +69,9 @@ def plans() -> dict[tuple[str, str], Plan]:
 @pytest.mark.parametrize("mode", ["preview", "update"])
 def test_an_eu_west_1_stack_plans_only_eu_west_1(mode):
     settings = stack_settings("dev") | {"region": "eu-west-1"}
+    # A CodeConnections connection is a regional resource: the moved stack names one in its new region.
+    delivery = settings["delivery"]
+    settings["delivery"] = delivery | {"connectionArn": delivery["connectionArn"].replace("us-west-2", "eu-west-1")}
     plan = run_program("dev", mode, config_overrides={"eks-platform:settings": settings})
     zones = {s.inputs["availabilityZone"] for s in plan.by_type(SUBNET)}
     assert zones == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}

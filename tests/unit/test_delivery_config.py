@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -48,11 +49,63 @@ def test_workflow_actions_are_pinned_by_commit_and_permissions_are_explicit():
                     )
 
 
-def test_prod_deploys_after_dev_in_its_own_environment_and_concurrency_group():
+def test_each_environment_is_previewed_then_applied_from_the_reviewed_plan_and_prod_after_dev():
     jobs = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())["jobs"]
-    assert jobs["up-prod"]["needs"] == "up-dev"
+    assert jobs["preview-prod"]["needs"] == ["up-dev", "network-prod"]
+    assert jobs["network-prod"]["needs"] == "up-dev"
     for stack in ("dev", "prod"):
-        job = jobs[f"up-{stack}"]
-        assert job["environment"] == stack
-        assert job["concurrency"] == {"group": f"pulumi-up-{stack}", "cancel-in-progress": False}
-        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        preview, up = jobs[f"preview-{stack}"], jobs[f"up-{stack}"]
+        assert up["needs"] == f"preview-{stack}"
+        assert f"needs.preview-{stack}.result == 'success'" in up["if"]
+        # The preview runs before the approval, under the read-only role of the `<env>-preview` environment.
+        assert preview["environment"] == f"{stack}-preview"
+        assert up["environment"] == stack
+        assert up["concurrency"] == {"group": f"pulumi-up-{stack}", "cancel-in-progress": False}
+        for job in (preview, up):
+            assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        (saved,) = [s["with"] for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+        assert saved["command"] == "preview"
+        assert saved["plan"] == f"plan-{stack}.json"
+        assert saved["policyPacks"] == "policies"
+        assert saved["comment-on-summary"] is True
+        upload = next(s for s in preview["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+        download = next(s for s in up["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
+        assert upload["with"]["name"] == download["with"]["name"] == f"plan-{stack}"
+        (applied,) = [s["with"] for s in up["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+        assert applied["command"] == "up"
+        # `pulumi up --plan` (pkg/cmd/pulumi/operations/up.go): the update may do nothing the plan does not hold.
+        assert applied["plan"] == f"${{{{ !inputs.first-deploy && 'plan-{stack}.json' || '' }}}}"
+        only_creates = next(s for s in up["steps"] if "--only-creates" in s.get("run", ""))
+        assert only_creates["if"] == "inputs.first-deploy"
+
+
+def pulumi_steps() -> Iterator[tuple[str, dict]]:
+    for path in sorted((ROOT / ".github/workflows").glob("*.yml")):
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("pulumi/actions@"):
+                    yield f"{path.name}:{name}", step.get("with", {})
+
+
+def test_every_pulumi_action_installs_the_cli_of_the_pinned_sdk():
+    # pulumi/actions installs `^3` unless told (src/config.ts); the CLI and the SDK are released together.
+    import importlib.metadata
+
+    sdk = importlib.metadata.version("pulumi")
+    steps = dict(pulumi_steps())
+    assert len(steps) >= 7
+    assert {where: inputs.get("pulumi-version") for where, inputs in steps.items()} == dict.fromkeys(steps, sdk)
+
+
+def test_drift_detection_refreshes_expects_no_changes_and_reports_every_stack():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/drift.yml").read_text())
+    assert workflow[True]["schedule"]
+    for stack in ("dev", "prod"):
+        job = workflow["jobs"][f"drift-{stack}"]
+        assert job["environment"] == f"{stack}-preview"
+        (inputs,) = [s["with"] for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+        assert (inputs["command"], inputs["refresh"], inputs["expect-no-changes"]) == ("preview", True, True)
+        report = job["steps"][-1]
+        assert report["if"] == "failure()"
+        assert "issues.create" in report["with"]["script"]
+        assert job["permissions"]["issues"] == "write"
