@@ -109,3 +109,23 @@ def test_drift_detection_refreshes_expects_no_changes_and_reports_every_stack():
         assert report["if"] == "failure()"
         assert "issues.create" in report["with"]["script"]
         assert job["permissions"]["issues"] == "write"
+
+
+def test_renovate_bumps_the_workflow_cli_in_the_pulumi_packages_pr():
+    config = json.loads((ROOT / "renovate.json").read_text())
+    (manager,) = [m for m in config["customManagers"] if m.get("depNameTemplate") == "pulumi"]
+    assert manager["datasourceTemplate"] == "pypi"
+    files = re.compile(manager["managerFilePatterns"][0].strip("/"))
+    (pattern,) = [re.compile(p.replace("(?<", "(?P<")) for p in manager["matchStrings"]]
+    pins = dict(pulumi_steps())
+    found = []
+    for path in sorted((ROOT / ".github/workflows").glob("*.yml")):
+        assert files.search(f".github/workflows/{path.name}")
+        found += [m["currentValue"] for m in pattern.finditer(path.read_text())]
+    assert len(found) == len(pins)
+    assert set(found) == {inputs["pulumi-version"] for inputs in pins.values()}
+    # Later package rules win: the CLI's rule comes after the charts' and joins the SDK's group.
+    rules = config["packageRules"]
+    cli = next(i for i, r in enumerate(rules) if r.get("matchDatasources") == ["pypi"])
+    assert rules[cli]["groupName"] == "pulumi packages"
+    assert all("pypi" not in r.get("matchDatasources", []) for r in rules[cli + 1 :])
