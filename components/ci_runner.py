@@ -159,6 +159,7 @@ class CiRunner(pulumi.ComponentResource):
                         account_id=args.account_id,
                         log_group_arn=values[0],
                         subnet_ids=list(values[1:]),
+                        connection_arn=args.connection_arn,
                     )
                 )
             ),

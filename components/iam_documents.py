@@ -95,17 +95,32 @@ def flow_logs_policy(log_group_arn: str) -> PolicyDocument:
 
 
 def codebuild_runner_policy(
-    *, partition: str, region: str, account_id: str, log_group_arn: str, subnet_ids: list[str]
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    log_group_arn: str,
+    subnet_ids: list[str],
+    connection_arn: str,
 ) -> PolicyDocument:
-    """The CI runner's CodeBuild service role: its log group and its ENIs in the given subnets, nothing else.
+    """The CI runner's CodeBuild service role: its logs, its ENIs in the given subnets, its GitHub connection.
 
-    AWS CodeBuild User Guide, "Allow CodeBuild access to AWS services required to create a VPC network
-    interface": the Describe/Create/DeleteNetworkInterface actions take only ``"*"``;
-    CreateNetworkInterfacePermission is limited to the subnets and to CodeBuild as the authorised service.
-    Deploy credentials never come from this role: jobs assume the environment's deploy role through GitHub OIDC.
+    AWS CodeBuild User Guide: "Allow CodeBuild access to AWS services required to create a VPC network
+    interface" (the Describe/Create/DeleteNetworkInterface actions take only ``"*"``; CreateNetworkInterfacePermission
+    is limited to the subnets and to CodeBuild as the authorised service) and "GitHub App connections", step 2
+    (GetConnectionToken and GetConnection on the connection; the action prefix is the ARN's service,
+    ``codeconnections`` or the older ``codestar-connections``). Deploy credentials never come from this role: jobs
+    assume the environment's deploy role through GitHub OIDC.
     """
     ec2 = f"arn:{partition}:ec2:{region}:{account_id}"
+    connections = connection_arn.split(":")[2]
     return document(
+        {
+            "Sid": "GitHubConnection",
+            "Effect": "Allow",
+            "Action": [f"{connections}:GetConnectionToken", f"{connections}:GetConnection"],
+            "Resource": connection_arn,
+        },
         {
             "Sid": "Logs",
             "Effect": "Allow",

@@ -76,9 +76,21 @@ def test_the_runner_role_may_only_log_and_attach_its_enis(plan):
     if plan.mode == "preview":
         return
     statements = {s["Sid"]: s for s in json.loads(policy)["Statement"]}
-    assert set(statements) == {"Logs", "VpcNetworkInterfaces", "NetworkInterfacePermissionInRunnerSubnets"}
+    assert set(statements) == {
+        "GitHubConnection",
+        "Logs",
+        "VpcNetworkInterfaces",
+        "NetworkInterfacePermissionInRunnerSubnets",
+    }
+    # CodeBuild "GitHub App connections", step 2: without these the runner fails "Failed to get access token".
+    connection = plan.one(PROJECT, "ci-runner-project").inputs["source"]["auth"]["resource"]
+    assert statements["GitHubConnection"]["Resource"] == connection
+    assert statements["GitHubConnection"]["Action"] == [
+        "codeconnections:GetConnectionToken",
+        "codeconnections:GetConnection",
+    ]
     actions = {a for s in statements.values() for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert all(a.startswith(("logs:", "ec2:")) for a in actions)
+    assert all(a.startswith(("logs:", "ec2:", "codeconnections:")) for a in actions)
     assert not any(a.endswith("*") for a in actions)
     condition = statements["NetworkInterfacePermissionInRunnerSubnets"]["Condition"]["StringEquals"]
     assert condition["ec2:AuthorizedService"] == "codebuild.amazonaws.com"
