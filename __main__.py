@@ -42,7 +42,8 @@ caller = aws.get_caller_identity(opts=invoke)
 account_id = caller.account_id
 # The IAM role (with its path) behind the STS session running this deployment: it needs Kubernetes access.
 deployer_arn = aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
-if settings.cluster.deployer_access and deployer_arn not in settings.cluster.admin_role_arns:
+listed = (*settings.cluster.admin_role_arns, *settings.cluster.viewer_role_arns)
+if settings.cluster.deployer_access and deployer_arn not in listed:
     pulumi.log.warn(
         f"Pulumi.{naming.stack}.yaml: {naming.project}:settings.cluster.adminRoleArns: the deploying role "
         f"{deployer_arn} is not listed, so it gets an access entry of its own that moves to whoever runs the next "
@@ -123,6 +124,7 @@ cluster = EksCluster(
         log_types=[log_type.value for log_type in settings.cluster.log_types],
         log_retention_days=settings.cluster.log_retention_days,
         admin_role_arns=settings.cluster.admin_role_arns,
+        viewer_role_arns=settings.cluster.viewer_role_arns,
         cluster_creator_admin=settings.cluster.cluster_creator_admin,
         deployer_principal_arn=deployer_arn if settings.cluster.deployer_access else None,
         system_node_group=settings.cluster.system_node_group,

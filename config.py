@@ -385,6 +385,13 @@ class ClusterSettings(Model):
     admin_role_arns: list[str] = Field(
         default_factory=list, description="IAM roles granted cluster admin through access entries."
     )
+    viewer_role_arns: list[str] = Field(
+        default_factory=list,
+        description=(
+            "IAM roles granted read access (AmazonEKSAdminViewPolicy, Secrets included) through access entries: the "
+            "bootstrap's preview roles, whose `pulumi preview` and drift refresh read the cluster."
+        ),
+    )
     cluster_creator_admin: StrictBool = Field(
         default=False,
         description=(
@@ -442,7 +449,7 @@ class ClusterSettings(Model):
             raise ValueError(msg)
         return version
 
-    @field_validator("admin_role_arns")
+    @field_validator("admin_role_arns", "viewer_role_arns")
     @classmethod
     def _role_arns(cls, arns: list[str]) -> list[str]:
         bad = [
@@ -457,6 +464,14 @@ class ClusterSettings(Model):
             msg = "duplicate role ARNs"
             raise ValueError(msg)
         return arns
+
+    @model_validator(mode="after")
+    def _one_access_per_role(self) -> Self:
+        both = sorted(set(self.admin_role_arns) & set(self.viewer_role_arns))
+        if both:
+            msg = f".viewerRoleArns: {', '.join(both)} also in adminRoleArns (an access entry per principal)"
+            raise ValueError(msg)
+        return self
 
     @field_validator("log_types")
     @classmethod

@@ -22,6 +22,8 @@ from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE, ROOT_DEVICE
 from config import NodeGroupSettings
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+#: Read access to every resource, Secrets included (EKS "Review access policy permissions").
+VIEWER_POLICY = "AmazonEKSAdminViewPolicy"
 #: The EBS CSI driver's AWS-managed policy lives under the ``service-role/`` path (AWS Managed Policy Reference).
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 #: Add-ons whose workloads are Deployments: they need schedulable nodes before they can become ACTIVE.
@@ -49,9 +51,12 @@ class EksClusterArgs:
     log_types: Sequence[str] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
     log_retention_days: int = 365
     admin_role_arns: Sequence[str] = ()
+    #: Roles with read access (``VIEWER_POLICY``), e.g. the preview roles of CI.
+    viewer_role_arns: Sequence[str] = ()
     cluster_creator_admin: bool = False
     #: The IAM principal running the deployment (``aws.iam.get_session_context(...).issuer_arn``): it gets
-    #: cluster admin through an access entry, unless it is one of ``admin_role_arns`` already. None: no entry.
+    #: cluster admin through an access entry, unless it is one of ``admin_role_arns`` already or one of
+    #: ``viewer_role_arns`` (a preview, which only reads). None: no entry.
     deployer_principal_arn: str | None = None
     #: Node group whose taints the platform add-ons (coredns, EBS CSI controller) tolerate.
     system_node_group: str = "system"
@@ -244,8 +249,12 @@ class EksCluster(pulumi.ComponentResource):
             for arn in args.admin_role_arns
         ]
         deployer = args.deployer_principal_arn
-        if deployer and deployer not in args.admin_role_arns:
+        # A viewer running the program (CI's preview role: pre-approval previews, drift checks) reads; it must not
+        # plan an admin entry of its own, which the deploy role's `up --plan` would then not hold.
+        if deployer and deployer not in (*args.admin_role_arns, *args.viewer_role_arns):
             admin_access.append(self._admin_access(cluster, deployer, key="deployer"))
+        for arn in args.viewer_role_arns:
+            self._admin_access(cluster, arn, role="viewer", policy=VIEWER_POLICY)
 
         node_role, node_policies = self._node_role()
         self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
@@ -300,27 +309,34 @@ class EksCluster(pulumi.ComponentResource):
         )
 
     def _admin_access(
-        self, cluster: aws.eks.Cluster, role_arn: str, *, old_key: str | None = None, key: str | None = None
+        self,
+        cluster: aws.eks.Cluster,
+        role_arn: str,
+        *,
+        old_key: str | None = None,
+        key: str | None = None,
+        role: str = "admin",
+        policy: str = CLUSTER_ADMIN_POLICY,
     ) -> aws.eks.AccessPolicyAssociation:
-        """An access entry with cluster admin for ``role_arn``, keyed by ``key`` (default: the whole ARN)."""
+        """An access entry with ``policy`` (cluster admin) for ``role_arn``, keyed by ``key`` (default: the ARN)."""
         key = key or arn_key(role_arn)
 
         def opts(suffix: str = "") -> pulumi.ResourceOptions:
-            aliases = [pulumi.Alias(name=f"{self._name}-admin-{old_key}{suffix}")] if old_key else None
+            aliases = [pulumi.Alias(name=f"{self._name}-{role}-{old_key}{suffix}")] if old_key else None
             return pulumi.ResourceOptions(parent=self, aliases=aliases)
 
         entry = aws.eks.AccessEntry(
-            f"{self._name}-admin-{key}",
+            f"{self._name}-{role}-{key}",
             cluster_name=cluster.name,
             principal_arn=role_arn,
             type="STANDARD",
             opts=opts(),
         )
         return aws.eks.AccessPolicyAssociation(
-            f"{self._name}-admin-{key}-policy",
+            f"{self._name}-{role}-{key}-policy",
             cluster_name=entry.cluster_name,
             principal_arn=entry.principal_arn,
-            policy_arn=f"arn:{self._args.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+            policy_arn=f"arn:{self._args.partition}:eks::aws:cluster-access-policy/{policy}",
             access_scope={"type": "cluster"},
             opts=opts("-policy"),
         )

@@ -626,6 +626,8 @@ def run_program(
     project_dir: Path = REPO_ROOT,
     config_overrides: Mapping[str, object] | None = None,
     offline_secrets: Iterable[str] | None = None,
+    *,
+    ci_role: str = "deploy",
 ) -> Plan:
     """Run ``project_dir``'s ``__main__.py`` for ``stack`` under mocks and return its `Plan`.
 
@@ -634,6 +636,8 @@ def run_program(
     become JSON, None removes the key. Safe to call many times in one process, also from inside a
     running event loop; the caller's Pulumi runtime state, cwd and sys.path are left as they were
     (cwd and sys.path are process-wide: do not run the program concurrently with code that needs them).
+
+    ``ci_role`` is the bootstrap role the emulated STS session assumed: ``deploy`` (``pulumi up``) or ``preview``.
 
     ``offline_secrets`` are secret keys the stack file may not set yet (default: `PROGRAM_SECRETS` for this
     project, ``eks-platform``; pass ``()`` to run exactly as the stack file is): unset ones get a placeholder, listed
@@ -657,7 +661,7 @@ def run_program(
     except StackConfigError as exc:
         raise ConfigurationError(str(exc)) from exc
     spec = _RunSpec(project_dir, project, stack, mode == "preview", config, secret_keys)
-    monitor = RecordingMonitor(PlatformMocks(preview=spec.preview, project=project, stack=stack))
+    monitor = RecordingMonitor(PlatformMocks(preview=spec.preview, project=project, stack=stack, ci_role=ci_role))
     try:
         _run_isolated(spec, monitor)
     except Exception as exc:

@@ -103,9 +103,12 @@ def cluster_endpoint(region: str) -> str:
     return f"https://{CLUSTER_IDENTIFIER}.gr7.{region}.eks.{DNS_SUFFIX}"
 
 
-def caller_arn(account_id: str, project: str, stack: str) -> str:
-    """The deploying identity: the bootstrap's ``<project>-github-deploy-<env>`` role, assumed as in CI."""
-    return f"arn:aws:sts::{account_id}:assumed-role/{project}-github-deploy-{stack}/{SESSION_NAME}"
+def caller_arn(account_id: str, project: str, stack: str, ci_role: str = "deploy") -> str:
+    """The running identity: the bootstrap's ``<project>-github-<ci_role>-<env>`` role, assumed as in CI.
+
+    ``ci_role`` is ``deploy`` (``pulumi up``) or ``preview`` (pre-approval previews and drift checks).
+    """
+    return f"arn:aws:sts::{account_id}:assumed-role/{project}-github-{ci_role}-{stack}/{SESSION_NAME}"
 
 
 OIDC_ISSUER_URL = oidc_issuer_url(REGION)
@@ -435,11 +438,12 @@ class AwsContext:
     account_id: str = ACCOUNT_ID
     project: str = "eks-platform"
     stack: str = "test"
+    ci_role: str = "deploy"
 
     @property
     def caller_arn(self) -> str:
         """The caller `caller_arn` describes."""
-        return caller_arn(self.account_id, self.project, self.stack)
+        return caller_arn(self.account_id, self.project, self.stack, self.ci_role)
 
 
 def _unique_id(prefix: str, text: str) -> str:
@@ -587,10 +591,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
     caller's deploy role.
     """
 
-    def __init__(self, *, preview: bool = False, project: str = "eks-platform", stack: str = "test") -> None:
+    def __init__(
+        self, *, preview: bool = False, project: str = "eks-platform", stack: str = "test", ci_role: str = "deploy"
+    ) -> None:
         self.preview = preview
         self.project = project
         self.stack = stack
+        self.ci_role = ci_role
         self._lock = threading.Lock()
         self._states: dict[str, State] = {}
         self._providers: dict[tuple[str, str], Mapping[str, Any]] = {}
@@ -611,6 +618,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             account_id=accounts[0] if accounts else ACCOUNT_ID,
             project=self.project,
             stack=self.stack,
+            ci_role=self.ci_role,
         )
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, State]:
