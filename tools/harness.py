@@ -597,12 +597,13 @@ def _run_main(project_dir: Path) -> None:
 def copy_project(destination: Path, source: Path = REPO_ROOT) -> Path:
     """A working copy of the project at ``destination`` (no git, tests, caches or node_modules), sharing its venv.
 
-    The copy's ``venv`` links to the source's, so the policy pack there runs on ``../venv`` as under the CLI.
+    The copy's ``venv`` links to the source's, so the policy pack there runs on ``../venv`` as under the CLI (its
+    ``uv sync --inexact`` check reads the copy's pyproject.toml and uv.lock). ``.tools`` (uv, found on PATH) stays out.
     """
     shutil.copytree(
         source,
         destination,
-        ignore=shutil.ignore_patterns("venv", ".git", "tests", ".*cache*", "__pycache__", "node_modules"),
+        ignore=shutil.ignore_patterns("venv", ".tools", ".git", "tests", ".*cache*", "__pycache__", "node_modules"),
     )
     (destination / "venv").symlink_to(source / "venv")
     return destination

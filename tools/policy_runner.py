@@ -16,6 +16,11 @@ Analyzer protocol with the stubs bundled in pulumi:
 4. ``AnalyzeStack`` with every resource's outputs (registered outputs for components), parents, dependencies,
    property dependencies, providers and options.
 
+The interpreter, working directory and environment are the ones the CLI's Python toolchain gives the pack
+(`pack_runtime`, sources cited on `PackRuntime`): with ``toolchain: uv`` (policies/PulumiPolicy.yaml) the venv the
+``virtualenv`` option names, started only after checking that the ``uv sync --inexact`` the CLI runs first would
+change nothing, with ``<venv>/bin`` first on PATH and ``VIRTUAL_ENV`` set.
+
 `RunningPack` starts the process when it is constructed, so ``tools.plan`` creates it before running the program
 and the pack's start-up overlaps the plan. The process is always killed afterwards, and every wait has a timeout.
 It runs in a process group of its own (a Ctrl-C in the terminal reaches the plan only, which then stops the whole
@@ -35,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import tomllib
 from collections.abc import Iterator, Mapping
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -179,39 +185,203 @@ def pack_version(pack_dir: Path) -> str | None:
     return str(version) if version is not None else None
 
 
-def pack_interpreter(pack_dir: Path) -> Path:
-    """The Python the CLI runs a local pack with: ``<virtualenv>/bin/python`` from PulumiPolicy.yaml's runtime.
+#: The CLI's Python toolchains a pack may name (``runtime.options.toolchain``); absent means auto-detection.
+TOOLCHAINS = ("pip", "poetry", "uv")
 
-    As the CLI's pip toolchain resolves it (pulumi/pulumi ``sdk/python/toolchain/pip.go``): the ``virtualenv``
-    option joined to the pack directory unless absolute. For a local ``--policy-pack`` the CLI installs nothing
-    into it (``pkg/engine/update.go``), so it must exist with the pack's requirements, or the pack fails to start.
 
-    Raises:
-        PolicyRunError: no PulumiPolicy.yaml, or no interpreter where the virtualenv option (or PATH) points.
+@dataclass(frozen=True)
+class PackRuntime:
+    """How the CLI's Python language host starts a local pack: toolchain, virtualenv and interpreter.
+
+    Verified in pulumi/pulumi at commit 1b5949891b3c (2026-08-21, 3.260.0 in development: the newest source at hand;
+    the SDK pin, 3.272.0, is a later release, so re-read these files when the pin moves):
+
+    - ``pkg/resource/plugin/plugin.go``: a pack directory is run through the language host's ``RunPlugin`` with
+      ``NewProgramInfo(pluginDir, pluginDir, ".", options)``: root and program directory are both the pack's
+      absolute directory (``filepath.Abs``: lexical, symlinks kept).
+    - ``sdk/python/cmd/pulumi-language-python/main.go`` (``parseOptions``, ``RunPlugin``): an analyzer gets no
+      ``virtualenv`` default (``isPlugin`` is false for it); the toolchain runs ``-u -m pulumi.policy <engine
+      address> <pack dir>`` with the pack directory as working directory.
+    - ``sdk/python/toolchain/toolchain.go`` (``ResolveToolchain``): ``uv`` and ``pip`` join a relative
+      ``virtualenv`` to the root; auto-detection picks uv when a ``uv.lock`` is found searching up from the
+      program directory, else poetry for a ``poetry.lock``, else pip. ``ActivateVirtualEnv``: the process gets
+      ``<venv>/bin`` first on PATH, ``VIRTUAL_ENV=<venv>`` and no ``PYTHONHOME``.
+    - ``sdk/python/toolchain/uv.go``: ``newUv`` fails without ``uv`` on PATH; without a ``virtualenv`` option the
+      venv is ``$UV_PROJECT_ENVIRONMENT`` (joined to the directory of the nearest ``uv.lock``, else
+      ``pyproject.toml``, else the root) or ``.venv`` there. ``Command`` runs ``uv sync --inexact`` in the root
+      with ``UV_PROJECT_ENVIRONMENT=<venv>`` (uv finds the project by searching up from there) whenever a
+      ``pyproject.toml`` is found searching up, refuses a ``pyproject.toml`` without ``[project]`` when no
+      ``uv.lock`` is found, then starts ``<venv>/bin/python`` itself (not ``uv run``).
+    - ``sdk/python/toolchain/pip.go``: pip runs ``<venv>/bin/python``; without a ``virtualenv`` option
+      ``$PULUMI_PYTHON_CMD``, else the first ``python3`` (then ``python``) on PATH, with the environment unchanged.
     """
+
+    toolchain: str
+    #: The virtualenv directory, as the CLI spells it (None: pip without a virtualenv, the Python on PATH).
+    virtualenv: Path | None
+    python: Path
+    #: uv only: the directory the CLI runs ``uv sync --inexact`` in (the pack directory).
+    sync_dir: Path | None = None
+
+    def environ(self, base: Mapping[str, str]) -> dict[str, str]:
+        """``base`` as the toolchain hands it to the pack (``ActivateVirtualEnv`` when there is a virtualenv)."""
+        env = dict(base)
+        if self.virtualenv is None:
+            return env
+        for key in [key for key in env if key.upper() in ("PYTHONHOME", "VIRTUAL_ENV")]:
+            del env[key]
+        path = env.get("PATH")
+        env["PATH"] = (
+            f"{self.virtualenv / 'bin'}{os.pathsep}{path}" if path is not None else str(self.virtualenv / "bin")
+        )
+        env["VIRTUAL_ENV"] = str(self.virtualenv)
+        return env
+
+    def check_synced(self, env: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT) -> None:
+        """uv: fail unless the CLI's ``uv sync --inexact`` would leave the venv as it is.
+
+        The CLI syncs before every start; offline, `./dev` has already synced the venv exactly (``uv sync
+        --locked``), so this runs the CLI's command read-only (``--check --locked --offline``) in the same
+        directory with the same ``UV_PROJECT_ENVIRONMENT``: a venv that is missing, or stale against uv.lock, fails
+        here as it would change under the CLI. Nothing is written and nothing is downloaded.
+
+        Raises:
+            PolicyRunError: uv reports the venv out of sync, the lock stale, or another uv version required.
+        """
+        if self.toolchain != "uv" or self.sync_dir is None or self.virtualenv is None:
+            return
+        uv = shutil.which("uv", path=env.get("PATH"))
+        command = [uv or "uv", "sync", "--inexact", "--check", "--locked", "--offline", "--quiet"]
+        try:
+            done = subprocess.run(  # noqa: S603 - uv from PATH, as the CLI runs it
+                command,
+                cwd=self.sync_dir,
+                env={**env, "UV_PROJECT_ENVIRONMENT": str(self.virtualenv)},
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            msg = f"cannot run `uv sync --check` for the policy pack in {self.sync_dir}: {exc}"
+            raise PolicyRunError(msg) from exc
+        if done.returncode != 0:
+            detail = " ".join((done.stderr or done.stdout).split())
+            msg = (
+                f"{self.sync_dir}: the venv {self.virtualenv} is not what the CLI's `uv sync --inexact` would leave "
+                f"(run `./dev setup`): {detail}"
+            )
+            raise PolicyRunError(msg)
+
+
+def _searchup(start: Path, name: str) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``name`` (the toolchain's ``searchup``)."""
+    for directory in (start, *start.parents):
+        if (directory / name).exists():
+            return directory
+    return None
+
+
+def _pack_spec(pack_dir: Path) -> tuple[str, dict[str, Any]]:
+    """PulumiPolicy.yaml's runtime name and options (``runtime: python`` or ``runtime: {name, options}``)."""
     try:
         data = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         msg = f"{pack_dir} has no PulumiPolicy.yaml: it is not a policy pack"
         raise PolicyRunError(msg) from exc
     runtime = data.get("runtime") if isinstance(data, dict) else None
+    if isinstance(runtime, str):
+        return runtime, {}
+    name = runtime.get("name") if isinstance(runtime, dict) else None
     options = runtime.get("options") if isinstance(runtime, dict) else None
-    virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
-    if not isinstance(virtualenv, str):
-        # No virtualenv option: the CLI runs the first python3 (else python) on PATH (no venv default for packs).
-        found = shutil.which("python3") or shutil.which("python")
+    return str(name), options if isinstance(options, dict) else {}
+
+
+def pack_runtime(pack_dir: Path, environ: Mapping[str, str] | None = None) -> PackRuntime:
+    """The toolchain, virtualenv and interpreter the CLI would start the pack in ``pack_dir`` with (`PackRuntime`).
+
+    Raises:
+        PolicyRunError: no PulumiPolicy.yaml, not a Python pack, an unknown or unsupported toolchain, no ``uv`` on
+            PATH for the uv toolchain, or no interpreter where the virtualenv option (or PATH) points.
+    """
+    env = os.environ if environ is None else environ
+    root = Path(os.path.normpath(Path(pack_dir).absolute()))  # filepath.Abs: lexical, symlinks kept
+    spec = f"{root}/PulumiPolicy.yaml"
+    name, options = _pack_spec(root)
+    if name != "python":
+        msg = f"{spec}: runtime {name!r}: only Python packs run offline"
+        raise PolicyRunError(msg)
+    toolchain = options.get("toolchain")
+    if toolchain is None:
+        toolchain = "uv" if _searchup(root, "uv.lock") else "poetry" if _searchup(root, "poetry.lock") else "pip"
+    if toolchain not in TOOLCHAINS:
+        msg = f"{spec}: unsupported toolchain option: {toolchain} (the CLI knows {', '.join(TOOLCHAINS)})"
+        raise PolicyRunError(msg)
+    if toolchain == "poetry":
+        msg = f"{spec}: toolchain poetry is not emulated offline (use uv or pip)"
+        raise PolicyRunError(msg)
+    virtualenv = options.get("virtualenv")
+    if virtualenv is not None and not isinstance(virtualenv, str):
+        msg = f"{spec}: virtualenv option must be a string"
+        raise PolicyRunError(msg)
+    if toolchain == "uv":
+        return _uv_runtime(root, spec, virtualenv, env)
+    if virtualenv is None:
+        command = env.get("PULUMI_PYTHON_CMD")
+        path = env.get("PATH")
+        found = next(
+            (hit for cmd in ([command] if command else ["python3", "python"]) if (hit := shutil.which(cmd, path=path))),
+            None,
+        )
         if found is None:
-            msg = f"{pack_dir}/PulumiPolicy.yaml: no runtime.options.virtualenv and no python3 on PATH"
+            msg = f"{spec}: no runtime.options.virtualenv and no python3 on PATH"
             raise PolicyRunError(msg)
-        return Path(found)
-    python = (pack_dir / virtualenv).resolve() / "bin" / "python"
-    if not python.exists():
+        return PackRuntime("pip", None, Path(found))
+    venv = Path(os.path.normpath(root / virtualenv))
+    python = venv / "bin" / "python"
+    if not python.is_file():
         msg = (
-            f"{pack_dir}/PulumiPolicy.yaml: virtualenv {virtualenv!r} has no {python}: the CLI would fail to "
-            "start the pack (run `./dev setup`)"
+            f"{spec}: virtualenv {virtualenv!r} has no {python}: the CLI would fail to start the pack "
+            "(run `./dev setup`)"
         )
         raise PolicyRunError(msg)
-    return python
+    return PackRuntime("pip", venv, python)
+
+
+def _uv_runtime(root: Path, spec: str, virtualenv: str | None, env: Mapping[str, str]) -> PackRuntime:
+    if shutil.which("uv", path=env.get("PATH")) is None:
+        msg = (
+            f"{spec}: toolchain uv and no `uv` on PATH: the CLI fails the same way ('Could not find `uv` "
+            "executable'); run `./dev setup` and put .tools/bin first on PATH"
+        )
+        raise PolicyRunError(msg)
+    lock_dir = _searchup(root, "uv.lock")
+    pyproject_dir = _searchup(root, "pyproject.toml")
+    if lock_dir is None and pyproject_dir is not None:
+        with (pyproject_dir / "pyproject.toml").open("rb") as handle:
+            has_project = "project" in tomllib.load(handle)
+        if not has_project:
+            msg = f"{pyproject_dir}/pyproject.toml is missing a [project] section, which uv requires (toolchain uv)"
+            raise PolicyRunError(msg)
+    if virtualenv is None:
+        project_dir = lock_dir or pyproject_dir or root
+        venv = Path(os.path.normpath(project_dir / (env.get("UV_PROJECT_ENVIRONMENT") or ".venv")))
+    else:
+        venv = Path(os.path.normpath(root / virtualenv))
+    python = venv / "bin" / "python"
+    if not python.is_file():
+        msg = (
+            f"{spec}: virtualenv {virtualenv or str(venv)!r} has no {python}: the CLI would create it with `uv "
+            "sync`, offline it must exist (run `./dev setup`)"
+        )
+        raise PolicyRunError(msg)
+    return PackRuntime("uv", venv, python, sync_dir=root if pyproject_dir is not None else None)
+
+
+def pack_interpreter(pack_dir: Path) -> Path:
+    """The Python the CLI runs the pack in ``pack_dir`` with (`pack_runtime`'s interpreter)."""
+    return pack_runtime(pack_dir).python
 
 
 def default_policy_config_path(stack: str, config_dir: Path = POLICY_CONFIG_DIR) -> Path | None:
@@ -437,26 +607,25 @@ class RunningPack:
     ) -> None:
         self.project, self.stack, self.dry_run = project, stack, dry_run
         self.stack_config, self.secret_keys = dict(stack_config), set(secret_keys or ())
-        self.pack_dir, self.timeout = Path(pack_dir).resolve(), timeout
+        # The CLI's plugin loader makes the pack directory absolute lexically (filepath.Abs), symlinks kept.
+        self.pack_dir, self.timeout = Path(os.path.normpath(Path(pack_dir).absolute())), timeout
+        base = {**os.environ, **(extra_env or {})}
+        self.runtime = pack_runtime(self.pack_dir, base)
+        self.runtime.check_synced(base, timeout)
         self._engine, self.engine, address = start_engine()
         env = {
-            **os.environ,
-            **(extra_env or {}),
+            **self.runtime.environ(base),
             "PULUMI_PROJECT": project,
             "PULUMI_STACK": stack,
             "PULUMI_DRY_RUN": "true" if dry_run else "false",
             "PULUMI_CONFIG": json.dumps(self.stack_config, sort_keys=True),
         }
-        try:
-            python = pack_interpreter(self.pack_dir)
-        except PolicyRunError:
-            self._engine.stop(grace=None)
-            raise
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         try:
-            # The pack's virtualenv interpreter running pulumi's pack entry point, as the CLI runs it.
+            # The toolchain's interpreter running pulumi's pack entry point in the pack directory, as the CLI runs it.
+            command = [str(self.runtime.python), "-u", "-m", "pulumi.policy", address, str(self.pack_dir)]
             self._process = subprocess.Popen(  # noqa: S603
-                _dying_with_parent([str(python), "-u", "-m", "pulumi.policy", address, str(self.pack_dir)]),
+                _dying_with_parent(command),
                 cwd=self.pack_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
