@@ -1,4 +1,8 @@
-"""Account bootstrap: the S3 state bucket, the KMS key of the secrets provider, GitHub OIDC deploy roles."""
+"""Account bootstrap: the S3 state bucket, one secrets key per environment, GitHub OIDC roles per environment.
+
+See docs/bootstrap.md: what each role may do, how the bootstrap's own state moves into the bucket, and the
+cross-account layout (one bootstrap stack per account).
+"""
 
 from __future__ import annotations
 
@@ -14,62 +18,182 @@ from pydantic import ValidationError
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from bootstrap.bootstrap_plan import (
+    BUCKET_POLICY_MAX_BYTES,
     GITHUB_AUDIENCE,
+    GITHUB_OIDC_HOST,
     GITHUB_OIDC_URL,
+    META_CONTENT,
+    META_KEY,
     BootstrapSettings,
+    CiRole,
+    Principals,
+    StateObjects,
+    ci_role_name,
+    ci_secrets_policy,
+    ci_state_policy,
+    ci_subjects,
     github_trust,
     platform_iam_policy,
-    state_access_policy,
-    tls_only_bucket_policy,
+    platform_role_globs,
+    policy_size,
+    runner_problems,
+    secrets_alias,
+    secrets_key_policy,
+    secrets_provider_url,
+    settings_problems,
+    state_bucket_policy,
+    state_key_alias,
+    state_key_policy,
 )
-from components.limits import MAX_LENGTH
-from components.naming import fit
 from components.tagging import required_tags
 from config import format_error
 
 project, stack = pulumi.get_project(), pulumi.get_stack()
+stack_file = f"Pulumi.{stack}.yaml"
 try:
     settings = BootstrapSettings.model_validate(pulumi.Config().require_object("settings"))
 except ValidationError as err:
-    raise pulumi.RunError(format_error(err, stack_file=f"Pulumi.{stack}.yaml", key=f"{project}:settings")) from None
+    raise pulumi.RunError(format_error(err, stack_file=stack_file, key=f"{project}:settings")) from None
+where = f"{stack_file}: {project}:settings"
+if problems := settings_problems(settings):
+    count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
+    raise pulumi.RunError(f"{stack_file}: " + "; ".join(f"{project}:settings{problem}" for problem in problems) + count)
 
 tags = required_tags(project=project, environment=stack, owner=settings.owner, cost_center=settings.cost_center)
-provider = aws.Provider("aws", region=settings.region, default_tags={"tags": tags})
+provider = aws.Provider(
+    "aws",
+    region=settings.region,
+    default_tags={"tags": tags},
+    allowed_account_ids=[settings.account_id] if settings.account_id else None,
+)
 on_aws = pulumi.ResourceOptions(provider=provider)
 stateful = pulumi.ResourceOptions(provider=provider, protect=True)
 invoke = pulumi.InvokeOptions(provider=provider)
-account_id = aws.get_caller_identity(opts=invoke).account_id
-partition = aws.get_partition(opts=invoke).partition
+caller = aws.get_caller_identity(opts=invoke)
+account_id = caller.account_id
+partition_info = aws.get_partition(opts=invoke)
+partition = partition_info.partition
 
-# --- secrets provider key ---------------------------------------------------------------------------
-key = aws.kms.Key(
-    "secrets-key",
-    description="Pulumi secrets provider of the eks-platform stacks",
+# --- who administers: the named roles, and whoever runs this (KMS's lockout check) -------------------------------
+# CreateKey and PutKeyPolicy refuse a policy that would not let the caller call PutKeyPolicy again, so the role
+# behind this session (with its path) administers too. A root or CI caller would turn that into delegation.
+runner = aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
+problems = [f"{where}: {problem}" for problem in runner_problems(runner, settings.project)]
+problems += [
+    f"{where}.environments.{name}.accountId: {env.account_id} is not the caller's account {account_id}; run the "
+    "bootstrap for it in its own account (docs/bootstrap.md)"
+    for name, env in sorted(settings.environments.items())
+    if env.account_id and env.account_id != account_id
+]
+problems += [
+    f"{where}.{field}: {arn} is not in the caller's account {account_id}"
+    for field, arns in [("keyAdministratorArns", settings.key_administrator_arns)]
+    + [(f"environments.{name}.operatorArns", env.operator_arns) for name, env in sorted(settings.environments.items())]
+    for arn in arns
+    if arn.split(":")[4] != account_id
+]
+if problems:
+    raise pulumi.RunError("; ".join(problems))
+
+principals = Principals.of(
+    settings, partition=partition, account_id=account_id, admins=[*settings.key_administrator_arns, runner]
+)
+objects = StateObjects(f"arn:{partition}:s3:::{settings.state_bucket_name}")
+bucket_policy = state_bucket_policy(objects=objects, principals=principals, bootstrap_project=project)
+if policy_size(bucket_policy) > BUCKET_POLICY_MAX_BYTES:
+    raise pulumi.RunError(
+        f"{where}.environments: the state bucket policy for {len(principals.environments)} environments is "
+        f"{policy_size(bucket_policy)} bytes, over S3's {BUCKET_POLICY_MAX_BYTES}: split them over bootstrap stacks "
+        "with a bucket each (docs/bootstrap.md)"
+    )
+
+# --- GitHub Actions roles, one deploy and one preview role per environment --------------------------------------------
+if settings.create_github_oidc_provider:
+    github = aws.iam.OpenIdConnectProvider(
+        "github-oidc", url=GITHUB_OIDC_URL, client_id_lists=[GITHUB_AUDIENCE], opts=stateful
+    )
+    github_arn: pulumi.Output[str] = github.arn
+else:
+    github_arn = pulumi.Output.from_input(f"arn:{partition}:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}")
+
+MANAGED: dict[CiRole, str] = {"deploy": "PowerUserAccess", "preview": "ReadOnlyAccess"}
+
+
+def ci_role(kind: CiRole, environment: str) -> aws.iam.Role:
+    """``<project>-github-<kind>-<env>``, trusting exactly the OIDC subjects `ci_subjects` names."""
+    subjects = ci_subjects(settings.github_repository, kind, environment, settings.environments[environment])
+    role = aws.iam.Role(
+        f"{kind}-{environment}-role",
+        name=ci_role_name(settings.project, kind, environment),
+        assume_role_policy=github_arn.apply(lambda arn: json.dumps(github_trust(provider_arn=arn, subjects=subjects))),
+        max_session_duration=3600,
+        opts=on_aws,
+    )
+    aws.iam.RolePolicyAttachment(
+        f"{kind}-{environment}-{MANAGED[kind]}",
+        role=role.name,
+        policy_arn=f"arn:{partition}:iam::aws:policy/{MANAGED[kind]}",
+        opts=on_aws,
+    )
+    aws.iam.RolePolicy(
+        f"{kind}-{environment}-state",
+        role=role.id,
+        policy=json.dumps(
+            ci_state_policy(
+                objects=objects, project=settings.project, environment=environment, kind=kind, bootstrap_project=project
+            )
+        ),
+        opts=on_aws,
+    )
+    return role
+
+
+roles = {(kind, env): ci_role(kind, env) for env in principals.environments for kind in MANAGED}
+# KMS checks that every principal of a key policy exists: the keys wait for the roles.
+after_roles = pulumi.ResourceOptions(provider=provider, protect=True, depends_on=list(roles.values()))
+
+# --- keys: the state bucket's, and one secrets key per environment ---------------------------------------------------
+state_key = aws.kms.Key(
+    "state-key",
+    description=f"SSE-KMS of the {settings.project} state bucket (used through S3 only)",
     enable_key_rotation=True,
     deletion_window_in_days=30,
     policy=json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        }
+        state_key_policy(
+            admins=principals.admins,
+            users=principals.state_users,
+            region=settings.region,
+            dns_suffix=partition_info.dns_suffix,
+        )
     ),
-    opts=stateful,
+    opts=after_roles,
 )
-alias = aws.kms.Alias(
-    "secrets-key-alias", name=f"alias/{settings.project}-pulumi-secrets", target_key_id=key.key_id, opts=on_aws
-)
+aws.kms.Alias("state-key-alias", name=state_key_alias(settings.project), target_key_id=state_key.key_id, opts=on_aws)
+secrets_keys: dict[str, aws.kms.Key] = {}
+for env in principals.environments:
+    secrets_keys[env] = aws.kms.Key(
+        f"secrets-key-{env}",
+        description=f"Pulumi secrets provider of the {settings.project} stack {env}",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=json.dumps(
+            secrets_key_policy(
+                admins=principals.admins,
+                users=[principals.deploy[env], principals.preview[env], *principals.operators[env]],
+            )
+        ),
+        opts=after_roles,
+    )
+    aws.kms.Alias(
+        f"secrets-key-{env}-alias",
+        name=secrets_alias(settings.project, env),
+        target_key_id=secrets_keys[env].key_id,
+        opts=on_aws,
+    )
 
-# --- state bucket -----------------------------------------------------------------------------------
+# --- state bucket -----------------------------------------------------------------------------------------------
 bucket = aws.s3.Bucket("state", bucket=settings.state_bucket_name, opts=stateful)
-aws.s3.BucketOwnershipControls(
+ownership = aws.s3.BucketOwnershipControls(
     "state-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=on_aws
 )
 aws.s3.BucketPublicAccessBlock(
@@ -84,12 +208,12 @@ aws.s3.BucketPublicAccessBlock(
 aws.s3.BucketVersioning(
     "state-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=on_aws
 )
-aws.s3.BucketServerSideEncryptionConfiguration(
+encryption = aws.s3.BucketServerSideEncryptionConfiguration(
     "state-encryption",
     bucket=bucket.id,
     rules=[
         {
-            "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
+            "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": state_key.arn},
             "bucket_key_enabled": True,
         }
     ],
@@ -110,72 +234,101 @@ aws.s3.BucketLifecycleConfiguration(
     opts=on_aws,
 )
 aws.s3.BucketPolicy(
-    "state-tls-only",
+    "state-policy",
     bucket=bucket.id,
-    policy=bucket.arn.apply(lambda arn: json.dumps(tls_only_bucket_policy(arn))),
-    opts=on_aws,
+    policy=json.dumps(bucket_policy, separators=(",", ":")),
+    opts=pulumi.ResourceOptions(provider=provider, aliases=[pulumi.Alias(name="state-tls-only")]),
+)
+# The DIY backend's metadata, written here so that no CI role needs to write outside its own stack (meta.go).
+aws.s3.BucketObjectv2(
+    "state-meta",
+    bucket=bucket.id,
+    key=META_KEY,
+    content=META_CONTENT,
+    content_type="application/yaml",
+    server_side_encryption="aws:kms",
+    kms_key_id=state_key.arn,
+    bucket_key_enabled=True,
+    opts=pulumi.ResourceOptions(provider=provider, depends_on=[encryption, ownership]),
 )
 
-# --- GitHub Actions deploy roles ----------------------------------------------------------------------
-if settings.create_github_oidc_provider:
-    github = aws.iam.OpenIdConnectProvider(
-        "github-oidc", url=GITHUB_OIDC_URL, client_id_lists=[GITHUB_AUDIENCE], opts=stateful
-    )
-    github_arn: pulumi.Output[str] = github.arn
-else:
-    github_arn = pulumi.Output.from_input(
-        f"arn:{partition}:iam::{account_id}:oidc-provider/{GITHUB_OIDC_URL.removeprefix('https://')}"
-    )
-
-
-def deploy_role(role: str, subject: str, *, managed: list[str], read_only_state: bool) -> aws.iam.Role:
-    """A role GitHub Actions assumes for ``subject`` (``pull_request`` or ``environment:<env>``)."""
-    created = aws.iam.Role(
-        f"{role}-role",
-        name=fit(f"{settings.project}-github-{role}", MAX_LENGTH["iam_role"]),
-        assume_role_policy=github_arn.apply(
-            lambda arn: json.dumps(
-                github_trust(provider_arn=arn, repository=settings.github_repository, subject=subject)
+# --- the CI roles' own policies: their state, their key, and (deploy) the platform's IAM -----------------------------
+all_key_arns = pulumi.Output.all(*[secrets_keys[e].arn for e in principals.environments], state_key.arn)
+alias_arns = [
+    f"arn:{partition}:kms:{settings.region}:{account_id}:{alias}"
+    for alias in [state_key_alias(settings.project)]
+    + [secrets_alias(settings.project, e) for e in principals.environments]
+]
+for (kind, env), role in roles.items():
+    own = secrets_keys[env].arn
+    aws.iam.RolePolicy(
+        f"{kind}-{env}-secrets",
+        role=role.id,
+        policy=pulumi.Output.all(own, all_key_arns).apply(
+            lambda values: json.dumps(
+                ci_secrets_policy(
+                    own_key_arn=values[0],
+                    other_key_arns=[arn for arn in values[1] if arn != values[0]],
+                    alias_arns=alias_arns,
+                )
             )
         ),
-        max_session_duration=3600,
         opts=on_aws,
     )
-    for policy in managed:
-        aws.iam.RolePolicyAttachment(
-            f"{role}-{policy}", role=created.name, policy_arn=f"arn:{partition}:iam::aws:policy/{policy}", opts=on_aws
+    if kind == "deploy":
+        env_settings = settings.environments[env]
+        aws.iam.RolePolicy(
+            f"deploy-{env}-platform-iam",
+            role=role.id,
+            policy=json.dumps(
+                platform_iam_policy(
+                    account_id=account_id,
+                    partition=partition,
+                    project=settings.project,
+                    environment=env,
+                    role_globs=platform_role_globs(
+                        project=settings.project,
+                        environment=env,
+                        service_role_name_pattern=env_settings.service_role_name_pattern,
+                    ),
+                    tag_project=project,
+                )
+            ),
+            opts=on_aws,
         )
-    aws.iam.RolePolicy(
-        f"{role}-state",
-        role=created.id,
-        policy=pulumi.Output.all(bucket.arn, key.arn).apply(
-            lambda arns: json.dumps(
-                state_access_policy(bucket_arn=arns[0], key_arn=arns[1], read_only_state=read_only_state)
-            )
-        ),
-        opts=on_aws,
-    )
-    return created
 
-
-preview = deploy_role("preview", "pull_request", managed=["ReadOnlyAccess"], read_only_state=True)
-deployers = {}
-for environment in settings.environments:
-    deployers[environment] = deploy_role(
-        f"deploy-{environment}", f"environment:{environment}", managed=["PowerUserAccess"], read_only_state=False
-    )
-    aws.iam.RolePolicy(
-        f"deploy-{environment}-platform-iam",
-        role=deployers[environment].id,
-        policy=json.dumps(
-            platform_iam_policy(
-                account_id=account_id, partition=partition, project=settings.project, environment=environment
-            )
-        ),
-        opts=on_aws,
-    )
-
-pulumi.export("stateBackend", bucket.bucket.apply(lambda name: f"s3://{name}"))
-pulumi.export("secretsProvider", alias.name.apply(lambda name: f"awskms://{name}?region={settings.region}"))
-pulumi.export("previewRoleArn", preview.arn)
-pulumi.export("deployRoleArns", {env: role.arn for env, role in deployers.items()})
+# --- what GitHub and the stack files need ---------------------------------------------------------------------------
+backend_url = bucket.bucket.apply(lambda name: f"s3://{name}")
+providers = {
+    e: secrets_provider_url(secrets_alias(settings.project, e), settings.region) for e in principals.environments
+}
+pulumi.export("stateBackend", backend_url)
+pulumi.export("secretsProviders", providers)
+pulumi.export("deployRoleArns", {e: roles["deploy", e].arn for e in principals.environments})
+pulumi.export("previewRoleArns", {e: roles["preview", e].arn for e in principals.environments})
+pulumi.export(
+    "pullRequestPreviewRoleArns",
+    {e: roles["preview", e].arn for e in principals.environments if settings.environments[e].pull_request_previews},
+)
+pulumi.export("keyAdministratorArns", list(principals.admins))
+pulumi.export(
+    "githubEnvironments",
+    {
+        **{
+            e: {
+                "AWS_DEPLOY_ROLE_ARN": roles["deploy", e].arn,
+                "AWS_REGION": settings.region,
+                "PULUMI_BACKEND_URL": backend_url,
+            }
+            for e in principals.environments
+        },
+        **{
+            f"{e}-preview": {
+                "AWS_PREVIEW_ROLE_ARN": roles["preview", e].arn,
+                "AWS_REGION": settings.region,
+                "PULUMI_BACKEND_URL": backend_url,
+            }
+            for e in principals.environments
+        },
+    },
+)

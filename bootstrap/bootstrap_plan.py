@@ -1,18 +1,213 @@
-"""Settings and IAM documents of the bootstrap project. Pure: no Pulumi resources."""
+"""Settings and policy documents of the bootstrap project. Pure: no Pulumi resources.
+
+Every environment gets its own CI roles and its own secrets key, and may touch only its own stack's state:
+
+* ``<project>-github-deploy-<env>`` (GitHub environment ``<env>``) writes its stack's state and locks;
+* ``<project>-github-preview-<env>`` (GitHub environment ``<env>-preview``, and pull requests when the environment
+  opts in) reads its stack's state and writes its locks only;
+* ``alias/<project>-<env>-pulumi-secrets`` encrypts the stack's secrets; its key policy lets those two roles use it
+  and the named administrators administer it. No statement delegates to the account root: PowerUserAccess grants
+  ``kms:*``, so with delegation any deploy role could decrypt every key or rewrite its policy.
+
+PowerUserAccess also grants ``s3:*``, so allowing is not enough: the bucket policy denies writes to a stack's
+objects to every principal but that environment's roles, its operators and the administrators (``Principal: *``
+with ``aws:PrincipalArn`` conditions: a deleted and recreated role is still matched by ARN, and the document is
+known before any role exists). The roles' own policies deny the shared objects, bucket administration, the keys'
+administration and every change to the CI roles themselves (defence in depth).
+
+The DIY backend's object layout, from pulumi/pulumi ``pkg/backend/diy`` (read at commit 1b5949891b3c, 2026-08-21),
+for project-mode state (``meta.yaml`` version 1):
+
+* ``.pulumi/meta.yaml``: ``meta.go`` ``ensurePulumiMeta``, called by ``New`` (``backend.go``) at every login, reads
+  it; only when it is missing does the CLI list ``.pulumi/stacks/`` and write it (``pulumiMeta.WriteTo``: the
+  yaml.v3 encoding of ``pulumiMeta{Version: 1}``, i.e. ``version: 1`` and a newline). The bootstrap writes that
+  object itself, so no CI role ever needs to write outside its own stack.
+* stack files: ``store.go`` ``projectReferenceStore.StackBasePath`` is ``.pulumi/stacks/<project>/<stack>``;
+  ``state.go`` ``stackPath``/``saveCheckpoint`` add ``.json``, ``.json.gz`` or ``.json.zst``, ``backupTarget``
+  keeps ``<file>.bak``, ``PULUMI_RETAIN_CHECKPOINTS`` writes ``<file>.<unix nanos>``; ``stack_tags.go``
+  ``stackTagsPath`` is ``<base>.pulumi-tags``. All of them: ``.pulumi/stacks/<project>/<stack>.*``.
+* history: ``store.go`` ``HistoryDir`` is ``.pulumi/history/<project>/<stack>/``; ``state.go`` ``addToHistory``
+  writes ``<stack>-<nanos>.history.json`` and copies the checkpoint to ``<stack>-<nanos>.checkpoint.json``.
+* backups: ``store.go`` ``BackupDir`` is ``.pulumi/backups/<project>/<stack>/``; ``state.go`` ``backupStack``
+  writes ``<stack>.<nanos>.json``.
+* locks: ``lock.go`` ``lockPath`` is ``stackLockDir(FullyQualifiedName)/<lock id>.json`` under ``.pulumi/locks/``,
+  and ``backend.go`` ``FullyQualifiedName`` is ``organization/<project>/<stack>`` (``fsutil.QnamePath`` keeps the
+  slashes): ``.pulumi/locks/organization/<project>/<stack>/<lock id>.json``.
+
+A stack name may hold dots, an environment name here may not, so ``<env>.*`` never reaches another environment's
+files; the directories end in ``/``, so ``dev/`` never reaches ``dev2/``.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+
+from components.limits import MAX_LENGTH, PATTERNS, name_problem
+from components.naming import SERVICE_ROLE_PLACEHOLDERS, fit, pattern_placeholders
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
-LOCKS_PREFIX = ".pulumi/locks/"
+GITHUB_OIDC_HOST = GITHUB_OIDC_URL.removeprefix("https://")
+
+#: ``meta.go``: the file the CLI reads at login, and what it would write into an empty bucket.
+META_KEY = ".pulumi/meta.yaml"
+META_CONTENT = "version: 1\n"
+#: ``backend.go`` ``FullyQualifiedName``: the DIY backend's one organization.
+DIY_ORGANIZATION = "organization"
+#: S3's hard limit on a bucket policy.
+BUCKET_POLICY_MAX_BYTES = 20 * 1024
+
+#: What a stack's roles do with its secrets key (``pulumi stack init``: Encrypt; every run: Decrypt).
+KEY_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+#: Key administration without use (the console's "key administrators" set).
+KEY_ADMIN_ACTIONS = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+]
+#: Every request that creates, changes or deletes an object (CopyObject and multipart uploads are PutObject).
+OBJECT_WRITE_ACTIONS = [
+    "s3:PutObject*",
+    "s3:DeleteObject*",
+    "s3:RestoreObject",
+    "s3:AbortMultipartUpload",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+    "s3:BypassGovernanceRetention",
+]
+OBJECT_READ_ACTIONS = ["s3:GetObject*"]
+#: Object requests that rewrite history (old versions, retention) rather than the current state.
+OBJECT_HISTORY_ACTIONS = [
+    "s3:DeleteObjectVersion*",
+    "s3:PutObjectVersion*",
+    "s3:PutObjectAcl",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+]
+#: What anyone but an administrator may do to the bucket itself (not its objects).
+BUCKET_READ_ACTIONS = ["s3:Get*", "s3:List*"]
+#: IAM reads; everything else on a CI role or the GitHub OIDC provider is denied to the deploy roles.
+IAM_READ_ACTIONS = ["iam:Get*", "iam:List*"]
+
+#: An IAM role ARN, path included.
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+_ENV_NAME = PATTERNS["dns_label"]
+_RESERVED_ENV = "github"
 
 Document = dict[str, Any]
+CiRole = Literal["deploy", "preview"]
+
+
+def ci_role_name(project: str, kind: CiRole, environment: str) -> str:
+    """``<project>-github-<kind>-<env>``: the role GitHub Actions assumes for one environment."""
+    return f"{project}-github-{kind}-{environment}"
+
+
+def ci_role_prefix(project: str) -> str:
+    """The name prefix every CI role shares (and no platform role has)."""
+    return f"{project}-github-"
+
+
+def secrets_alias(project: str, environment: str) -> str:
+    """``alias/<project>-<env>-pulumi-secrets``: the environment's secrets provider key."""
+    return f"alias/{project}-{environment}-pulumi-secrets"
+
+
+def state_key_alias(project: str) -> str:
+    """``alias/<project>-pulumi-state``: the state bucket's SSE-KMS key."""
+    return f"alias/{project}-pulumi-state"
+
+
+def secrets_provider_url(alias: str, region: str) -> str:
+    """The ``secretsprovider:`` value of a stack file: ``awskms://alias/...?region=<region>``."""
+    return f"awskms://{alias}?region={region}"
+
+
+def sid_part(environment: str) -> str:
+    """An environment name as part of a statement id (Sids hold letters and digits only): ``eu-west`` -> ``EuWest``."""
+    return "".join(part[:1].upper() + part[1:] for part in environment.split("-"))
+
+
+def role_name_glob(pattern: str, *, project: str, environment: str) -> str:
+    """The IAM role names a ``serviceRoleNamePattern`` yields in ``environment``, any service: ``{service}`` -> ``*``.
+
+    ``{cluster}`` is the platform's cluster name (``naming.NamingContext.cluster_name``).
+    """
+    cluster = fit(f"{project}-{environment}", MAX_LENGTH["eks_cluster"])
+    return pattern.format(cluster=cluster, project=project, env=environment, service="*")
+
+
+class EnvironmentSettings(BaseModel):
+    """One environment (stack) deployed from GitHub: ``environments.<name>``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    pull_request_previews: bool = Field(
+        default=False,
+        description="Let pull requests (OIDC subject repo:<repo>:pull_request) assume this environment's preview role.",
+    )
+    account_id: str | None = Field(
+        default=None, pattern=r"^\d{12}$", description="The AWS account of this environment; checked if set."
+    )
+    service_role_name_pattern: str = Field(
+        default="{cluster}-{service}",
+        description="The stack's serviceRoleNamePattern: the deploy role may manage the IAM roles it yields.",
+    )
+    operator_arns: list[str] = Field(
+        default_factory=list,
+        description="IAM roles of the people who run `pulumi stack init`, `config set --secret` or `cancel` by hand.",
+    )
+
+    @field_validator("operator_arns")
+    @classmethod
+    def _role_arns(cls, arns: list[str]) -> list[str]:
+        return _check_role_arns(arns)
+
+    @field_validator("service_role_name_pattern")
+    @classmethod
+    def _pattern(cls, pattern: str) -> str:
+        placeholders = pattern_placeholders(pattern)
+        unknown = placeholders - SERVICE_ROLE_PLACEHOLDERS
+        if unknown:
+            allowed = ", ".join(sorted(SERVICE_ROLE_PLACEHOLDERS))
+            msg = f"unknown placeholder(s) {', '.join(sorted(unknown))} (allowed: {allowed})"
+            raise ValueError(msg)
+        if not placeholders & {"env", "cluster"}:
+            msg = "must hold {env} or {cluster}: without either, every environment's deploy role would share its roles"
+            raise ValueError(msg)
+        return pattern
+
+
+def _check_role_arns(arns: list[str]) -> list[str]:
+    bad = [arn for arn in arns if not ROLE_ARN.fullmatch(arn)]
+    if bad:
+        msg = f"not IAM role ARNs: {', '.join(bad)}"
+        raise ValueError(msg)
+    if len(set(arns)) != len(arns):
+        msg = "lists a role twice"
+        raise ValueError(msg)
+    return arns
 
 
 class BootstrapSettings(BaseModel):
@@ -27,16 +222,218 @@ class BootstrapSettings(BaseModel):
         pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", description="Globally unique name of the state bucket."
     )
     github_repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name of the GitHub repository.")
-    environments: list[str] = Field(min_length=1, description="Stacks deployed from GitHub environments of that name.")
+    environments: dict[str, EnvironmentSettings] = Field(
+        min_length=1, description="Stacks deployed from GitHub environments <name> and <name>-preview."
+    )
+    key_administrator_arns: list[str] = Field(
+        min_length=1,
+        description="IAM roles that administer the keys and the bucket (the bootstrap's runner is added to them).",
+    )
     create_github_oidc_provider: bool = Field(
         default=True, description="Create the account's GitHub OIDC provider (one per account): false to adopt one."
     )
-    project: str = Field(default="eks-platform", description="The platform project whose roles deploy roles manage.")
+    project: str = Field(
+        default="eks-platform",
+        pattern=PATTERNS["dns_label"].pattern,
+        description="The platform project whose stacks and roles the CI roles manage.",
+    )
     noncurrent_version_days: int = Field(default=90, ge=1, description="Keep old state versions this long.")
 
+    @field_validator("environments", mode="before")
+    @classmethod
+    def _mapping(cls, value: object) -> object:
+        if isinstance(value, list):
+            msg = "a mapping of environment name to its settings (`dev: {}`), not a list"
+            raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into the validation message
+        if isinstance(value, Mapping):  # `prod:` with nothing after it is an environment with default settings
+            return {name: {} if settings is None else settings for name, settings in value.items()}
+        return value
 
-def github_trust(*, provider_arn: str, repository: str, subject: str) -> Document:
-    """Trust for GitHub Actions OIDC: exact audience and subject (no wildcard subject)."""
+    @field_validator("key_administrator_arns")
+    @classmethod
+    def _admins(cls, arns: list[str]) -> list[str]:
+        return _check_role_arns(arns)
+
+    @property
+    def account_id(self) -> str | None:
+        """The one account the environments name, if any do."""
+        return next((env.account_id for env in self.environments.values() if env.account_id), None)
+
+
+def settings_problems(settings: BootstrapSettings) -> list[str]:
+    """What the settings get wrong across fields, one ``.<field path>: <message>`` each (empty: nothing).
+
+    Environment names (see `environment_name_problems`), CI roles listed as administrators or operators, and
+    environments of more than one account in one stack file.
+    """
+    problems = [
+        f".environments.{name}: {problem}"
+        for name in sorted(settings.environments)
+        for problem in environment_name_problems(name, settings.project, sorted(settings.environments))
+    ]
+    prefix = ci_role_prefix(settings.project)
+    listed = [("keyAdministratorArns", settings.key_administrator_arns)] + [
+        (f"environments.{name}.operatorArns", env.operator_arns) for name, env in sorted(settings.environments.items())
+    ]
+    for where, arns in listed:
+        ci = [arn for arn in arns if arn.rsplit("/", 1)[-1].startswith(prefix)]
+        if ci:
+            problems.append(f".{where}: {', '.join(ci)}: a CI role ({prefix}*) cannot be an administrator or operator")
+    accounts = {env.account_id for env in settings.environments.values() if env.account_id}
+    if len(accounts) > 1:
+        named = ", ".join(f"{n} {e.account_id}" for n, e in sorted(settings.environments.items()) if e.account_id)
+        problems.append(f".environments: one bootstrap stack per account ({named}): see docs/bootstrap.md")
+    return problems
+
+
+def environment_name_problems(name: str, project: str, names: Sequence[str]) -> list[str]:
+    """Why ``name`` cannot be an environment next to ``names`` (each problem a phrase, no path)."""
+    if not _ENV_NAME.fullmatch(name):
+        return ["an environment name is a stack name: lowercase letters, digits and inner hyphens"]
+    problems = []
+    if name == _RESERVED_ENV or name.startswith(f"{_RESERVED_ENV}-"):
+        problems.append(f"{project}-{name}-* would name the CI roles ({ci_role_prefix(project)}*)")
+    for kind in ("deploy", "preview"):
+        problem = name_problem(ci_role_name(project, kind, name), "iam_role")
+        if problem:
+            problems.append(f"the {kind} role {ci_role_name(project, kind, name)} {problem}")
+    alias_problem = name_problem(secrets_alias(project, name), "kms_alias")
+    if alias_problem:
+        problems.append(f"the key alias {secrets_alias(project, name)} {alias_problem}")
+    for other in names:
+        if other != name and (other.startswith(f"{name}-") or other.endswith(f"-{name}")):
+            problems.append(f"its role names would also match environment {other}'s ({project}-{other}-...)")
+        elif other < name and sid_part(other) == sid_part(name):
+            problems.append(f"reads the same as environment {other} in statement ids")
+    return problems
+
+
+def runner_problems(runner_arn: str, project: str) -> list[str]:
+    """Why the role behind the bootstrap's session (``getSessionContext``'s issuer) cannot be a key administrator.
+
+    The runner is added to the administrators (KMS's lockout check): the account root there would delegate every
+    key to IAM policies (PowerUserAccess: ``kms:*``), and a CI role would administer the keys it must not.
+    """
+    if runner_arn.endswith(":root"):
+        return [
+            (
+                f"run the bootstrap as an IAM role, not the account root user ({runner_arn}): the runner becomes a "
+                "key administrator, and a root principal in a key policy hands the keys to every IAM policy"
+            )
+        ]
+    if runner_arn.rsplit("/", 1)[-1].startswith(ci_role_prefix(project)):
+        return [f"the bootstrap cannot run as one of the CI roles it manages ({runner_arn})"]
+    return []
+
+
+# --- principals and objects ---------------------------------------------------------------------------------------
+
+
+def role_arn(partition: str, account_id: str, name: str) -> str:
+    """An IAM role's ARN (path ``/``)."""
+    return f"arn:{partition}:iam::{account_id}:role/{name}"
+
+
+@dataclass(frozen=True)
+class Principals:
+    """Who is who: CI roles per environment, operators per environment, administrators. All role ARNs."""
+
+    partition: str
+    account_id: str
+    project: str
+    deploy: Mapping[str, str]
+    preview: Mapping[str, str]
+    operators: Mapping[str, tuple[str, ...]]
+    admins: tuple[str, ...]
+
+    @classmethod
+    def of(cls, settings: BootstrapSettings, *, partition: str, account_id: str, admins: Iterable[str]) -> Principals:
+        """The principals ``settings`` describe in ``account_id``; ``admins`` deduplicated, in order."""
+        names = sorted(settings.environments)
+        return cls(
+            partition=partition,
+            account_id=account_id,
+            project=settings.project,
+            deploy={e: role_arn(partition, account_id, ci_role_name(settings.project, "deploy", e)) for e in names},
+            preview={e: role_arn(partition, account_id, ci_role_name(settings.project, "preview", e)) for e in names},
+            operators={e: tuple(settings.environments[e].operator_arns) for e in names},
+            admins=tuple(dict.fromkeys(admins)),
+        )
+
+    @property
+    def environments(self) -> list[str]:
+        """The environment names, sorted."""
+        return sorted(self.deploy)
+
+    @property
+    def ci_roles_glob(self) -> str:
+        """``arn:<partition>:iam::<account>:role/<project>-github-*``: every CI role."""
+        return role_arn(self.partition, self.account_id, f"{ci_role_prefix(self.project)}*")
+
+    @property
+    def ci_roles(self) -> list[str]:
+        """Every CI role's ARN."""
+        return [self.deploy[e] for e in self.environments] + [self.preview[e] for e in self.environments]
+
+    @property
+    def state_users(self) -> list[str]:
+        """Who reads and writes state objects (through S3, with the bucket's key): CI roles, operators, admins."""
+        operators = [arn for e in self.environments for arn in self.operators[e]]
+        return list(dict.fromkeys([*self.ci_roles, *operators, *self.admins]))
+
+
+@dataclass(frozen=True)
+class StateObjects:
+    """Object ARN patterns of the DIY backend layout in one bucket (see the module docstring)."""
+
+    bucket_arn: str
+
+    def stack(self, project: str, stack: str) -> list[str]:
+        """A stack's state: its stack files, history and backups."""
+        root = f"{self.bucket_arn}/.pulumi"
+        return [
+            f"{root}/stacks/{project}/{stack}.*",
+            f"{root}/history/{project}/{stack}/*",
+            f"{root}/backups/{project}/{stack}/*",
+        ]
+
+    def locks(self, project: str, stack: str) -> list[str]:
+        """A stack's lock files."""
+        return [f"{self.bucket_arn}/.pulumi/locks/{DIY_ORGANIZATION}/{project}/{stack}/*"]
+
+    def project(self, project: str) -> list[str]:
+        """Every stack of a project: state and locks."""
+        root = f"{self.bucket_arn}/.pulumi"
+        return [f"{root}/{kind}/{project}/*" for kind in ("stacks", "history", "backups")] + [
+            f"{root}/locks/{DIY_ORGANIZATION}/{project}/*"
+        ]
+
+    @property
+    def meta(self) -> str:
+        """``.pulumi/meta.yaml``."""
+        return f"{self.bucket_arn}/{META_KEY}"
+
+    @property
+    def objects(self) -> str:
+        """Every object."""
+        return f"{self.bucket_arn}/*"
+
+
+# --- trust ----------------------------------------------------------------------------------------------------------
+
+
+def ci_subjects(repository: str, kind: CiRole, environment: str, settings: EnvironmentSettings) -> list[str]:
+    """The OIDC subjects a CI role trusts: its GitHub environment, and pull requests for an opted-in preview role."""
+    if kind == "deploy":
+        return [f"repo:{repository}:environment:{environment}"]
+    subjects = [f"repo:{repository}:environment:{environment}-preview"]
+    if settings.pull_request_previews:
+        subjects.append(f"repo:{repository}:pull_request")
+    return subjects
+
+
+def github_trust(*, provider_arn: str, subjects: Sequence[str]) -> Document:
+    """Trust for GitHub Actions OIDC: exact audience and exact subjects (no wildcard)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -47,7 +444,9 @@ def github_trust(*, provider_arn: str, repository: str, subject: str) -> Documen
                 "Condition": {
                     "StringEquals": {
                         "token.actions.githubusercontent.com:aud": GITHUB_AUDIENCE,
-                        "token.actions.githubusercontent.com:sub": f"repo:{repository}:{subject}",
+                        "token.actions.githubusercontent.com:sub": subjects[0]
+                        if len(subjects) == 1
+                        else list(subjects),
                     }
                 },
             }
@@ -55,35 +454,188 @@ def github_trust(*, provider_arn: str, repository: str, subject: str) -> Documen
     }
 
 
-def tls_only_bucket_policy(bucket_arn: str) -> Document:
-    """Deny any request to the state bucket that does not use TLS 1.2+."""
-    resources = [bucket_arn, f"{bucket_arn}/*"]
+# --- resource policies ------------------------------------------------------------------------------------------------
+
+
+def _principal_arn(operator: str, arns: Sequence[str]) -> dict[str, dict[str, str | list[str]]]:
+    return {operator: {"aws:PrincipalArn": arns[0] if len(arns) == 1 else list(arns)}}
+
+
+def state_bucket_policy(*, objects: StateObjects, principals: Principals, bootstrap_project: str) -> Document:
+    """TLS only; each stack's objects written only by its environment's roles, its operators and administrators.
+
+    ``Principal: *`` with ``aws:PrincipalArn`` conditions, so the document needs no role to exist and keeps
+    matching a role that is deleted and created again. The bucket itself, old object versions, ``meta.yaml`` and
+    the bootstrap's own state are the administrators' alone; a CI role reads no other environment's state.
+    """
+    bucket, admins, project = objects.bucket_arn, list(principals.admins), principals.project
+    statements: list[Document] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket, objects.objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOldTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket, objects.objects],
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+        {
+            "Sid": "DenyBucketAdministration",
+            "Effect": "Deny",
+            "Principal": "*",
+            "NotAction": BUCKET_READ_ACTIONS,
+            "Resource": bucket,
+            "Condition": _principal_arn("ArnNotEquals", admins),
+        },
+        {
+            "Sid": "DenyHistoryRewrites",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": OBJECT_HISTORY_ACTIONS,
+            "Resource": objects.objects,
+            "Condition": _principal_arn("ArnNotEquals", admins),
+        },
+        {
+            "Sid": "DenySharedWrites",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": OBJECT_WRITE_ACTIONS,
+            "Resource": [objects.meta, *objects.project(bootstrap_project)],
+            "Condition": _principal_arn("ArnNotEquals", admins),
+        },
+        {
+            "Sid": "DenyBootstrapStateToCi",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": OBJECT_READ_ACTIONS,
+            "Resource": objects.project(bootstrap_project),
+            "Condition": _principal_arn("ArnLike", [principals.ci_roles_glob]),
+        },
+    ]
+    for env in principals.environments:
+        deploy, preview, operators = principals.deploy[env], principals.preview[env], list(principals.operators[env])
+        state, locks, sid = objects.stack(project, env), objects.locks(project, env), sid_part(env)
+        statements += [
+            {
+                "Sid": f"Deny{sid}StateWrites",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": OBJECT_WRITE_ACTIONS,
+                "Resource": state,
+                "Condition": _principal_arn("ArnNotEquals", [deploy, *operators, *admins]),
+            },
+            {
+                "Sid": f"Deny{sid}LockWrites",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": OBJECT_WRITE_ACTIONS,
+                "Resource": locks,
+                "Condition": _principal_arn("ArnNotEquals", [deploy, preview, *operators, *admins]),
+            },
+            {
+                "Sid": f"Deny{sid}StateToOtherCi",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": OBJECT_READ_ACTIONS,
+                "Resource": state + locks,
+                "Condition": {
+                    **_principal_arn("ArnLike", [principals.ci_roles_glob]),
+                    **_principal_arn("ArnNotEquals", [deploy, preview]),
+                },
+            },
+            {
+                "Sid": f"Deny{sid}DeployWritesElsewhere",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": OBJECT_WRITE_ACTIONS,
+                "NotResource": state + locks,
+                "Condition": _principal_arn("ArnEquals", [deploy]),
+            },
+            {
+                "Sid": f"Deny{sid}PreviewWritesElsewhere",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": OBJECT_WRITE_ACTIONS,
+                "NotResource": locks,
+                "Condition": _principal_arn("ArnEquals", [preview]),
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def policy_size(document: Document) -> int:
+    """The size of ``document`` as the bootstrap sends it (compact JSON)."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def _key_administration(admins: Sequence[str]) -> Document:
+    return {
+        "Sid": "KeyAdministration",
+        "Effect": "Allow",
+        "Principal": {"AWS": list(admins)},
+        "Action": KEY_ADMIN_ACTIONS,
+        "Resource": "*",
+    }
+
+
+def secrets_key_policy(*, admins: Sequence[str], users: Sequence[str]) -> Document:
+    """One environment's secrets key: used by ``users`` (its CI roles and operators), administered by ``admins``.
+
+    No statement names the account root: identity policies (PowerUserAccess's ``kms:*``) grant nothing on this key.
+    """
     return {
         "Version": "2012-10-17",
         "Statement": [
+            _key_administration(admins),
             {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-            {
-                "Sid": "DenyOldTls",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                "Sid": "StackSecrets",
+                "Effect": "Allow",
+                "Principal": {"AWS": list(users)},
+                "Action": KEY_USE_ACTIONS,
+                "Resource": "*",
             },
         ],
     }
 
 
-def state_access_policy(*, bucket_arn: str, key_arn: str, read_only_state: bool) -> Document:
-    """State bucket and secrets key access: previews may only take locks; deploys write state."""
-    writable = f"{bucket_arn}/{LOCKS_PREFIX}*" if read_only_state else f"{bucket_arn}/*"
+def state_key_policy(*, admins: Sequence[str], users: Sequence[str], region: str, dns_suffix: str) -> Document:
+    """The bucket's SSE-KMS key: ``users`` may use it through S3 only (``kms:ViaService``), ``admins`` administer it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _key_administration(admins),
+            {
+                "Sid": "StateObjectsThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": list(users)},
+                "Action": KEY_USE_ACTIONS,
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.{dns_suffix}"}},
+            },
+        ],
+    }
+
+
+# --- identity policies ----------------------------------------------------------------------------------------------
+
+
+def ci_state_policy(
+    *, objects: StateObjects, project: str, environment: str, kind: CiRole, bootstrap_project: str
+) -> Document:
+    """A CI role's state access: list, read its stack, write its stack (deploy) or only its locks (preview).
+
+    The denies repeat the bucket policy's for the objects every environment shares, and keep the bucket's
+    configuration away from PowerUserAccess's ``s3:*``.
+    """
+    state, locks = objects.stack(project, environment), objects.locks(project, environment)
+    writable = state + locks if kind == "deploy" else locks
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -91,9 +643,14 @@ def state_access_policy(*, bucket_arn: str, key_arn: str, read_only_state: bool)
                 "Sid": "ListState",
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                "Resource": bucket_arn,
+                "Resource": objects.bucket_arn,
             },
-            {"Sid": "ReadState", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"{bucket_arn}/*"},
+            {
+                "Sid": "ReadState",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": [objects.meta, *state, *locks],
+            },
             {
                 "Sid": "WriteState",
                 "Effect": "Allow",
@@ -101,23 +658,81 @@ def state_access_policy(*, bucket_arn: str, key_arn: str, read_only_state: bool)
                 "Resource": writable,
             },
             {
-                "Sid": "SecretsProvider",
-                "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                "Resource": key_arn,
+                "Sid": "DenySharedWrites",
+                "Effect": "Deny",
+                "Action": OBJECT_WRITE_ACTIONS,
+                "Resource": [objects.meta, *objects.project(bootstrap_project)],
+            },
+            {
+                "Sid": "DenyHistoryRewrites",
+                "Effect": "Deny",
+                "Action": OBJECT_HISTORY_ACTIONS,
+                "Resource": objects.objects,
+            },
+            {
+                "Sid": "DenyBucketAdministration",
+                "Effect": "Deny",
+                "NotAction": BUCKET_READ_ACTIONS,
+                "Resource": objects.bucket_arn,
             },
         ],
     }
 
 
-def platform_iam_policy(*, account_id: str, partition: str, project: str, environment: str) -> Document:
-    """IAM the platform's `pulumi up` needs, limited to its own roles, policies and OIDC providers.
+def ci_secrets_policy(*, own_key_arn: str, other_key_arns: Sequence[str], alias_arns: Sequence[str]) -> Document:
+    """Use of the environment's own secrets key; no administration of any bootstrap key or alias, no other key.
 
-    PowerUserAccess (attached too) excludes IAM; this adds back only what the program manages.
+    The key policies alone already decide (they do not delegate to IAM); these denies hold even if one ever did.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "StackSecrets", "Effect": "Allow", "Action": KEY_USE_ACTIONS, "Resource": own_key_arn},
+            {
+                "Sid": "DenyKeyAdministration",
+                "Effect": "Deny",
+                "NotAction": KEY_USE_ACTIONS,
+                "Resource": [own_key_arn, *other_key_arns],
+            },
+            {"Sid": "DenyOtherSecretsKeys", "Effect": "Deny", "Action": "kms:*", "Resource": list(other_key_arns)},
+            {
+                "Sid": "DenyAliasChanges",
+                "Effect": "Deny",
+                "Action": ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+                "Resource": list(alias_arns),
+            },
+        ],
+    }
+
+
+def platform_role_globs(*, project: str, environment: str, service_role_name_pattern: str) -> list[str]:
+    """Role names the platform's stack ``environment`` creates.
+
+    ``<project>-<env>-*``: the platform's own roles and the Vault bound role (``naming.NamingContext``: every name
+    starts ``{project}-{stack}-`` and ``fit`` keeps that prefix), and service roles of the default pattern
+    ``{cluster}-{service}``; plus what the stack's ``serviceRoleNamePattern`` yields (``eks-{service}-{env}`` in
+    Pulumi.dev.yaml: ``eks-*-dev``). A pattern whose names ``fit`` has to cut loses its suffix: keep names short.
+    """
+    globs = [f"{project}-{environment}-*"]
+    extra = role_name_glob(service_role_name_pattern, project=project, environment=environment)
+    if not any(extra.startswith(glob.removesuffix("*")) for glob in globs):
+        globs.append(extra)
+    return globs
+
+
+def platform_iam_policy(
+    *, account_id: str, partition: str, project: str, environment: str, role_globs: Sequence[str], tag_project: str
+) -> Document:
+    """IAM the platform's `pulumi up` needs, limited to its own roles, policies and OIDC providers, and never the CI.
+
+    PowerUserAccess (attached too) excludes IAM; this adds back only what the program manages. A role glob such
+    as ``eks-*-dev`` also matches ``eks-platform-github-deploy-dev``, the deploy role itself: the explicit denies
+    keep every CI role (by name, and by the bootstrap's ``Project`` tag) and the GitHub OIDC provider read-only,
+    so a deploy role cannot rewrite its own policies or trust, nor another environment's.
     """
     iam = f"arn:{partition}:iam::{account_id}"
-    prefix = re.sub(r"[^\w+=,.@-]", "", f"{project}-{environment}")
-    owned = [f"{iam}:role/{prefix}*", f"{iam}:role/eks-*-{environment}", f"{iam}:policy/{prefix}*"]
+    owned = [f"{iam}:role/{glob}" for glob in role_globs] + [f"{iam}:policy/{project}-{environment}-*"]
+    ci = [f"{iam}:role/{ci_role_prefix(project)}*", f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"]
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -183,6 +798,14 @@ def platform_iam_policy(*, account_id: str, partition: str, project: str, enviro
                         ]
                     }
                 },
+            },
+            {"Sid": "DenyCiChanges", "Effect": "Deny", "NotAction": IAM_READ_ACTIONS, "Resource": ci},
+            {
+                "Sid": "DenyTaggedCiChanges",
+                "Effect": "Deny",
+                "NotAction": IAM_READ_ACTIONS,
+                "Resource": f"{iam}:role/*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/Project": tag_project}},
             },
         ],
     }

@@ -1,0 +1,270 @@
+"""Per-environment isolation of the bootstrap, proven with tools.iam_eval on the documents the plan renders.
+
+The CI roles carry the real PowerUserAccess / ReadOnlyAccess documents (s3:* and kms:* on everything for the
+deploy roles), so every "cannot" below rests on an explicit deny or on a key policy that does not delegate to IAM.
+Where two layers guard the same thing (bucket policy and identity policy, key policy and identity policy), each
+layer is also checked on its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bootstrap.account import Account, denied_all
+from tests.bootstrap.managed_documents import require_documents
+from tools.harness import REPO_ROOT, run_program
+
+PROJECT_DIR = REPO_ROOT / "bootstrap"
+ENVIRONMENTS = ("dev", "prod")
+PAIRS = [(env, other) for env in ENVIRONMENTS for other in ENVIRONMENTS if env != other]
+REPOSITORY = "example-org/eks-platform"
+RUNNER = "arn:aws:iam::123456789012:role/eks-platform-bootstrap-github-deploy-admin"  # the harness's session issuer
+ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
+
+WRITES = ["s3:PutObject", "s3:DeleteObject"]
+CRYPTO = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+KEY_USE = [*CRYPTO, "kms:DescribeKey"]
+KEY_ADMIN = ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:CreateGrant", "kms:UpdateAlias"]
+IAM_MUTATIONS = [
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteRole",
+    "iam:UntagRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:PassRole",
+]
+BUCKET_ADMIN = [
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketOwnershipControls",
+    "s3:DeleteBucket",
+]
+
+
+def state_files(stack: str, project: str = "eks-platform") -> list[str]:
+    """Object keys of one stack as the DIY backend writes them (pulumi/pulumi pkg/backend/diy state.go, lock.go)."""
+    return [
+        f".pulumi/stacks/{project}/{stack}.json",
+        f".pulumi/stacks/{project}/{stack}.json.bak",
+        f".pulumi/stacks/{project}/{stack}.json.gz",
+        f".pulumi/stacks/{project}/{stack}.pulumi-tags",
+        f".pulumi/history/{project}/{stack}/{stack}-1754000000000000000.history.json",
+        f".pulumi/history/{project}/{stack}/{stack}-1754000000000000000.checkpoint.json",
+        f".pulumi/backups/{project}/{stack}/{stack}.1754000000000000000.json",
+    ]
+
+
+def lock_files(stack: str, project: str = "eks-platform") -> list[str]:
+    return [f".pulumi/locks/organization/{project}/{stack}/0b6f1f6c-5c1e-4b0e-9d4c-6d1f3f4c2a11.json"]
+
+
+BOOTSTRAP_STATE = state_files("admin", "eks-platform-bootstrap") + lock_files("admin", "eks-platform-bootstrap")
+META = ".pulumi/meta.yaml"
+
+
+@pytest.fixture(scope="module")
+def account() -> Account:
+    return Account.of(run_program("admin", "update", project_dir=PROJECT_DIR), require_documents())
+
+
+def ci_roles(account: Account) -> list[str]:
+    return [account.ci(kind, env) for kind in ("deploy", "preview") for env in ENVIRONMENTS]
+
+
+# --- state ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_deploy_role_cannot_write_another_stacks_state_or_locks(account, env, other):
+    deploy = account.ci("deploy", env)
+    others = [account.object(key) for key in state_files(other) + lock_files(other)]
+    assert denied_all(account, deploy, WRITES, others) == []
+    assert denied_all(account.managed_only(), deploy, WRITES, others) == [], "the bucket policy alone must hold"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_ci_role_writes_meta_yaml_or_the_bootstraps_state(account, env):
+    shared = [account.object(key) for key in [META, *BOOTSTRAP_STATE]]
+    for role in (account.ci("deploy", env), account.ci("preview", env)):
+        assert denied_all(account, role, WRITES, shared) == []
+        assert denied_all(account.managed_only(), role, WRITES, shared) == [], "the bucket policy alone must hold"
+        assert denied_all(account.without_bucket_policy(), role, WRITES, shared) == [], "identity denies alone"
+        assert denied_all(account, role, ["s3:GetObject"], [account.object(BOOTSTRAP_STATE[0])]) == []
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_a_deploy_role_writes_its_own_state_and_locks(account, env):
+    deploy = account.ci("deploy", env)
+    for key in state_files(env) + lock_files(env):
+        for action in [*WRITES, "s3:GetObject"]:
+            assert account.can(deploy, action, account.object(key)), (action, key)
+    assert account.can(deploy, "s3:GetObject", account.object(META))
+    assert account.can(deploy, "s3:ListBucket", account.bucket_arn)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_a_deploy_role_writes_nothing_else_in_the_bucket(account, env):
+    elsewhere = ["notes.txt", ".pulumi/stacks/other-project/dev.json", f".pulumi/stacks/eks-platform/{env}2.json"]
+    elsewhere += [f".pulumi/locks/organization/eks-platform/{env}2/x.json", f".pulumi/history/eks-platform/{env}2/x"]
+    objects = [account.object(key) for key in elsewhere]
+    assert denied_all(account, account.ci("deploy", env), WRITES, objects) == []
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_preview_role_reads_its_own_stack_and_writes_only_its_locks(account, env, other):
+    preview = account.ci("preview", env)
+    for key in state_files(env):
+        assert account.can(preview, "s3:GetObject", account.object(key)), key
+    assert denied_all(account, preview, WRITES, [account.object(key) for key in state_files(env)]) == []
+    for key in lock_files(env):
+        assert all(account.can(preview, action, account.object(key)) for action in WRITES), key
+    others = [account.object(key) for key in state_files(other) + lock_files(other)]
+    assert denied_all(account, preview, [*WRITES, "s3:GetObject"], others) == []
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_deploy_role_cannot_read_another_stacks_state(account, env, other):
+    others = [account.object(key) for key in state_files(other)]
+    assert denied_all(account, account.ci("deploy", env), ["s3:GetObject", "s3:GetObjectVersion"], others) == []
+
+
+def test_ci_roles_cannot_reconfigure_the_bucket_or_rewrite_history(account):
+    old_versions = [account.object(key) for env in ENVIRONMENTS for key in state_files(env)]
+    for role in ci_roles(account):
+        assert denied_all(account, role, BUCKET_ADMIN, [account.bucket_arn]) == []
+        assert denied_all(account.managed_only(), role, BUCKET_ADMIN, [account.bucket_arn]) == []
+        assert denied_all(account.without_bucket_policy(), role, BUCKET_ADMIN, [account.bucket_arn]) == []
+        assert denied_all(account, role, ["s3:DeleteObjectVersion", "s3:PutObjectRetention"], old_versions) == []
+    # The administrators (the runner among them) still can: the bootstrap's next `pulumi up` must work.
+    for admin in (ADMIN, RUNNER):
+        assert all(account.can(admin, action, account.bucket_arn) for action in BUCKET_ADMIN)
+        assert account.can(admin, "s3:PutObject", account.object(META))
+
+
+def test_other_principals_of_the_account_cannot_write_any_stack(account):
+    # Anyone else with s3:* (an application role, a human with PowerUserAccess) is held off by the bucket policy.
+    stranger = account.role("some-team-poweruser")
+    objects = [account.object(key) for env in ENVIRONMENTS for key in state_files(env) + lock_files(env)]
+    objects += [account.object(key) for key in [META, *BOOTSTRAP_STATE]]
+    assert denied_all(account, stranger, WRITES, objects) == []
+    assert denied_all(account, stranger, BUCKET_ADMIN, [account.bucket_arn]) == []
+
+
+def test_an_operator_writes_its_environments_state_only(account):
+    # Pulumi.admin.yaml: platform-admin operates dev (and administers, which lets it repair any state).
+    assert account.can(ADMIN, "s3:PutObject", account.object(state_files("prod")[0]))
+    assert account.can(ADMIN, "kms:Decrypt", account.keys["dev"])
+    assert not account.can(ADMIN, "kms:Decrypt", account.keys["prod"])
+
+
+# --- secrets keys ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_each_environments_roles_use_only_its_own_key(account, env, other):
+    for role in (account.ci("deploy", env), account.ci("preview", env)):
+        assert [action for action in KEY_USE if account.can(role, action, account.keys[env])] == KEY_USE
+        assert denied_all(account, role, KEY_USE, [account.keys[other]]) == []
+        assert denied_all(account.managed_only(), role, KEY_USE, [account.keys[other]]) == [], "key policy alone"
+        assert denied_all(account.with_delegating_key_policies(), role, KEY_USE, [account.keys[other]]) == [], (
+            "identity denies alone"
+        )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_ci_role_administers_a_key(account, env):
+    keys = [*account.keys.values(), account.state_key]
+    for role in (account.ci("deploy", env), account.ci("preview", env)):
+        assert denied_all(account, role, KEY_ADMIN, keys) == []
+        assert denied_all(account.managed_only(), role, KEY_ADMIN, keys) == [], "the key policies alone must hold"
+        assert denied_all(account.with_delegating_key_policies(), role, KEY_ADMIN, keys) == [], "identity alone"
+
+
+def test_the_runner_passes_kmss_lockout_check_and_uses_no_secrets_key(account):
+    # CreateKey/PutKeyPolicy refuse a policy that would not let the caller call PutKeyPolicy again.
+    for key in [*account.keys.values(), account.state_key]:
+        assert account.can(RUNNER, "kms:PutKeyPolicy", key)
+        assert account.can(ADMIN, "kms:PutKeyPolicy", key)
+    assert denied_all(account, RUNNER, CRYPTO, list(account.keys.values())) == []
+    # ... but writes meta.yaml (and, once migrated, its own state) through S3 with the bucket's key.
+    assert account.can(RUNNER, "kms:GenerateDataKey", account.state_key)
+
+
+def test_the_state_key_serves_every_ci_role_through_s3_only(account):
+    statement = next(
+        s for s in account.key_policies[account.state_key]["Statement"] if s["Sid"] == "StateObjectsThroughS3"
+    )
+    assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
+    assert set(ci_roles(account)) | {RUNNER, ADMIN} == set(statement["Principal"]["AWS"])
+
+
+# --- trust --------------------------------------------------------------------------------------------------------
+
+
+def test_pull_requests_reach_only_opted_in_preview_roles(account):
+    assert account.trusting(f"repo:{REPOSITORY}:pull_request") == [account.ci("preview", "dev")]
+
+
+def test_pull_request_role_cannot_reach_prods_secrets_or_state(account):
+    (role,) = account.trusting(f"repo:{REPOSITORY}:pull_request")
+    assert not account.can(role, "kms:Decrypt", account.keys["prod"])
+    prod = [account.object(key) for key in state_files("prod") + lock_files("prod")]
+    assert denied_all(account, role, ["s3:GetObject", *WRITES], prod) == []
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_role_trusts_exactly_its_github_environment(account, env):
+    expected_preview = {f"repo:{REPOSITORY}:environment:{env}-preview"}
+    if env == "dev":
+        expected_preview.add(f"repo:{REPOSITORY}:pull_request")
+    assert account.trust[account.ci("preview", env)] == expected_preview
+    assert account.trust[account.ci("deploy", env)] == {f"repo:{REPOSITORY}:environment:{env}"}
+
+
+# --- IAM ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_deploy_role_can_change_a_ci_role_or_the_github_provider(account, env):
+    deploy = account.ci("deploy", env)
+    targets = ci_roles(account)  # itself included
+    assert deploy in targets
+    assert denied_all(account, deploy, IAM_MUTATIONS, targets) == []
+    provider = f"arn:aws:iam::{account.account_id}:oidc-provider/token.actions.githubusercontent.com"
+    provider_changes = [
+        "iam:DeleteOpenIDConnectProvider",
+        "iam:UpdateOpenIDConnectProviderThumbprint",
+        "iam:AddClientIDToOpenIDConnectProvider",
+        "iam:TagOpenIDConnectProvider",
+    ]
+    assert denied_all(account, deploy, provider_changes, [provider]) == []
+    for preview in (account.ci("preview", e) for e in ENVIRONMENTS):
+        assert denied_all(account, preview, IAM_MUTATIONS, targets) == []
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_deploy_role_manages_its_own_environments_roles_only(account, env, other):
+    deploy = account.ci("deploy", env)
+    mine = [account.role(f"eks-platform-{env}-node"), account.role(f"eks-platform-{env}-vault-bound-role")]
+    theirs = [account.role(f"eks-platform-{other}-node"), account.role(f"eks-platform-{other}-karpenter-controller")]
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PassRole"):
+        assert all(account.can(deploy, action, role) for role in mine), action
+    assert denied_all(account, deploy, ["iam:CreateRole", "iam:PutRolePolicy", "iam:PassRole"], theirs) == []
+    policy = f"arn:aws:iam::{account.account_id}:policy/eks-platform-{other}-karpenter-controller-core"
+    assert not account.can(deploy, "iam:CreatePolicyVersion", policy)
+
+
+def test_service_role_patterns_are_per_environment(account):
+    # Pulumi.dev.yaml's serviceRoleNamePattern is eks-{service}-{env}; prod keeps the default {cluster}-{service}.
+    assert account.can(account.ci("deploy", "dev"), "iam:CreateRole", account.role("eks-daft-dev"))
+    assert not account.can(account.ci("deploy", "prod"), "iam:CreateRole", account.role("eks-daft-dev"))
+    assert not account.can(account.ci("deploy", "prod"), "iam:CreateRole", account.role("eks-daft-prod"))
+    assert account.can(account.ci("deploy", "prod"), "iam:CreateRole", account.role("eks-platform-prod-daft"))
