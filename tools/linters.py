@@ -364,7 +364,7 @@ def _tool(name: str) -> str:
     local = Path(sys.executable).parent / name
     found = str(local) if local.exists() else shutil.which(name)
     if found is None:
-        msg = f"{name} is not installed (pip install -r requirements-dev.txt)"
+        msg = f"{name} is not installed (./dev setup installs the dev group of uv.lock into ./venv)"
         raise FileNotFoundError(msg)
     return found
 

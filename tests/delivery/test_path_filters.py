@@ -75,4 +75,5 @@ def test_github_filter_patterns():
     assert not github_path_matches("components/*", "components/a/b.py")
     assert github_path_matches("Pulumi.*.yaml", "Pulumi.prod.yaml")
     assert not github_path_matches("Pulumi.*.yaml", "bootstrap/Pulumi.admin.yaml")
-    assert github_path_matches("requirements*.txt", "requirements-dev.txt")
+    assert github_path_matches("policies/stack-config/*.json", "policies/stack-config/prod.json")
+    assert not github_path_matches("policies/*.json", "policies/stack-config/prod.json")
