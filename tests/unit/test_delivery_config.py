@@ -132,3 +132,20 @@ def test_renovate_bumps_the_workflow_cli_in_the_pulumi_packages_pr():
     cli = next(i for i, r in enumerate(rules) if r.get("matchDatasources") == ["pypi"])
     assert rules[cli]["groupName"] == "pulumi packages"
     assert all("pypi" not in r.get("matchDatasources", []) for r in rules[cli + 1 :])
+
+
+def test_every_repository_script_a_workflow_runs_exists():
+    # A `run:` line is shell the tests never execute: at least every `./script` and `python -m tools.x` it names
+    # must exist, or the job fails with 127 on the runner.
+    scripts = re.compile(r"(?:^|[\s;&|(])\./([\w./-]+)")
+    modules = re.compile(r"-m (tools\.\w+)")
+    for path in sorted((ROOT / ".github/workflows").glob("*.yml")):
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            for step in job.get("steps", []):
+                run = step.get("run", "")
+                for script in scripts.findall(run):
+                    target = ROOT / script
+                    assert target.is_file(), f"{path.name}:{name}: ./{script}"
+                    assert target.stat().st_mode & 0o111, f"{path.name}:{name}: ./{script} is not executable"
+                for module in modules.findall(run):
+                    assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), f"{path.name}:{name}: {module}"
