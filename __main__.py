@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pulumi
 import pulumi_aws as aws
@@ -11,7 +12,7 @@ import pulumi_vault as vault
 from components import iam_documents as iam
 from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
-from components.delivery import RUNNER_ROLE, runner_project_name
+from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE, RUNNER_ROLE, deploy_phase, runner_project_name
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
@@ -24,6 +25,10 @@ from components.vpc import Vpc, VpcArgs
 from config import RunnerKind, app_role_name, load_settings
 
 settings = load_settings()
+try:
+    phase = deploy_phase(os.environ.get(DEPLOY_PHASE_ENV))
+except ValueError as err:
+    raise pulumi.RunError(str(err)) from None
 secrets = pulumi.Config()
 naming = NamingContext(pulumi.get_project(), pulumi.get_stack())
 tags = required_tags(
@@ -106,162 +111,171 @@ if delivery is not None and delivery.runner is RunnerKind.CODEBUILD:
         ),
         on_aws,
     )
-
-cluster = EksCluster(
-    "eks",
-    EksClusterArgs(
-        naming=naming,
-        kubernetes_version=settings.cluster.kubernetes_version,
-        node_subnet_ids=vpc.private_subnet_ids,
-        control_plane_subnet_ids=vpc.intra_subnet_ids or vpc.private_subnet_ids,
-        account_id=account_id,
-        partition=partition,
-        region=settings.region,
-        node_groups=settings.cluster.node_groups,
-        tags=tags,
-        public_access=settings.cluster.endpoint.public_access,
-        public_access_cidrs=[str(cidr) for cidr in settings.cluster.endpoint.public_access_cidrs],
-        log_types=[log_type.value for log_type in settings.cluster.log_types],
-        log_retention_days=settings.cluster.log_retention_days,
-        admin_role_arns=settings.cluster.admin_role_arns,
-        viewer_role_arns=settings.cluster.viewer_role_arns,
-        cluster_creator_admin=settings.cluster.cluster_creator_admin,
-        deployer_principal_arn=deployer_arn if settings.cluster.deployer_access else None,
-        system_node_group=settings.cluster.system_node_group,
-        protect=settings.protect,
-        upgrade_policy=settings.cluster.upgrade_policy,
-        api_client_security_groups={RUNNER_ROLE: ci_runner.security_group_id} if ci_runner else {},
-    ),
-    on_aws,
-)
-in_cluster = pulumi.ResourceOptions(providers=[aws_provider, cluster.provider])
-
-# --- in-cluster platform --------------------------------------------------------------------------
-node_autoscaler = NodeAutoscaler(
-    "node-autoscaler",
-    NodeAutoscalerArgs(
-        naming=naming,
-        settings=settings.node_autoscaler,
-        cluster_name=cluster.cluster_name,
-        cluster_endpoint=cluster.endpoint,
-        oidc_provider_arn=cluster.oidc_provider_arn,
-        oidc_issuer_url=cluster.oidc_issuer_url,
-        cluster_security_group_id=cluster.cluster_security_group_id,
-        node_groups=cluster.node_groups,
-        controller_node_selector=cluster.system_node_selector,
-        controller_tolerations=cluster.system_tolerations,
-        kubernetes_version=settings.cluster.kubernetes_version,
-        account_id=account_id,
-        partition=partition,
-        region=settings.region,
-        tags=tags,
-        controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
-    ),
-    in_cluster,
-)
-
-app_roles = {
-    service: IrsaRole(
-        f"app-{service}",
-        IrsaRoleArgs(
-            role_name=app_role_name(settings, naming, service),
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer_url=cluster.oidc_issuer_url,
-            namespace=role.namespace,
-            service_account=role.service_account,
-            # Keyed by the whole ARN (two policies may share a name on different paths); old keys stay aliases.
-            managed_policy_arns={arn_key(arn): arn for arn in role.managed_policy_arns},
-            policy_aliases=unique_tail_aliases(role.managed_policy_arns),
-            inline_policies={
-                "s3-access": json.dumps(iam.s3_access_policy(role.s3_bucket_arns, read_only=role.s3_read_only))
-            }
-            if role.s3_bucket_arns
-            else {},
-            create_service_account=role.create_service_account,
-            create_namespace=role.create_service_account and role.namespace not in BUILT_IN_NAMESPACES,
-        ),
-        in_cluster,
-    )
-    for service, role in sorted(settings.app_roles.items())
-}
-
-vault_auth = None
-if settings.vault.enabled:
-    vault_provider = vault.Provider(
-        "vault", **vault_provider_args(settings.vault, token=secrets.require_secret("vaultToken"))
-    )
-    vault_auth = VaultAwsAuth(
-        "vault",
-        VaultAwsAuthArgs(
-            naming=naming,
-            settings=settings.vault,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer_url=cluster.oidc_issuer_url,
-            region=settings.region,
-            aws_access_key=secrets.require_secret("vaultAwsAccessKey"),
-            aws_secret_key=secrets.require_secret("vaultAwsSecretKey"),
-            node_selector=cluster.system_node_selector,
-            tolerations=cluster.system_tolerations,
-            protect=settings.protect,
-        ),
-        pulumi.ResourceOptions(providers=[aws_provider, cluster.provider, vault_provider]),
-    )
-
-argo = None
-if settings.argo.enabled:
-    argo = ArgoBootstrap(
-        "argocd",
-        ArgoBootstrapArgs(
-            naming=naming,
-            settings=settings.argo,
-            cluster_name=cluster.cluster_name,
-            region=settings.region,
-            account_id=account_id,
-            vpc_id=vpc.vpc_id,
-            environment=naming.stack,
-            role_arns={
-                "node-autoscaler": node_autoscaler.controller_role_arn,
-                **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
-                **{f"app-{service}": role.role_arn for service, role in app_roles.items()},
-            },
-            node_selector=cluster.system_node_selector,
-            tolerations=cluster.system_tolerations,
-            oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
-            server_url=settings.argo.url,
-        ),
-        in_cluster,
-    )
-
-# --- account security -----------------------------------------------------------------------------
-export = settings.guard_duty.findings_export
-guard_duty = GuardDuty(
-    "guardduty",
-    GuardDutyArgs(
-        adopt_detector_id=settings.guard_duty.adopt_detector_id,
-        finding_publishing_frequency=settings.guard_duty.finding_publishing_frequency.value,
-        runtime_monitoring=settings.guard_duty.runtime_monitoring,
-        findings_destination=FindingsDestination(export.bucket_arn, export.kms_key_arn) if export else None,
-        protect=settings.protect,
-    ),
-    on_aws,
-)
-
-# --- exports --------------------------------------------------------------------------------------
 pulumi.export("vpcId", vpc.vpc_id)
 pulumi.export("privateSubnetIds", vpc.private_subnet_ids)
-pulumi.export("clusterName", cluster.cluster_name)
-pulumi.export("clusterEndpoint", cluster.endpoint)
-pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
-pulumi.export("kubeconfig", cluster.kubeconfig)
-pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
-pulumi.export("appRoleArns", {service: role.role_arn for service, role in app_roles.items()})
-pulumi.export("guardDutyDetectorId", guard_duty.detector_id)
-if vault_auth:
-    pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
-    pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)
 if ci_runner:
     pulumi.export("ciRunnerProject", ci_runner.project_name)
     pulumi.export("ciRunnerRunsOn", ci_runner.runs_on)
-if argo:
-    pulumi.export("argocdNamespace", argo.namespace)
-    pulumi.export("argocdProjects", argo.project_names)
+
+
+def cluster_and_platform() -> None:
+    """The cluster and everything in and around it: every deploy but a new environment's first, network-only one."""
+    cluster = EksCluster(
+        "eks",
+        EksClusterArgs(
+            naming=naming,
+            kubernetes_version=settings.cluster.kubernetes_version,
+            node_subnet_ids=vpc.private_subnet_ids,
+            control_plane_subnet_ids=vpc.intra_subnet_ids or vpc.private_subnet_ids,
+            account_id=account_id,
+            partition=partition,
+            region=settings.region,
+            node_groups=settings.cluster.node_groups,
+            tags=tags,
+            public_access=settings.cluster.endpoint.public_access,
+            public_access_cidrs=[str(cidr) for cidr in settings.cluster.endpoint.public_access_cidrs],
+            log_types=[log_type.value for log_type in settings.cluster.log_types],
+            log_retention_days=settings.cluster.log_retention_days,
+            admin_role_arns=settings.cluster.admin_role_arns,
+            viewer_role_arns=settings.cluster.viewer_role_arns,
+            cluster_creator_admin=settings.cluster.cluster_creator_admin,
+            deployer_principal_arn=deployer_arn if settings.cluster.deployer_access else None,
+            system_node_group=settings.cluster.system_node_group,
+            protect=settings.protect,
+            upgrade_policy=settings.cluster.upgrade_policy,
+            api_client_security_groups={RUNNER_ROLE: ci_runner.security_group_id} if ci_runner else {},
+        ),
+        on_aws,
+    )
+    in_cluster = pulumi.ResourceOptions(providers=[aws_provider, cluster.provider])
+
+    # --- in-cluster platform --------------------------------------------------------------------------
+    node_autoscaler = NodeAutoscaler(
+        "node-autoscaler",
+        NodeAutoscalerArgs(
+            naming=naming,
+            settings=settings.node_autoscaler,
+            cluster_name=cluster.cluster_name,
+            cluster_endpoint=cluster.endpoint,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            node_groups=cluster.node_groups,
+            controller_node_selector=cluster.system_node_selector,
+            controller_tolerations=cluster.system_tolerations,
+            kubernetes_version=settings.cluster.kubernetes_version,
+            account_id=account_id,
+            partition=partition,
+            region=settings.region,
+            tags=tags,
+            controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
+        ),
+        in_cluster,
+    )
+
+    app_roles = {
+        service: IrsaRole(
+            f"app-{service}",
+            IrsaRoleArgs(
+                role_name=app_role_name(settings, naming, service),
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer_url=cluster.oidc_issuer_url,
+                namespace=role.namespace,
+                service_account=role.service_account,
+                # Keyed by the whole ARN (two policies may share a name on different paths); old keys stay aliases.
+                managed_policy_arns={arn_key(arn): arn for arn in role.managed_policy_arns},
+                policy_aliases=unique_tail_aliases(role.managed_policy_arns),
+                inline_policies={
+                    "s3-access": json.dumps(iam.s3_access_policy(role.s3_bucket_arns, read_only=role.s3_read_only))
+                }
+                if role.s3_bucket_arns
+                else {},
+                create_service_account=role.create_service_account,
+                create_namespace=role.create_service_account and role.namespace not in BUILT_IN_NAMESPACES,
+            ),
+            in_cluster,
+        )
+        for service, role in sorted(settings.app_roles.items())
+    }
+
+    vault_auth = None
+    if settings.vault.enabled:
+        vault_provider = vault.Provider(
+            "vault", **vault_provider_args(settings.vault, token=secrets.require_secret("vaultToken"))
+        )
+        vault_auth = VaultAwsAuth(
+            "vault",
+            VaultAwsAuthArgs(
+                naming=naming,
+                settings=settings.vault,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer_url=cluster.oidc_issuer_url,
+                region=settings.region,
+                aws_access_key=secrets.require_secret("vaultAwsAccessKey"),
+                aws_secret_key=secrets.require_secret("vaultAwsSecretKey"),
+                node_selector=cluster.system_node_selector,
+                tolerations=cluster.system_tolerations,
+                protect=settings.protect,
+            ),
+            pulumi.ResourceOptions(providers=[aws_provider, cluster.provider, vault_provider]),
+        )
+
+    argo = None
+    if settings.argo.enabled:
+        argo = ArgoBootstrap(
+            "argocd",
+            ArgoBootstrapArgs(
+                naming=naming,
+                settings=settings.argo,
+                cluster_name=cluster.cluster_name,
+                region=settings.region,
+                account_id=account_id,
+                vpc_id=vpc.vpc_id,
+                environment=naming.stack,
+                role_arns={
+                    "node-autoscaler": node_autoscaler.controller_role_arn,
+                    **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
+                    **{f"app-{service}": role.role_arn for service, role in app_roles.items()},
+                },
+                node_selector=cluster.system_node_selector,
+                tolerations=cluster.system_tolerations,
+                oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
+                server_url=settings.argo.url,
+            ),
+            in_cluster,
+        )
+
+    # --- account security -----------------------------------------------------------------------------
+    export = settings.guard_duty.findings_export
+    guard_duty = GuardDuty(
+        "guardduty",
+        GuardDutyArgs(
+            adopt_detector_id=settings.guard_duty.adopt_detector_id,
+            finding_publishing_frequency=settings.guard_duty.finding_publishing_frequency.value,
+            runtime_monitoring=settings.guard_duty.runtime_monitoring,
+            findings_destination=FindingsDestination(export.bucket_arn, export.kms_key_arn) if export else None,
+            protect=settings.protect,
+        ),
+        on_aws,
+    )
+
+    # --- exports ----------------------------------------------------------------------------------
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("clusterEndpoint", cluster.endpoint)
+    pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
+    pulumi.export("appRoleArns", {service: role.role_arn for service, role in app_roles.items()})
+    pulumi.export("guardDutyDetectorId", guard_duty.detector_id)
+    if vault_auth:
+        pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
+        pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)
+    if argo:
+        pulumi.export("argocdNamespace", argo.namespace)
+        pulumi.export("argocdProjects", argo.project_names)
+
+
+# A new environment's first deploy declares only the network and the in-VPC runner; the deploy job then runs on that
+# runner, where the API endpoint answers (docs/decisions/0003).
+if phase != NETWORK_PHASE:
+    cluster_and_platform()

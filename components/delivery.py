@@ -10,16 +10,16 @@ Contracts:
 - Runner label: ``codebuild-<project>-${{ github.run_id }}-${{ github.run_attempt }}`` (AWS CodeBuild User Guide,
   "Tutorial: Configure a CodeBuild-hosted GitHub Actions runner" and "About the CodeBuild-hosted GitHub Actions
   runner"); the project's webhook takes ``WORKFLOW_JOB_QUEUED`` events ("GitHub webhook events").
-- First deploy: ``pulumi up --target <glob>`` (pulumi/pulumi ``pkg/resource/deploy/deployment.go``
-  ``UrnTargets.getMatcher``: ``**`` matches anything, ``*`` anything but ``:``). A targeted resource whose
-  parent, dependency or property dependency is an untargeted create fails the update ("untargeted create",
-  ``step_generator.go``); providers and the root stack are always included (``isImplicitlyTargetedResource``).
+- First deploy: not ``pulumi up --target``. The engine always includes every provider resource
+  (pulumi/pulumi ``pkg/resource/deploy/step_generator.go`` ``isImplicitlyTargetedResource``: the type of the URN's
+  last segment), and a targeted step whose parent or dependency is a skipped create fails ("untargeted create"):
+  the cluster's kubernetes provider, a child of EksCluster that waits for its access entries, would fail any
+  target set without the cluster. A phase the program reads (`DEPLOY_PHASE_ENV`) declares the network alone.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable, Sequence
 
 from components.limits import MAX_LENGTH
@@ -33,11 +33,12 @@ RUNNER_WORKFLOWS = ("deploy", "drift")
 WORKFLOW_NAME_PATTERN = r"^[A-Za-z0-9 _.-]+$"
 #: The Kubernetes API port of the EKS endpoint.
 API_PORT = 443
-#: Components a new environment's first, targeted `pulumi up` creates from a GitHub-hosted runner: everything
-#: the in-VPC runner needs to exist and reach GitHub (the VPC with its NAT routes, the runner itself).
+#: A new environment's first deploy runs from a GitHub-hosted runner with ``EKS_PLATFORM_DEPLOY_PHASE=network``: the
+#: program then declares only what the in-VPC runner needs to exist and reach GitHub (the VPC with its NAT routes,
+#: the runner itself), so that run touches AWS APIs only.
+DEPLOY_PHASE_ENV = "EKS_PLATFORM_DEPLOY_PHASE"
+NETWORK_PHASE = "network"
 FIRST_DEPLOY_COMPONENTS = ("eksplatform:platform:Vpc", "eksplatform:platform:CiRunner")
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 def runner_project_name(naming: NamingContext) -> str:
@@ -58,23 +59,14 @@ def runner_workflow_pattern(workflows: Sequence[str] = RUNNER_WORKFLOWS) -> str:
     return "^(" + "|".join(name.replace(".", r"\.") for name in workflows) + ")$"
 
 
-def first_deploy_targets(project: str, stack: str) -> list[str]:
-    """``--target`` globs of a new environment's first up: each first-deploy component and all it parents."""
-    return [f"urn:pulumi:{stack}::{project}::{component}**" for component in FIRST_DEPLOY_COMPONENTS]
-
-
-def urn_glob_matches(glob: str, urn: str) -> bool:
-    """Whether the engine's ``--target`` glob matches ``urn`` (``**``: anything; ``*``: anything but ``:``)."""
-    if "*" not in glob:
-        return glob == urn
-    pattern = ".*".join("[^:]*".join(re.escape(part) for part in piece.split("*")) for piece in glob.split("**"))
-    return re.fullmatch(pattern, urn) is not None
-
-
-def implicitly_targeted(urn: str) -> bool:
-    """Providers and the root stack are part of every targeted update."""
-    qualified = urn.split("::", 3)[2] if urn.count("::") >= 3 else ""  # noqa: PLR2004 - urn:pulumi:s::p::type::name
-    return qualified.startswith(PROVIDER_TYPE_PREFIX) or qualified == STACK_TYPE
+def deploy_phase(value: str | None) -> str | None:
+    """The run's `DEPLOY_PHASE_ENV`: None (everything) or `NETWORK_PHASE`; anything else is refused."""
+    if value in (None, ""):
+        return None
+    if value != NETWORK_PHASE:
+        msg = f"{DEPLOY_PHASE_ENV}={value!r}: the only phase is {NETWORK_PHASE!r} (unset: the whole stack)"
+        raise ValueError(msg)
+    return value
 
 
 def cidr_within(inner: str, outers: Iterable[str]) -> bool:

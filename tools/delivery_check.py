@@ -3,8 +3,8 @@
 A job "runs Pulumi against a stack" when it has a ``pulumi/actions`` step with a ``command``; its stack is the
 job's ``env.STACK`` (the step says ``stack-name: ${{ env.STACK }}``). For each such job:
 
-- a first-deploy job (its step has ``target``) touches AWS APIs only: its targets must be exactly
-  `components.delivery.first_deploy_targets` of its stack;
+- a first-deploy job (its ``env`` sets `components.delivery.DEPLOY_PHASE_ENV`) touches AWS APIs only: its phase
+  must be `NETWORK_PHASE` and the job must run only when the workflow is dispatched with ``first-deploy``;
 - any other job needs the API: `components.delivery.reachability_problem` with the stack's settings; on the
   stack's in-VPC runner, the workflow's ``name`` must also be one the runner's webhook takes
   (``delivery.workflows``), or the job waits for a runner that never comes.
@@ -24,7 +24,13 @@ from typing import Any
 
 import yaml
 
-from components.delivery import codebuild_runs_on, first_deploy_targets, reachability_problem, runner_project_name
+from components.delivery import (
+    DEPLOY_PHASE_ENV,
+    NETWORK_PHASE,
+    codebuild_runs_on,
+    reachability_problem,
+    runner_project_name,
+)
 from components.naming import NamingContext
 from config import RunnerKind, Settings
 from tools.harness import REPO_ROOT
@@ -45,7 +51,10 @@ class StackJob:
     stack: str
     runs_on: str
     command: str
-    targets: tuple[str, ...]
+    #: `DEPLOY_PHASE_ENV` of the job (None: the whole stack).
+    phase: str | None
+    #: The job's ``if:``.
+    condition: str
 
     @property
     def where(self) -> str:
@@ -64,7 +73,8 @@ def stack_jobs(workflows_dir: Path) -> tuple[list[StackJob], list[str]]:
                 if not str(step.get("uses", "")).startswith(PULUMI_ACTION) or "command" not in step.get("with", {}):
                     continue
                 inputs: Mapping[str, Any] = step["with"]
-                stack = (job.get("env") or {}).get("STACK")
+                env = job.get("env") or {}
+                stack = env.get("STACK")
                 if inputs.get("stack-name") != STACK_NAME_INPUT or not isinstance(stack, str):
                     problems.append(
                         f"{path.name}:{name}: pulumi/actions needs stack-name {STACK_NAME_INPUT} and env.STACK"
@@ -78,7 +88,8 @@ def stack_jobs(workflows_dir: Path) -> tuple[list[StackJob], list[str]]:
                         stack=stack,
                         runs_on=str(job.get("runs-on", "")),
                         command=str(inputs["command"]),
-                        targets=tuple(str(inputs.get("target", "")).split()),
+                        phase=env.get(DEPLOY_PHASE_ENV),
+                        condition=str(job.get("if", "")),
                     )
                 )
     return jobs, problems
@@ -98,10 +109,11 @@ def load_stacks(project_dir: Path) -> dict[str, Settings]:
 
 def job_problem(job: StackJob, settings: Settings, project: str) -> str | None:
     """Why ``job`` cannot do its work on its stack, None when it can."""
-    if job.targets:
-        expected = first_deploy_targets(project, job.stack)
-        if list(job.targets) != expected:
-            return f"{job.where}: a first deploy targets {expected}, not {list(job.targets)}"
+    if job.phase is not None:
+        if job.phase != NETWORK_PHASE:
+            return f"{job.where}: {DEPLOY_PHASE_ENV} is {job.phase!r}; the only phase is {NETWORK_PHASE!r}"
+        if "inputs.first-deploy" not in job.condition:
+            return f"{job.where}: a network-only deploy must run only for first-deploy (its `if:` names no input)"
         return None
     naming = NamingContext(project, job.stack)
     delivery = settings.delivery

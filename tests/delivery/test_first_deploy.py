@@ -1,41 +1,34 @@
-"""A new environment's first deploy: the targeted `pulumi up` from a GitHub-hosted runner creates the VPC and the
-in-VPC runner, and needs nothing it does not create (the engine refuses a targeted resource whose parent or
-dependency is an untargeted create: pulumi/pulumi ``pkg/resource/deploy/step_generator.go``)."""
+"""A new environment's first deploy: with ``EKS_PLATFORM_DEPLOY_PHASE=network`` the program declares the VPC and
+the in-VPC runner only (AWS APIs only, so a GitHub-hosted runner can apply it), exactly as the full program declares
+them, so the next, full deploy on the new runner finds them unchanged.
+
+Why not ``pulumi up --target``: the engine includes every provider resource in a targeted update
+(pulumi/pulumi ``pkg/resource/deploy/step_generator.go`` ``isImplicitlyTargetedResource``, on the type of the URN's
+last segment), and a targeted step whose parent or dependency is a skipped create fails the update ("untargeted
+create"). The cluster's kubernetes provider, a child of EksCluster waiting for its access entries, is such a step.
+"""
 
 import pytest
 
-from components.delivery import first_deploy_targets, implicitly_targeted, urn_glob_matches
-from tools.harness import MODES, Plan, Registration, run_program
+from components.delivery import DEPLOY_PHASE_ENV, FIRST_DEPLOY_COMPONENTS, NETWORK_PHASE
+from tools.harness import MODES, ConfigurationError, run_program
+
+PROVIDERS_AND_STACK = ("pulumi:providers:aws", "pulumi:pulumi:Stack")
 
 
-def targeted(plan: Plan, targets: list[str]) -> set[str]:
-    return {r.urn for r in plan.resources if any(urn_glob_matches(glob, r.urn) for glob in targets)}
-
-
-def untargeted_needs(plan: Plan, targets: list[str]) -> list[tuple[str, str]]:
-    """(resource, what it needs) pairs where a targeted resource needs an untargeted one."""
-    chosen = targeted(plan, targets)
-    missing = []
-    for resource in plan.resources:
-        if resource.urn not in chosen:
-            continue
-        needs = [resource.parent, *resource.dependencies]
-        needs += [urn for urns in resource.property_dependencies.values() for urn in urns]
-        if resource.provider:
-            needs.append(resource.provider.rsplit("::", 1)[0])
-        missing += [
-            (resource.urn, need) for need in needs if need and need not in chosen and not implicitly_targeted(need)
-        ]
-    return missing
+def component_of(urn: str) -> str:
+    """The top-level component type of a URN's type chain (``Vpc$aws:ec2/subnet:Subnet`` -> ``Vpc``)."""
+    return urn.split("::")[2].split("$", maxsplit=1)[0]
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_first_deploy_creates_the_network_and_the_runner_and_needs_nothing_else(stack, mode):
-    plan = run_program(stack, mode)
-    targets = first_deploy_targets("eks-platform", stack)
-    chosen = targeted(plan, targets)
-    types = {r.type for r in plan.resources if r.urn in chosen}
+def test_the_network_phase_declares_the_vpc_and_the_runner_as_the_full_program_does(stack, mode, monkeypatch):
+    full = {r.urn: r for r in run_program(stack, mode).resources}
+    monkeypatch.setenv(DEPLOY_PHASE_ENV, NETWORK_PHASE)
+    network = run_program(stack, mode)
+    assert {component_of(r.urn) for r in network.resources} == {*FIRST_DEPLOY_COMPONENTS, *PROVIDERS_AND_STACK}
+    types = {r.type for r in network.resources}
     assert {
         "aws:codebuild/project:Project",
         "aws:codebuild/webhook:Webhook",
@@ -43,28 +36,26 @@ def test_the_first_deploy_creates_the_network_and_the_runner_and_needs_nothing_e
         "aws:ec2/route:Route",
         "aws:ec2/subnet:Subnet",
     } <= types
-    assert not any(t.startswith(("kubernetes:", "aws:eks/")) for t in types)
-    assert untargeted_needs(plan, targets) == []
+    assert not any(t.startswith(("kubernetes:", "aws:eks/", "vault:", "pulumi:providers:kubernetes")) for t in types)
+    # Everything it declares, the full program declares with the same inputs and the same dependencies.
+    for resource in network.resources:
+        twin = full[resource.urn]
+        if resource.type == "pulumi:pulumi:Stack":
+            continue
+        assert (resource.inputs, resource.parent, resource.dependencies) == (
+            twin.inputs,
+            twin.parent,
+            twin.dependencies,
+        ), resource.urn
+    # Every VPC and runner resource of the full program is there (the runner can reach GitHub through the NAT).
+    wanted = {urn for urn in full if component_of(urn) in FIRST_DEPLOY_COMPONENTS}
+    assert wanted <= {r.urn for r in network.resources}
+    assert network.outputs["ciRunnerProject"] == f"eks-platform-{stack}-ci-runner" or mode == "preview"
 
 
-def test_a_runner_that_needed_the_cluster_would_be_caught():
-    plan = run_program("prod", "preview")
-    targets = first_deploy_targets("eks-platform", "prod")
-    project = plan.one("aws:codebuild/project:Project", "ci-runner-project")
-    cluster = plan.one("aws:eks/cluster:Cluster", "eks-cluster")
-    broken = Registration(**{**project.__dict__, "dependencies": [*project.dependencies, cluster.urn]})
-    plan.resources[plan.resources.index(project)] = broken
-    assert untargeted_needs(plan, targets) == [(project.urn, cluster.urn)]
-
-
-def test_target_globs_follow_the_engine():
-    # pkg/resource/deploy/deployment.go getMatcher: `**` -> `.*`, `*` -> `[^:]*`, anchored.
-    urn = "urn:pulumi:prod::eks-platform::eksplatform:platform:Vpc$aws:ec2/subnet:Subnet::network-private-a"
-    assert urn_glob_matches("urn:pulumi:prod::eks-platform::eksplatform:platform:Vpc**", urn)
-    assert not urn_glob_matches("urn:pulumi:prod::eks-platform::eksplatform:platform:Vpc*", urn)
-    assert not urn_glob_matches("urn:pulumi:dev::eks-platform::eksplatform:platform:Vpc**", urn)
-    assert urn_glob_matches(urn, urn)
-    assert not urn_glob_matches(urn[:-1], urn)
-    assert implicitly_targeted("urn:pulumi:prod::eks-platform::pulumi:providers:aws::aws")
-    assert implicitly_targeted("urn:pulumi:prod::eks-platform::pulumi:pulumi:Stack::eks-platform-prod")
-    assert not implicitly_targeted(urn)
+def test_an_unknown_phase_is_one_line_before_anything_registers(monkeypatch):
+    monkeypatch.setenv(DEPLOY_PHASE_ENV, "cluster")
+    with pytest.raises(ConfigurationError) as caught:
+        run_program("dev")
+    assert str(caught.value) == f"{DEPLOY_PHASE_ENV}='cluster': the only phase is 'network' (unset: the whole stack)"
+    assert {r.type for r in caught.value.registrations} <= {"pulumi:pulumi:Stack"}

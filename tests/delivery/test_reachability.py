@@ -41,7 +41,7 @@ def test_private_stacks_run_on_their_in_vpc_runner_and_prod_only_from_main_workf
     stacks = load_stacks(REPO_ROOT)
     assert not stacks["prod"].cluster.endpoint.public_access
     prod_label = codebuild_runs_on(runner_project_name(NamingContext("eks-platform", "prod")))
-    prod_jobs = [job for job in jobs if job.stack == "prod" and not job.targets]
+    prod_jobs = [job for job in jobs if job.stack == "prod" and job.phase is None]
     assert {job.runs_on for job in prod_jobs} == {prod_label}
     assert {job.workflow_name for job in prod_jobs} == {"deploy", "drift"}
     assert {(job.workflow_file, job.command) for job in jobs if job.stack == "prod"} == {
@@ -82,16 +82,16 @@ def test_a_stack_without_a_deploy_job_is_refused(tmp_path):
     assert "deploy.yml: no `up` job deploys stack staging" in problems(root)
 
 
-def test_a_first_deploy_with_other_targets_is_refused(tmp_path):
+def test_a_network_only_deploy_outside_first_deploy_is_refused(tmp_path):
     root = copy_repo_config(tmp_path)
-
-    def narrow(workflow):
-        step = next(s for s in workflow["jobs"]["network-prod"]["steps"] if "target" in s.get("with", {}))
-        step["with"]["target"] = "urn:pulumi:prod::eks-platform::eksplatform:platform:CiRunner**\n"
-
-    edit_yaml(root / ".github/workflows/deploy.yml", narrow)
-    (found,) = problems(root)
-    assert found.startswith("deploy.yml:network-prod: a first deploy targets")
+    edit_yaml(root / ".github/workflows/deploy.yml", lambda w: w["jobs"]["network-prod"].pop("if"))
+    found = problems(root)
+    # Both of its Pulumi steps (the preview and the up).
+    assert (
+        found
+        == ["deploy.yml:network-prod: a network-only deploy must run only for first-deploy (its `if:` names no input)"]
+        * 2
+    )
 
 
 def external_settings(*, public: bool, allowed: list[str], egress: list[str]) -> dict:
