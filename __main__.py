@@ -70,6 +70,7 @@ explicit = settings.vpc.subnets
 vpc = Vpc(
     "network",
     VpcArgs(
+        permissions_boundary=settings.permissions_boundary_arn,
         cidr=settings.vpc.cidr,
         zones=zones,
         naming=naming,
@@ -95,6 +96,7 @@ if delivery is not None and delivery.runner is RunnerKind.CODEBUILD:
     ci_runner = CiRunner(
         "ci-runner",
         CiRunnerArgs(
+            permissions_boundary=settings.permissions_boundary_arn,
             naming=naming,
             project_name=runner_project_name(naming),
             vpc_id=vpc.vpc_id,
@@ -123,6 +125,7 @@ def cluster_and_platform() -> None:
     cluster = EksCluster(
         "eks",
         EksClusterArgs(
+            permissions_boundary=settings.permissions_boundary_arn,
             naming=naming,
             kubernetes_version=settings.cluster.kubernetes_version,
             node_subnet_ids=vpc.private_subnet_ids,
@@ -153,6 +156,7 @@ def cluster_and_platform() -> None:
     node_autoscaler = NodeAutoscaler(
         "node-autoscaler",
         NodeAutoscalerArgs(
+            permissions_boundary=settings.permissions_boundary_arn,
             naming=naming,
             settings=settings.node_autoscaler,
             cluster_name=cluster.cluster_name,
@@ -177,6 +181,7 @@ def cluster_and_platform() -> None:
         service: IrsaRole(
             f"app-{service}",
             IrsaRoleArgs(
+                permissions_boundary=settings.permissions_boundary_arn,
                 role_name=app_role_name(settings, naming, service),
                 oidc_provider_arn=cluster.oidc_provider_arn,
                 oidc_issuer_url=cluster.oidc_issuer_url,
@@ -206,6 +211,7 @@ def cluster_and_platform() -> None:
         vault_auth = VaultAwsAuth(
             "vault",
             VaultAwsAuthArgs(
+                permissions_boundary=settings.permissions_boundary_arn,
                 naming=naming,
                 settings=settings.vault,
                 oidc_provider_arn=cluster.oidc_provider_arn,

@@ -880,6 +880,14 @@ class Settings(Model):
     allowed_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(
         default_factory=list, description="Refuse to run against any other AWS account."
     )
+    permissions_boundary_arn: str | None = Field(
+        default=None,
+        pattern=_IAM_POLICY_ARN.pattern,
+        description=(
+            "IAM permissions boundary set on every role the platform creates: the bootstrap's "
+            "`<project>-<env>-permissions-boundary`, which the deploy role must attach to any role it creates."
+        ),
+    )
     service_role_name_pattern: str = Field(
         "{cluster}-{service}",
         description="IAM role names for service accounts; placeholders cluster/project/env/service.",

@@ -43,6 +43,8 @@ class CiRunnerArgs:
     log_retention_days: int = 365
     build_timeout_minutes: int = 120
     workflows: Sequence[str] = RUNNER_WORKFLOWS
+    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
+    permissions_boundary: str | None = None
 
 
 class CiRunner(pulumi.ComponentResource):
@@ -146,6 +148,7 @@ class CiRunner(pulumi.ComponentResource):
             f"{name}-role",
             name=args.naming.platform_role(RUNNER_ROLE),
             assume_role_policy=json.dumps(iam.service_trust_policy("codebuild.amazonaws.com")),
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         policy = aws.iam.RolePolicy(

@@ -66,6 +66,8 @@ class EksClusterArgs:
     #: Security groups of API clients inside the VPC (the CI runner), keyed by role: the cluster security group
     #: admits each on 443, the private endpoint's port.
     api_client_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
+    permissions_boundary: str | None = None
 
 
 def taint_tolerations(settings: NodeGroupSettings | None) -> list[dict[str, str]]:
@@ -150,6 +152,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-cluster-role",
             name=args.naming.platform_role("cluster"),
             assume_role_policy=json.dumps(iam.service_trust_policy("eks.amazonaws.com")),
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         role_policies: list[pulumi.Resource] = [
@@ -347,6 +350,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{self._name}-node-role",
             name=self._args.naming.platform_role("node"),
             assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
+            permissions_boundary=self._args.permissions_boundary,
             opts=child,
         )
         policies = [
@@ -371,6 +375,7 @@ class EksCluster(pulumi.ComponentResource):
                 namespace=namespace,
                 service_account=service_account,
                 managed_policy_arns={iam.arn_name(policy): iam.managed_policy_arn(self._args.partition, policy)},
+                permissions_boundary=self._args.permissions_boundary,
             ),
             pulumi.ResourceOptions(parent=self),
         )

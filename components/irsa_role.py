@@ -41,6 +41,8 @@ class IrsaRoleArgs:
     create_service_account: bool = False
     #: Also create the namespace (only with ``create_service_account``).
     create_namespace: bool = False
+    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
+    permissions_boundary: str | None = None
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -71,6 +73,7 @@ class IrsaRole(pulumi.ComponentResource):
             name=args.role_name,
             assume_role_policy=trust,
             description=f"IRSA role for {args.namespace}/{args.service_account}",
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         for policy_name, arn in sorted(args.managed_policy_arns.items()):

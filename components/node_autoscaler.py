@@ -68,6 +68,8 @@ class NodeAutoscalerArgs:
     tags: Mapping[str, str]
     #: Controller replicas (Karpenter spreads them over nodes and zones; use 1 with a one-node system group).
     controller_replicas: int = 2
+    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
+    permissions_boundary: str | None = None
 
 
 class NodeAutoscaler(pulumi.ComponentResource):
@@ -107,6 +109,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
             name=args.naming.platform_role("karpenter-node"),
             assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
             description="Nodes launched by Karpenter",
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         node_prerequisites: list[pulumi.Resource] = [
@@ -274,6 +277,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
                 namespace=plan.KARPENTER_NAMESPACE,
                 service_account=plan.KARPENTER_SERVICE_ACCOUNT,
                 managed_policy_arns={key: policy.arn for key, policy in policies.items()},
+                permissions_boundary=args.permissions_boundary,
             ),
             child,
         )
@@ -294,6 +298,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
             f"{name}-controller",
             IrsaRoleArgs(
                 role_name=args.naming.platform_role("cluster-autoscaler"),
+                permissions_boundary=args.permissions_boundary,
                 oidc_provider_arn=args.oidc_provider_arn,
                 oidc_issuer_url=args.oidc_issuer_url,
                 namespace=plan.CLUSTER_AUTOSCALER_NAMESPACE,

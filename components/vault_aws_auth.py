@@ -255,6 +255,8 @@ class VaultAwsAuthArgs:
     tolerations: Sequence[Mapping[str, str]] = ()
     #: Protect the two Vault mounts (unmounting revokes every token or lease they issued).
     protect: bool = False
+    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
+    permissions_boundary: str | None = None
 
 
 class VaultAwsAuth(pulumi.ComponentResource):
@@ -291,6 +293,7 @@ class VaultAwsAuth(pulumi.ComponentResource):
                 namespace=settings.bound_namespace,
                 service_account=settings.bound_service_account,
                 create_service_account=True,
+                permissions_boundary=args.permissions_boundary,
                 # A built-in namespace (kube-system, default, ...) exists already: never declare it.
                 create_namespace=settings.bound_namespace not in BUILT_IN_NAMESPACES,
             ),

@@ -38,6 +38,8 @@ class VpcArgs:
     flow_log_retention_days: int = 365
     #: Explicit subnet CIDRs; default: ``plan_subnets(cidr, zones)``.
     subnets: Sequence[ZoneSubnets] | None = None
+    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
+    permissions_boundary: str | None = None
 
 
 def zone_key(zone: str) -> str:
@@ -205,6 +207,7 @@ class Vpc(pulumi.ComponentResource):
             f"{name}-flow-logs-role",
             name=args.naming.platform_role("vpc-flow-logs"),
             assume_role_policy=json.dumps(iam.service_trust_policy("vpc-flow-logs.amazonaws.com")),
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         aws.iam.RolePolicy(

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from pulumi_policy import (
+    EnforcementLevel,
     Policy,
     PolicyResource,
     ReportViolation,
@@ -369,6 +371,28 @@ def check_inline_aggregate(args: StackValidationArgs, report: ReportViolation) -
             )
 
 
+def check_permissions_boundary(args: ResourceValidationArgs, report: ReportViolation, *, ctx: PackContext) -> None:
+    """Every IAM role carries the stack's permissions boundary when its settings name one.
+
+    The bootstrap's deploy role may create or change a role only with that boundary (``iam:PermissionsBoundary``
+    condition): a role without it is refused at ``pulumi up`` with AccessDenied, and a role outside it could be used
+    to escalate beyond the environment.
+    """
+    boundary = ctx.permissions_boundary
+    if boundary is None or args.resource_type != "aws:iam/role:Role":
+        return
+    actual = plain_props(args.props).get("permissionsBoundary")
+    if is_unknown(actual):
+        return
+    if actual != boundary:
+        found = f"permissionsBoundary {actual!r}" if actual else "no permissionsBoundary"
+        report(
+            f"IAM role has {found}; the stack's settings require {boundary} (permissionsBoundaryArn).\n"
+            "Remediation: pass permissions_boundary=settings.permissions_boundary_arn to the role's component.",
+            None,
+        )
+
+
 def policies(ctx: PackContext) -> list[Policy]:
     """The IAM policies (mandatory on production stacks, advisory elsewhere)."""
     level = ctx.security_level
@@ -397,6 +421,14 @@ def policies(ctx: PackContext) -> list[Policy]:
             enforcement_level=level,
             config_schema=SIZE_SCHEMA,
             remediation_steps="Split large documents into several managed policies.",
+        ),
+        ResourceValidationPolicy(
+            name="iam-role-permissions-boundary",
+            description="Every IAM role carries the permissions boundary the stack's settings name.",
+            validate=partial(check_permissions_boundary, ctx=ctx),
+            # The deploy role's CreateRole is conditioned on the boundary: without it `pulumi up` fails everywhere.
+            enforcement_level=EnforcementLevel.MANDATORY,
+            remediation_steps="Set permissions_boundary from settings.permissions_boundary_arn on the role.",
         ),
         StackValidationPolicy(
             name="iam-role-inline-policies-size",

@@ -120,6 +120,12 @@ class PackContext:
         return service_role_patterns(self.stack_config, self.project)
 
     @property
+    def permissions_boundary(self) -> str | None:
+        """The stack settings' ``permissionsBoundaryArn`` (None: the stack sets none)."""
+        value = (stack_settings(self.stack_config, self.project) or {}).get("permissionsBoundaryArn")
+        return value if isinstance(value, str) and value else None
+
+    @property
     def security_level(self) -> EnforcementLevel:
         """Default level of security and naming policies: mandatory in production, advisory elsewhere."""
         return EnforcementLevel.MANDATORY if self.production else EnforcementLevel.ADVISORY

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from components import iam_documents as iam
-from tests.policies.support import ISSUER, OIDC_ARN, UNKNOWN, check, check_stack, resource
+from tests.policies.support import ACCOUNT, ISSUER, OIDC_ARN, UNKNOWN, check, check_stack, resource
 
 ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/policy:Policy"
@@ -255,3 +255,45 @@ def test_object_documents_with_unknowns_are_not_judged_yet():
     assert check_stack("iam-role-inline-policies-size", [role]) == []
     # A known object document is still judged.
     assert check("iam-policy-size-limits", POLICY, {"policy": big_policy(6200)}) != []
+
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/eks-platform-prod-permissions-boundary"
+
+
+def boundary_ctx(boundary: str | None):
+    from policies.settings import PackContext
+
+    settings = {"region": "us-west-2", **({"permissionsBoundaryArn": boundary} if boundary else {})}
+    return PackContext(
+        "eks-platform", "prod", production=True, stack_config={"eks-platform:settings": json.dumps(settings)}
+    )
+
+
+def test_a_role_with_the_stacks_boundary_passes():
+    role = {"name": "r", "permissionsBoundary": BOUNDARY}
+    assert check("iam-role-permissions-boundary", ROLE, role, ctx=boundary_ctx(BOUNDARY)) == []
+    # Unknown in a preview (a boundary from an Output): no verdict.
+    assert (
+        check("iam-role-permissions-boundary", ROLE, {"permissionsBoundary": UNKNOWN}, ctx=boundary_ctx(BOUNDARY)) == []
+    )
+    # A stack whose settings name no boundary requires none.
+    assert check("iam-role-permissions-boundary", ROLE, {"name": "r"}, ctx=boundary_ctx(None)) == []
+
+
+@pytest.mark.parametrize("boundary", [None, f"arn:aws:iam::{ACCOUNT}:policy/eks-platform-dev-permissions-boundary"])
+def test_a_role_without_the_stacks_boundary_is_refused(boundary):
+    role = {"name": "r", **({"permissionsBoundary": boundary} if boundary else {})}
+    (message,) = check("iam-role-permissions-boundary", ROLE, role, ctx=boundary_ctx(BOUNDARY))
+    assert f"the stack's settings require {BOUNDARY}" in message
+
+
+def test_every_role_of_both_stacks_carries_its_boundary():
+    from tools.harness import run_program
+
+    for stack, account in (("dev", "111122223333"), ("prod", "444455556666")):
+        roles = run_program(stack, "update").by_type(ROLE)
+        assert len(roles) >= 8
+        expected = f"arn:aws:iam::{account}:policy/eks-platform-{stack}-permissions-boundary"
+        assert {r.name: r.inputs.get("permissionsBoundary") for r in roles} == dict.fromkeys(
+            (r.name for r in roles), expected
+        )

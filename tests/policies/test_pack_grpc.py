@@ -26,7 +26,12 @@ from tools.stack_config import load_stack_config
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 STACKS = ("dev", "prod")
 SECURITY_LEVEL = {"dev": "advisory", "prod": "mandatory"}
-ALWAYS_MANDATORY = {"aws-required-tags", "launched-resources-tagged", "kubernetes-built-in-namespace-undeclared"}
+ALWAYS_MANDATORY = {
+    "aws-required-tags",
+    "launched-resources-tagged",
+    "kubernetes-built-in-namespace-undeclared",
+    "iam-role-permissions-boundary",
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,7 @@ def test_dev_and_prod_plans_pass_every_policy(packs, stack, mode):
     assert report.analyzed == len(plan.resources)
     assert (report.pack, report.version) == ("eks-platform", "0.1.0")
     levels = {p.name: p.level for p in report.policies}
-    assert len(levels) == 24
+    assert len(levels) == 25
     assert {levels[name] for name in ALWAYS_MANDATORY} == {"mandatory"}
     assert {level for name, level in levels.items() if name not in ALWAYS_MANDATORY} == {SECURITY_LEVEL[stack]}
 

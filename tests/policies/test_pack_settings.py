@@ -13,7 +13,12 @@ from policies.settings import PackContext, policy_config, schema, service_role_p
 from tests.policies.support import DEV, PROD
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
-ALWAYS_MANDATORY = {"aws-required-tags", "launched-resources-tagged", "kubernetes-built-in-namespace-undeclared"}
+ALWAYS_MANDATORY = {
+    "aws-required-tags",
+    "launched-resources-tagged",
+    "kubernetes-built-in-namespace-undeclared",
+    "iam-role-permissions-boundary",
+}
 
 
 def environ(stack: str, settings: dict | None = None, **extra: str) -> dict[str, str]:
@@ -83,7 +88,7 @@ def test_security_policies_are_mandatory_in_production_and_advisory_elsewhere():
 
 def test_every_policy_is_documented_and_named_in_kebab_case():
     policies = build_policies(PROD)
-    assert len(policies) == len({p.name for p in policies}) == 24
+    assert len(policies) == len({p.name for p in policies}) == 25
     assert sum(isinstance(p, StackValidationPolicy) for p in policies) == 5
     for policy in policies:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", policy.name)
