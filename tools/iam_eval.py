@@ -1,20 +1,27 @@
 """A small IAM policy evaluator, for proving offline that one principal cannot do something.
 
-Given a principal's identity policies (documents) and, optionally, the resource's policy (a bucket policy, or a
-KMS key policy with its own rules), `evaluate` decides one request: an action on a resource ARN by a principal
-ARN (an IAM role or user, as ``aws:PrincipalArn`` names it). Pure, no AWS calls.
+Given a principal's identity policies (documents), optionally its permissions boundary, the resource's policy (a
+bucket policy, or a KMS key policy with its own rules) and the request's context, `evaluate` decides one request: an
+action on a resource ARN by a principal ARN (an IAM role or user, as ``aws:PrincipalArn`` names it). Pure, no AWS
+calls.
 
 The model follows AWS's "Policy evaluation logic" for a request within one account:
 
-1. An explicit ``Deny`` that matches, in any of the documents, denies.
-2. Without a key policy (S3 and most services): an ``Allow`` in an identity policy, or a resource policy
-   ``Allow`` naming the principal (or ``*``), allows. A resource policy that names the account
-   (``arn:aws:iam::<account>:root`` or the bare account id) only delegates to the identity policies.
+1. An explicit ``Deny`` that matches, in any of the documents (the permissions boundary included), denies.
+2. Without a key policy (S3 and most services): a resource policy ``Allow`` naming the principal (or ``*``)
+   allows; so does an ``Allow`` in an identity policy, if the permissions boundary (when there is one) allows the
+   request too. A resource policy that names the account (``arn:aws:iam::<account>:root`` or the bare account id)
+   only delegates to the identity policies.
 3. With a key policy (KMS, "Key policies in AWS KMS"): the key policy is the only source of permission. A
    statement naming the principal (or ``*``) allows by itself; one naming the account root lets the identity
-   policies decide ("Allows access to the AWS account and enables IAM policies"); without either, identity
-   policies have no effect, whatever they allow.
+   policies (within the boundary) decide ("Allows access to the AWS account and enables IAM policies"); without
+   either, identity policies have no effect, whatever they allow.
 4. Anything else is an implicit deny.
+
+Permissions boundaries ("Permissions boundaries for IAM entities"): an identity policy grant counts only where the
+boundary also allows. A resource policy grant naming the principal directly is not capped by the boundary's
+implicit deny here: AWS caps such a grant to an IAM role ARN, but not one to a role session ARN, and the evaluator
+keeps the worst case. The boundary's explicit denies always apply.
 
 Matching: ``Action``/``NotAction`` and ``Resource``/``NotResource`` take a string or a list; ``*`` matches any
 run of characters (``/`` and ``:`` included) and ``?`` one character. Actions compare case-insensitively,
@@ -22,15 +29,20 @@ resource ARNs case-sensitively. ``NotPrincipal`` excludes only the ARNs it lists
 
 Conditions, chosen so that "denied" stays a sound answer (the evaluator never claims a denial AWS would not make):
 
-* an ``Allow`` with a ``Condition`` counts as matching, whatever the condition says (the worst case);
-* a ``Deny`` with a ``Condition`` counts only when every condition in it can be evaluated and holds. Supported:
-  ``StringEquals``, ``StringNotEquals``, ``StringLike``, ``StringNotLike``, ``ArnEquals``, ``ArnLike``,
-  ``ArnNotEquals`` and ``ArnNotLike`` (and their ``...IfExists`` forms) on ``aws:PrincipalArn``, whose value is the
-  request's principal. Anything else (another key, ``ForAnyValue:``, a policy variable, ``Bool``, ...) makes the
-  ``Deny`` not apply.
+* the evaluator knows two condition keys: ``aws:PrincipalArn`` (the request's principal, always present) and
+  ``iam:PermissionsBoundary`` (from ``context``: the boundary a request sets, or the one the target role carries;
+  missing from ``context`` means missing from the request). Supported operators on them: ``StringEquals``,
+  ``StringNotEquals``, ``StringLike``, ``StringNotLike``, ``ArnEquals``, ``ArnLike``, ``ArnNotEquals``,
+  ``ArnNotLike`` (and their ``...IfExists`` forms), and ``Null``. A missing key matches no positive operator and
+  every negated one; ``...IfExists`` and ``Null`` test its presence ("IAM JSON policy elements: Condition
+  operators"). Anything else (another key, ``ForAnyValue:``, a policy variable, ``Bool``, ...) cannot be evaluated;
+* a condition block holds when every operator and key in it holds; it is false as soon as one evaluable part is
+  false, and unknown when no part is false but one cannot be evaluated;
+* an ``Allow`` with a ``Condition`` counts as matching unless its condition is known to be false (the worst case);
+* a ``Deny`` with a ``Condition`` counts only when its condition is known to hold.
 
 Not modelled (each can only deny more, so a "denied" answer stays sound; an "allowed" one is an upper bound):
-SCPs and RCPs, permissions boundaries, session policies, grants, cross-account requests, ACLs.
+SCPs and RCPs, session policies, grants, cross-account requests, ACLs.
 """
 
 from __future__ import annotations
@@ -44,8 +56,13 @@ from typing import Any, Final
 
 Document = Mapping[str, Any]
 
-#: The one condition key the evaluator can answer: the request's principal.
+#: The condition key the evaluator answers from the principal itself (lowercase: keys compare case-insensitively).
 PRINCIPAL_ARN_KEY: Final = "aws:principalarn"
+#: ``iam:PermissionsBoundary``: the boundary policy ARN a request sets (CreateRole, PutRolePermissionsBoundary) or
+#: the target role carries (PutRolePolicy, AttachRolePolicy, ...), per the Service Authorization Reference.
+PERMISSIONS_BOUNDARY_KEY: Final = "iam:permissionsboundary"
+#: The keys a request ``context`` may hold; each is evaluated, and its absence from the context is its absence.
+CONTEXT_KEYS: Final = frozenset({PERMISSIONS_BOUNDARY_KEY})
 _NEGATED: Final = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
 _OPERATORS: Final = frozenset(
     {"StringEquals", "StringLike", "ArnEquals", "ArnLike"} | _NEGATED,
@@ -223,36 +240,100 @@ def _condition_values(value: object) -> list[str] | None:
     return None if any("${" in item for item in values) else values
 
 
-def evaluate_condition(condition: Mapping[str, Any], principal: str) -> bool | None:
-    """Whether ``condition`` holds for a request by ``principal``; None when part of it cannot be evaluated.
+def _null_values(value: object) -> set[bool] | None:
+    """The values of a ``Null`` check (``"true"``: the key must be absent), or None when they are not booleans."""
+    raw = value if isinstance(value, list) else [value]
+    parsed = set()
+    for item in raw:
+        text = str(item).lower() if isinstance(item, str | bool) else ""
+        if text not in {"true", "false"}:
+            return None
+        parsed.add(text == "true")
+    return parsed or None
+
+
+def _key_value(key: str, principal: str, context: Mapping[str, str]) -> tuple[bool, str | None]:
+    """``(known, value)`` of a condition key for this request: value None when the key is absent from it."""
+    lowered = key.lower()
+    if lowered == PRINCIPAL_ARN_KEY:
+        return True, principal
+    if lowered in CONTEXT_KEYS:
+        return True, context.get(lowered)
+    return False, None
+
+
+def _operator_holds(operator: str, values: Sequence[str], value: str) -> bool:
+    if operator.startswith("Arn"):
+        hit = any(arn_match(pattern, value) for pattern in values)
+    elif operator.endswith("Like"):
+        hit = any(glob_match(pattern, value) for pattern in values)
+    else:
+        hit = value in values
+    return hit != (operator in _NEGATED)
+
+
+def _entry_holds(
+    raw_operator: str, key: str, raw_values: object, principal: str, context: Mapping[str, str]
+) -> bool | None:
+    """One key of one operator block: True, False, or None when it cannot be evaluated."""
+    known, value = _key_value(str(key), principal, context)
+    if not known:
+        return None
+    if raw_operator == "Null":
+        expected = _null_values(raw_values)
+        return None if expected is None else (value is None) in expected
+    if_exists = raw_operator.endswith("IfExists")
+    operator = raw_operator.removesuffix("IfExists")
+    values = _condition_values(raw_values)
+    if operator not in _OPERATORS or values is None:
+        return None
+    if value is None:  # a missing key matches no value: negated operators and ...IfExists hold
+        return if_exists or operator in _NEGATED
+    return _operator_holds(operator, values, value)
+
+
+def evaluate_condition(
+    condition: Mapping[str, Any], principal: str, *, context: Mapping[str, str] | None = None
+) -> bool | None:
+    """Whether ``condition`` holds for a request by ``principal`` with ``context``; None when that is not known.
 
     Every operator and every key in a condition block must hold (AND); a key holds when any of its values matches
-    (for the ``Not`` operators: when none does).
+    (for the ``Not`` operators: when none does). One part known to be false makes the block false, whatever the
+    others; otherwise one part that cannot be evaluated makes it unknown.
     """
-    result = True
+    request = _context(context)
+    unknown = False
     for raw_operator, entries in condition.items():
-        operator = raw_operator.removesuffix("IfExists")  # aws:PrincipalArn is always present for an IAM principal
-        if operator not in _OPERATORS or not isinstance(entries, Mapping):
-            return None
+        if not isinstance(entries, Mapping):
+            unknown = True
+            continue
         for key, raw_values in entries.items():
-            values = _condition_values(raw_values)
-            if str(key).lower() != PRINCIPAL_ARN_KEY or values is None:
-                return None
-            if operator.startswith("Arn"):
-                hit = any(arn_match(value, principal) for value in values)
-            elif operator.endswith("Like"):
-                hit = any(glob_match(value, principal) for value in values)
-            else:
-                hit = principal in values
-            result = result and (hit != (operator in _NEGATED))
-    return result
+            holds = _entry_holds(str(raw_operator), str(key), raw_values, principal, request)
+            if holds is False:
+                return False
+            unknown = unknown or holds is None
+    return None if unknown else True
 
 
-def _applies(statement: _Statement, principal: str) -> bool:
-    """Does ``statement``'s condition let it apply? Allow: always (worst case). Deny: only if known to hold."""
-    if statement.condition is None or statement.effect == "Allow":
+def _context(context: Mapping[str, str] | None) -> dict[str, str]:
+    """``context`` with lowercase keys; refuses keys the evaluator does not model (they would be silently ignored)."""
+    request = {str(key).lower(): value for key, value in (context or {}).items()}
+    unknown = sorted(set(request) - CONTEXT_KEYS)
+    if unknown:
+        msg = f"the request context may hold {', '.join(sorted(CONTEXT_KEYS))} only, not {', '.join(unknown)}"
+        raise PolicyError(msg)
+    if not all(isinstance(value, str) for value in request.values()):
+        msg = "request context values are strings"
+        raise PolicyError(msg)
+    return request
+
+
+def _applies(statement: _Statement, principal: str, context: Mapping[str, str]) -> bool:
+    """Does ``statement``'s condition let it apply? Allow: unless known false (worst case). Deny: only if known true."""
+    if statement.condition is None:
         return True
-    return evaluate_condition(statement.condition, principal) is True
+    holds = evaluate_condition(statement.condition, principal, context=context)
+    return holds is not False if statement.effect == "Allow" else holds is True
 
 
 def _grant(statement: _Statement, principal: str) -> str | None:
@@ -276,9 +357,13 @@ def _grant(statement: _Statement, principal: str) -> str | None:
     return found
 
 
-def _matching(statements: Iterable[_Statement], action: str, resource: str, principal: str) -> list[_Statement]:
+def _matching(
+    statements: Iterable[_Statement], action: str, resource: str, principal: str, context: Mapping[str, str]
+) -> list[_Statement]:
     return [
-        s for s in statements if s.matches_action(action) and s.matches_resource(resource) and _applies(s, principal)
+        s
+        for s in statements
+        if s.matches_action(action) and s.matches_resource(resource) and _applies(s, principal, context)
     ]
 
 
@@ -290,6 +375,8 @@ def evaluate(
     identity_policies: Sequence[Document] = (),
     resource_policy: Document | None = None,
     key_policy: Document | None = None,
+    permissions_boundary: Document | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> Decision:
     """Decide whether ``principal`` may perform ``action`` on ``resource``.
 
@@ -300,34 +387,47 @@ def evaluate(
         identity_policies: every policy document attached to the principal (managed and inline).
         resource_policy: the resource's policy when the service works like S3 (a bucket policy).
         key_policy: a KMS key's policy; the key policy rules of KMS apply (see the module docstring).
+        permissions_boundary: the document of the principal's permissions boundary, if it has one.
+        context: the request's condition keys (`CONTEXT_KEYS`: ``iam:PermissionsBoundary``); a key left out is
+            absent from the request.
 
     Raises:
-        PolicyError: a document is malformed, or both ``resource_policy`` and ``key_policy`` are given.
+        PolicyError: a document is malformed, both ``resource_policy`` and ``key_policy`` are given, or the
+            context holds a key the evaluator does not model.
     """
     if resource_policy is not None and key_policy is not None:
         msg = "give a resource_policy or a key_policy, not both"
         raise PolicyError(msg)
+    request = _context(context)
     identity = [
         statement
         for index, document in enumerate(identity_policies)
         for statement in _statements(document, f"identity policy {index}", resource_policy=False)
     ]
+    boundary = (
+        None
+        if permissions_boundary is None
+        else _statements(permissions_boundary, "permissions boundary", resource_policy=False)
+    )
     on_resource = resource_policy if resource_policy is not None else key_policy
     source = "key policy" if key_policy is not None else "resource policy"
     resource_statements = [] if on_resource is None else _statements(on_resource, source, resource_policy=True)
 
-    identity_hits = _matching(identity, action, resource, principal)
+    identity_hits = _matching(identity, action, resource, principal, request)
+    boundary_hits = [] if boundary is None else _matching(boundary, action, resource, principal, request)
     resource_hits = [
         (s, grant)
-        for s in _matching(resource_statements, action, resource, principal)
+        for s in _matching(resource_statements, action, resource, principal, request)
         if (grant := _grant(s, principal)) is not None
     ]
-    denies = [s.label for s in identity_hits if s.effect == "Deny"]
+    denies = [s.label for s in identity_hits + boundary_hits if s.effect == "Deny"]
     denies += [s.label for s, _ in resource_hits if s.effect == "Deny"]
     if denies:
         return Decision(Outcome.EXPLICIT_DENY, tuple(denies))
 
-    identity_allows = [s.label for s in identity_hits]  # no Deny left: every hit is an Allow
+    # No Deny left: every hit is an Allow. Identity grants count only where the boundary (if any) allows too.
+    within_boundary = boundary is None or bool(boundary_hits)
+    identity_allows = [s.label for s in identity_hits + boundary_hits] if identity_hits and within_boundary else []
     direct = [s.label for s, grant in resource_hits if grant == "direct"]
     delegated = [s.label for s, grant in resource_hits if grant == "account"]
     if direct:
@@ -349,6 +449,8 @@ def is_allowed(
     identity_policies: Sequence[Document] = (),
     resource_policy: Document | None = None,
     key_policy: Document | None = None,
+    permissions_boundary: Document | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> bool:
     """`evaluate`'s answer as a bool."""
     return evaluate(
@@ -358,4 +460,6 @@ def is_allowed(
         identity_policies=identity_policies,
         resource_policy=resource_policy,
         key_policy=key_policy,
+        permissions_boundary=permissions_boundary,
+        context=context,
     ).allowed

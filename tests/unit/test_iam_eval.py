@@ -1,4 +1,4 @@
-"""tools.iam_eval: wildcards, explicit deny, conditions (sound for denials), KMS key policy semantics."""
+"""tools.iam_eval: wildcards, explicit deny, conditions (sound for denials), boundaries, KMS key policy semantics."""
 
 from __future__ import annotations
 
@@ -39,9 +39,29 @@ def deny(action: str = "*", resource: str = "*", **extra: object) -> dict:
     return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
 
-def decide(action: str, resource: str, *documents: dict, principal: str = ROLE, **resource_policies: dict) -> Decision:
+DELEGATING = policy({"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"})
+NAMING_ROLE = policy({"Effect": "Allow", "Principal": {"AWS": [ROLE]}, "Action": "kms:Decrypt", "Resource": "*"})
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/dev-boundary"
+OTHER_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/prod-boundary"
+BOUNDED = {"iam:PermissionsBoundary": BOUNDARY}
+
+
+def decide(
+    action: str,
+    resource: str,
+    *documents: dict,
+    principal: str = ROLE,
+    context: dict[str, str] | None = None,
+    **policies: dict,
+) -> Decision:
     return evaluate(
-        action=action, resource=resource, principal=principal, identity_policies=list(documents), **resource_policies
+        action=action,
+        resource=resource,
+        principal=principal,
+        identity_policies=list(documents),
+        context=context,
+        **policies,
     )
 
 
@@ -212,6 +232,172 @@ def test_condition_keys_are_case_insensitive_and_blocks_are_anded():
     assert evaluate_condition(both, ROLE) is False
     assert evaluate_condition(both, OTHER) is True
     assert evaluate_condition({"Bool": {"aws:SecureTransport": "false"}}, ROLE) is None
+    # One part known to be false decides the block, whatever the parts that cannot be evaluated.
+    partly = {"Bool": {"aws:SecureTransport": "false"}, "ArnEquals": {"aws:PrincipalArn": OTHER}}
+    assert evaluate_condition(partly, ROLE) is False
+    assert evaluate_condition(partly, OTHER) is None
+
+
+# --- iam:PermissionsBoundary from the request context ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operator", "values", "context", "expected"),
+    [
+        ("StringEquals", BOUNDARY, BOUNDED, True),
+        ("StringEquals", BOUNDARY, {"iam:PermissionsBoundary": OTHER_BOUNDARY}, False),
+        ("StringEquals", BOUNDARY, {}, False),  # a missing key matches no value
+        ("StringEquals", [OTHER_BOUNDARY, BOUNDARY], BOUNDED, True),
+        ("StringEquals", BOUNDARY.upper(), BOUNDED, False),  # values are case-sensitive
+        ("StringNotEquals", BOUNDARY, BOUNDED, False),
+        ("StringNotEquals", BOUNDARY, {"iam:PermissionsBoundary": OTHER_BOUNDARY}, True),
+        ("StringNotEquals", BOUNDARY, {}, True),  # ... so a negated operator holds
+        ("StringLike", "*:policy/dev-*", BOUNDED, True),
+        ("StringNotLike", "*:policy/dev-*", {}, True),
+        ("ArnEquals", BOUNDARY, BOUNDED, True),
+        ("ArnLike", "arn:aws:iam::*:policy/dev-*", BOUNDED, True),
+        ("ArnLike", "arn:aws:iam::*:policy/dev-*", {"iam:PermissionsBoundary": OTHER_BOUNDARY}, False),
+        ("ArnLike", "arn:aws:iam::*:policy/dev-*", {}, False),
+        ("ArnNotEquals", BOUNDARY, BOUNDED, False),
+        ("ArnNotLike", "arn:aws:iam::*:policy/dev-*", {}, True),
+        ("StringEqualsIfExists", BOUNDARY, {}, True),  # ...IfExists: a missing key holds
+        ("StringEqualsIfExists", BOUNDARY, {"iam:PermissionsBoundary": OTHER_BOUNDARY}, False),
+        ("ArnNotEqualsIfExists", BOUNDARY, BOUNDED, False),
+        ("Null", "true", {}, True),
+        ("Null", "true", BOUNDED, False),
+        ("Null", "false", BOUNDED, True),
+        ("Null", "false", {}, False),
+        ("Null", "maybe", {}, None),
+        ("StringEqualsIgnoreCase", BOUNDARY, BOUNDED, None),  # not an operator the evaluator knows
+        ("ForAnyValue:StringEquals", BOUNDARY, BOUNDED, None),
+    ],
+)
+def test_permissions_boundary_conditions(operator, values, context, expected):
+    condition = {operator: {"iam:PermissionsBoundary": values}}
+    assert evaluate_condition(condition, ROLE, context=context) is expected
+
+
+def test_null_checks_on_the_principal_arn_and_keys_in_any_case():
+    assert evaluate_condition({"Null": {"aws:PrincipalArn": "true"}}, ROLE) is False  # always present
+    assert evaluate_condition({"Null": {"aws:PrincipalArn": False}}, ROLE) is True
+    assert evaluate_condition({"StringEquals": {"IAM:permissionsboundary": BOUNDARY}}, ROLE, context=BOUNDED) is True
+    assert (
+        evaluate_condition(
+            {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}, ROLE, context={"IAM:PERMISSIONSBOUNDARY": BOUNDARY}
+        )
+        is True
+    )
+
+
+def test_a_conditional_allow_counts_unless_its_condition_is_known_false():
+    create = allow("iam:CreateRole", OTHER, Condition={"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}})
+    assert decide("iam:CreateRole", OTHER, policy(create), context=BOUNDED).allowed
+    for context in (None, {}, {"iam:PermissionsBoundary": OTHER_BOUNDARY}):
+        assert decide("iam:CreateRole", OTHER, policy(create), context=context).outcome is Outcome.IMPLICIT_DENY
+    # A part that cannot be evaluated keeps the worst case, unless another part is known to be false.
+    mixed = {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}, "Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert decide("iam:CreateRole", OTHER, policy(allow(Condition=mixed)), context=BOUNDED).allowed
+    assert not decide("iam:CreateRole", OTHER, policy(allow(Condition=mixed))).allowed
+    principal = allow(Condition={"ArnEquals": {"aws:PrincipalArn": OTHER}})
+    assert not decide("s3:GetObject", OBJECT, policy(principal)).allowed
+    assert decide("s3:GetObject", OBJECT, policy(principal), principal=OTHER).allowed
+
+
+def test_a_conditional_deny_counts_only_when_its_condition_is_known_to_hold():
+    fence = deny("iam:CreateRole", Condition={"StringNotEquals": {"iam:PermissionsBoundary": BOUNDARY}})
+    for context in (None, {"iam:PermissionsBoundary": OTHER_BOUNDARY}):
+        assert decide("iam:CreateRole", OTHER, policy(allow(), fence), context=context).outcome is Outcome.EXPLICIT_DENY
+    assert decide("iam:CreateRole", OTHER, policy(allow(), fence), context=BOUNDED).allowed
+    unknown = {"StringNotEquals": {"iam:PermissionsBoundary": BOUNDARY}, "Bool": {"aws:SecureTransport": "true"}}
+    assert decide("iam:CreateRole", OTHER, policy(allow(), deny(Condition=unknown))).allowed
+
+
+def test_the_context_holds_only_keys_the_evaluator_models():
+    with pytest.raises(PolicyError, match="iam:permissionsboundary only, not aws:sourceip"):
+        decide("s3:GetObject", OBJECT, policy(allow()), context={"aws:SourceIp": "10.0.0.1"})
+    with pytest.raises(PolicyError, match="only, not aws:principalarn"):
+        decide("s3:GetObject", OBJECT, policy(allow()), context={"aws:PrincipalArn": OTHER})  # it is the principal
+    with pytest.raises(PolicyError, match="strings"):
+        decide("s3:GetObject", OBJECT, policy(allow()), context={"iam:PermissionsBoundary": 1})  # type: ignore[dict-item]
+
+
+# --- permissions boundaries ---------------------------------------------------------------------------------------
+
+
+def test_a_permissions_boundary_caps_identity_grants_and_grants_nothing():
+    boundary = policy(allow("s3:*"), deny("s3:DeleteObject", Sid="NoDeletes"))
+    assert decide("s3:GetObject", OBJECT, policy(allow()), permissions_boundary=boundary).statements == (
+        "identity policy 0[0]",
+        "permissions boundary[0]",
+    )
+    assert decide("ec2:RunInstances", "*", policy(allow()), permissions_boundary=boundary).outcome is (
+        Outcome.IMPLICIT_DENY
+    )
+    deleted = decide("s3:DeleteObject", OBJECT, policy(allow()), permissions_boundary=boundary)
+    assert deleted.outcome is Outcome.EXPLICIT_DENY
+    assert deleted.statements == ("permissions boundary[1] NoDeletes",)
+    assert not decide("s3:GetObject", OBJECT, permissions_boundary=boundary).allowed  # the boundary grants nothing
+    # A conditional boundary statement follows the same rules as any other.
+    capped = policy(allow(Condition={"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}))
+    assert decide("iam:PutRolePolicy", OTHER, policy(allow()), permissions_boundary=capped, context=BOUNDED).allowed
+    assert not decide("iam:PutRolePolicy", OTHER, policy(allow()), permissions_boundary=capped).allowed
+
+
+def test_a_boundary_and_resource_policies():
+    boundary = policy(allow("ec2:*"), deny("s3:PutObject"))
+    naming = policy({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:*", "Resource": "*"})
+    # A direct grant is not capped by the boundary's implicit deny (the worst case: a role session) ...
+    assert decide("s3:GetObject", OBJECT, permissions_boundary=boundary, resource_policy=naming).allowed
+    # ... but its explicit deny still applies.
+    assert not decide("s3:PutObject", OBJECT, permissions_boundary=boundary, resource_policy=naming).allowed
+    delegating = policy({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "s3:*", "Resource": "*"})
+    assert not decide(
+        "s3:GetObject", OBJECT, policy(allow()), permissions_boundary=boundary, resource_policy=delegating
+    ).allowed
+    assert not decide("kms:Decrypt", KEY, policy(allow()), permissions_boundary=boundary, key_policy=DELEGATING).allowed
+    assert decide(
+        "kms:Decrypt", KEY, policy(allow()), permissions_boundary=policy(allow("kms:*")), key_policy=DELEGATING
+    ).allowed
+    assert decide("kms:Decrypt", KEY, permissions_boundary=boundary, key_policy=NAMING_ROLE).allowed
+
+
+_BOUNDARY_STATEMENTS = st.lists(
+    st.sampled_from(
+        [
+            allow(),
+            allow("s3:*"),
+            allow("kms:*"),
+            allow("s3:PutObject", OBJECT),
+            allow(Condition={"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}),
+            allow(Condition={"Bool": {"aws:SecureTransport": "true"}}),
+            deny("s3:Put*", f"{BUCKET}/*"),
+            deny("kms:*"),
+            deny(Condition={"StringNotEquals": {"iam:PermissionsBoundary": BOUNDARY}}),
+            deny(Condition={"Null": {"iam:PermissionsBoundary": "true"}}),
+        ]
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    identity=_BOUNDARY_STATEMENTS,
+    boundary=_BOUNDARY_STATEMENTS,
+    request=st.sampled_from([("s3:PutObject", OBJECT), ("kms:Decrypt", KEY), ("iam:CreateRole", ROLE)]),
+    context=st.sampled_from([None, BOUNDED, {"iam:PermissionsBoundary": OTHER_BOUNDARY}]),
+    key_policy=st.sampled_from([None, DELEGATING, NAMING_ROLE]),
+)
+def test_a_boundary_only_ever_denies_more(identity, boundary, request, context, key_policy):
+    action, resource = request
+    key = {"key_policy": key_policy} if key_policy is not None and action.startswith("kms:") else {}
+    unbounded = decide(action, resource, policy(*identity), context=context, **key)
+    bounded = decide(
+        action, resource, policy(*identity), context=context, permissions_boundary=policy(*boundary), **key
+    )
+    assert not bounded.allowed or unbounded.allowed, (bounded, unbounded)
+    if unbounded.outcome is Outcome.EXPLICIT_DENY:
+        assert bounded.outcome is Outcome.EXPLICIT_DENY
 
 
 # --- resource policies: S3-like -------------------------------------------------------------------------------------
@@ -253,10 +439,6 @@ def test_principals_of_other_kinds_and_not_principal():
 
 
 # --- KMS key policies -----------------------------------------------------------------------------------------------
-
-
-DELEGATING = policy({"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"})
-NAMING_ROLE = policy({"Effect": "Allow", "Principal": {"AWS": [ROLE]}, "Action": "kms:Decrypt", "Resource": "*"})
 
 
 def test_a_key_policy_that_delegates_lets_identity_policies_decide():
