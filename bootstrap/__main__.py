@@ -1,4 +1,4 @@
-"""Account bootstrap: the S3 state bucket, one secrets key per environment, GitHub OIDC roles per environment.
+"""Account bootstrap: the S3 state bucket, per environment a secrets key, GitHub OIDC roles and a permissions boundary.
 
 See docs/bootstrap.md: what each role may do, how the bootstrap's own state moves into the bucket, and the
 cross-account layout (one bootstrap stack per account).
@@ -26,6 +26,7 @@ from bootstrap.bootstrap_plan import (
     META_KEY,
     BootstrapSettings,
     CiRole,
+    Document,
     Principals,
     StateObjects,
     ci_role_name,
@@ -33,6 +34,8 @@ from bootstrap.bootstrap_plan import (
     ci_state_policy,
     ci_subjects,
     github_trust,
+    permissions_boundary_name,
+    permissions_boundary_policy,
     platform_iam_policy,
     platform_role_globs,
     policy_size,
@@ -259,6 +262,46 @@ alias_arns = [
     for alias in [state_key_alias(settings.project)]
     + [secrets_alias(settings.project, e) for e in principals.environments]
 ]
+
+# --- permissions boundaries: every role a deploy role creates or changes carries its environment's ---------------
+role_globs = {
+    env: platform_role_globs(
+        project=settings.project,
+        environment=env,
+        service_role_name_pattern=settings.environments[env].service_role_name_pattern,
+    )
+    for env in principals.environments
+}
+
+
+def boundary_document(env: str, key_arns: list[str]) -> Document:
+    """`permissions_boundary_policy` of ``env`` in this account."""
+    return permissions_boundary_policy(
+        account_id=account_id,
+        partition=partition,
+        project=settings.project,
+        environment=env,
+        role_globs=role_globs[env],
+        bucket_arn=objects.bucket_arn,
+        key_arns=key_arns,
+        alias_arns=alias_arns,
+    )
+
+
+def boundary_policy(env: str) -> aws.iam.Policy:
+    """``<project>-<env>-permissions-boundary`` (path ``/``: its ARN is `permissions_boundary_arn`)."""
+    return aws.iam.Policy(
+        f"permissions-boundary-{env}",
+        name=permissions_boundary_name(settings.project, env),
+        path="/",
+        description=f"Permissions boundary of every IAM role of the {settings.project} stack {env}",
+        policy=all_key_arns.apply(lambda arns: json.dumps(boundary_document(env, list(arns)), separators=(",", ":"))),
+        opts=on_aws,
+    )
+
+
+boundaries = {env: boundary_policy(env) for env in principals.environments}
+
 for (kind, env), role in roles.items():
     own = secrets_keys[env].arn
     aws.iam.RolePolicy(
@@ -276,7 +319,6 @@ for (kind, env), role in roles.items():
         opts=on_aws,
     )
     if kind == "deploy":
-        env_settings = settings.environments[env]
         aws.iam.RolePolicy(
             f"deploy-{env}-platform-iam",
             role=role.id,
@@ -286,11 +328,7 @@ for (kind, env), role in roles.items():
                     partition=partition,
                     project=settings.project,
                     environment=env,
-                    role_globs=platform_role_globs(
-                        project=settings.project,
-                        environment=env,
-                        service_role_name_pattern=env_settings.service_role_name_pattern,
-                    ),
+                    role_globs=role_globs[env],
                     tag_project=project,
                 )
             ),
@@ -311,6 +349,8 @@ pulumi.export(
     {e: roles["preview", e].arn for e in principals.environments if settings.environments[e].pull_request_previews},
 )
 pulumi.export("keyAdministratorArns", list(principals.admins))
+# The platform sets its environment's boundary on every role (permissions_boundary_arn: policy/<project>-<env>-...).
+pulumi.export("permissionsBoundaryArns", {e: boundaries[e].arn for e in principals.environments})
 pulumi.export(
     "githubEnvironments",
     {

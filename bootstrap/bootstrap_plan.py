@@ -8,6 +8,10 @@ Every environment gets its own CI roles and its own secrets key, and may touch o
 * ``alias/<project>-<env>-pulumi-secrets`` encrypts the stack's secrets; its key policy lets those two roles use it
   and the named administrators administer it. No statement delegates to the account root: PowerUserAccess grants
   ``kms:*``, so with delegation any deploy role could decrypt every key or rewrite its policy.
+* ``policy/<project>-<env>-permissions-boundary`` is the permissions boundary of every role the stack creates: the
+  deploy role creates and changes its roles only with it on them (condition key ``iam:PermissionsBoundary``), and a
+  role under it gets past none of the deploy role's limits (no CI role, no other environment's roles, no boundary,
+  no user, no state, no bootstrap key), so creating a role with ``iam:*`` gains a deploy role nothing of that.
 
 PowerUserAccess also grants ``s3:*``, so allowing is not enough: the bucket policy denies writes to a stack's
 objects to every principal but that environment's roles, its operators and the administrators (``Principal: *``
@@ -109,6 +113,35 @@ OBJECT_HISTORY_ACTIONS = [
 BUCKET_READ_ACTIONS = ["s3:Get*", "s3:List*"]
 #: IAM reads; everything else on a CI role or the GitHub OIDC provider is denied to the deploy roles.
 IAM_READ_ACTIONS = ["iam:Get*", "iam:List*"]
+#: Role actions whose request carries ``iam:PermissionsBoundary`` (Service Authorization Reference, IAM): the
+#: boundary the request sets (CreateRole, PutRolePermissionsBoundary) or the one the role carries (the others).
+BOUNDED_ROLE_ACTIONS = [
+    "iam:CreateRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+]
+#: Every request that creates, changes, deletes or passes a role (a boundary keeps them to the environment's own).
+ROLE_WRITE_ACTIONS = [
+    *BOUNDED_ROLE_ACTIONS,
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRole",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:PassRole",
+]
+#: Requests that change what a customer-managed policy grants (or remove it).
+POLICY_WRITE_ACTIONS = [
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:DeletePolicyVersion",
+    "iam:DeletePolicy",
+]
 
 #: An IAM role ARN, path included.
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
@@ -127,6 +160,25 @@ def ci_role_name(project: str, kind: CiRole, environment: str) -> str:
 def ci_role_prefix(project: str) -> str:
     """The name prefix every CI role shares (and no platform role has)."""
     return f"{project}-github-"
+
+
+def permissions_boundary_name(project: str, environment: str) -> str:
+    """``<project>-<env>-permissions-boundary``: the boundary policy (path ``/``) of the environment's platform roles.
+
+    Every role the platform stack ``environment`` creates carries it (``permissions_boundary``); the environment's
+    deploy role creates and changes roles only with it (`platform_iam_policy`).
+    """
+    return f"{project}-{environment}-permissions-boundary"
+
+
+def permissions_boundary_arn(partition: str, account_id: str, project: str, environment: str) -> str:
+    """``arn:<partition>:iam::<account>:policy/<project>-<env>-permissions-boundary``: what the platform sets."""
+    return f"arn:{partition}:iam::{account_id}:policy/{permissions_boundary_name(project, environment)}"
+
+
+def permissions_boundary_glob(partition: str, account_id: str, project: str) -> str:
+    """Every environment's permissions boundary policy: ``policy/<project>-*-permissions-boundary``."""
+    return permissions_boundary_arn(partition, account_id, project, "*")
 
 
 def secrets_alias(project: str, environment: str) -> str:
@@ -725,37 +777,50 @@ def platform_iam_policy(
 ) -> Document:
     """IAM the platform's `pulumi up` needs, limited to its own roles, policies and OIDC providers, and never the CI.
 
-    PowerUserAccess (attached too) excludes IAM; this adds back only what the program manages. A role glob such
-    as ``eks-*-dev`` also matches ``eks-platform-github-deploy-dev``, the deploy role itself: the explicit denies
-    keep every CI role (by name, and by the bootstrap's ``Project`` tag) and the GitHub OIDC provider read-only,
-    so a deploy role cannot rewrite its own policies or trust, nor another environment's.
+    PowerUserAccess (attached too) excludes IAM; this adds back only what the program manages. Every role it creates
+    or whose permissions, trust or boundary it changes must carry the environment's permissions boundary
+    (`permissions_boundary_arn`, condition key ``iam:PermissionsBoundary``), which it can neither remove nor edit:
+    a role it creates cannot do more than the boundary lets it (`permissions_boundary_policy`).
+
+    A role glob such as ``eks-*-dev`` also matches ``eks-platform-github-deploy-dev``, the deploy role itself: the
+    explicit denies keep every CI role (by name, and by the bootstrap's ``Project`` tag) and the GitHub OIDC provider
+    read-only, so a deploy role cannot rewrite its own policies or trust, nor another environment's.
     """
     iam = f"arn:{partition}:iam::{account_id}"
-    owned = [f"{iam}:role/{glob}" for glob in role_globs] + [f"{iam}:policy/{project}-{environment}-*"]
+    roles = [f"{iam}:role/{glob}" for glob in role_globs]
     ci = [f"{iam}:role/{ci_role_prefix(project)}*", f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"]
+    boundary = permissions_boundary_arn(partition, account_id, project, environment)
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "ManageOwnRolesAndPolicies",
+                "Sid": "ManageOwnRoles",
                 "Effect": "Allow",
                 "Action": [
-                    "iam:CreateRole",
                     "iam:DeleteRole",
                     "iam:GetRole",
                     "iam:UpdateRole",
                     "iam:TagRole",
                     "iam:UntagRole",
-                    "iam:UpdateAssumeRolePolicy",
-                    "iam:PutRolePolicy",
                     "iam:GetRolePolicy",
-                    "iam:DeleteRolePolicy",
                     "iam:ListRolePolicies",
-                    "iam:AttachRolePolicy",
-                    "iam:DetachRolePolicy",
                     "iam:ListAttachedRolePolicies",
                     "iam:ListInstanceProfilesForRole",
                     "iam:PassRole",
+                ],
+                "Resource": roles,
+            },
+            {
+                "Sid": "ManageOwnRolesWithBoundary",
+                "Effect": "Allow",
+                "Action": BOUNDED_ROLE_ACTIONS,
+                "Resource": roles,
+                "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}},
+            },
+            {
+                "Sid": "ManageOwnPolicies",
+                "Effect": "Allow",
+                "Action": [
                     "iam:CreatePolicy",
                     "iam:DeletePolicy",
                     "iam:GetPolicy",
@@ -766,7 +831,7 @@ def platform_iam_policy(
                     "iam:TagPolicy",
                     "iam:UntagPolicy",
                 ],
-                "Resource": owned,
+                "Resource": f"{iam}:policy/{project}-{environment}-*",
             },
             {
                 "Sid": "ManageClusterOidcProviders",
@@ -807,5 +872,93 @@ def platform_iam_policy(
                 "Resource": f"{iam}:role/*",
                 "Condition": {"StringEquals": {"aws:ResourceTag/Project": tag_project}},
             },
+            {
+                "Sid": "DenyBoundaryRemoval",
+                "Effect": "Deny",
+                "Action": "iam:DeleteRolePermissionsBoundary",
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyBoundaryPolicyChanges",
+                "Effect": "Deny",
+                "NotAction": IAM_READ_ACTIONS,
+                "Resource": permissions_boundary_glob(partition, account_id, project),
+            },
+        ],
+    }
+
+
+def permissions_boundary_policy(
+    *,
+    account_id: str,
+    partition: str,
+    project: str,
+    environment: str,
+    role_globs: Sequence[str],
+    bucket_arn: str,
+    key_arns: Sequence[str],
+    alias_arns: Sequence[str],
+) -> Document:
+    """The permissions boundary of every role the platform's stack ``environment`` creates.
+
+    ``Allow *`` caps nothing by itself (the roles' own policies grant); the denies keep a role under this boundary
+    away from everything the environment's deploy role must not reach, so that creating one gets around none of it:
+
+    * IAM: no change to any CI role or the GitHub OIDC provider; role writes (``PassRole`` included) only on the
+      environment's own roles (``role_globs``), and creating or changing one only with this very boundary on it;
+      no removal of any boundary and no change to any boundary policy; policy writes only on the environment's own
+      policies; nothing on IAM users and groups (an access key is a principal without a boundary);
+    * the state bucket (every stack's state, and its configuration) and every bootstrap key and alias: platform
+      workloads never need them.
+
+    Keep it under IAM's 6,144 characters for a managed policy (``components.iam_documents.MANAGED_POLICY_MAX_CHARS``).
+    """
+    iam = f"arn:{partition}:iam::{account_id}"
+    own_roles = [f"{iam}:role/{glob}" for glob in role_globs]
+    boundary = permissions_boundary_arn(partition, account_id, project, environment)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "CapOnly", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Sid": "DenyCiChanges",
+                "Effect": "Deny",
+                "NotAction": IAM_READ_ACTIONS,
+                "Resource": [f"{iam}:role/{ci_role_prefix(project)}*", f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"],
+            },
+            {"Sid": "DenyOtherRoles", "Effect": "Deny", "Action": ROLE_WRITE_ACTIONS, "NotResource": own_roles},
+            {
+                "Sid": "DenyRolesWithoutThisBoundary",
+                "Effect": "Deny",
+                "Action": BOUNDED_ROLE_ACTIONS,
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}},
+            },
+            {
+                "Sid": "DenyBoundaryRemoval",
+                "Effect": "Deny",
+                "Action": "iam:DeleteRolePermissionsBoundary",
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyBoundaryPolicyChanges",
+                "Effect": "Deny",
+                "NotAction": IAM_READ_ACTIONS,
+                "Resource": permissions_boundary_glob(partition, account_id, project),
+            },
+            {
+                "Sid": "DenyOtherPolicies",
+                "Effect": "Deny",
+                "Action": POLICY_WRITE_ACTIONS,
+                "NotResource": f"{iam}:policy/{project}-{environment}-*",
+            },
+            {
+                "Sid": "DenyUsersAndGroups",
+                "Effect": "Deny",
+                "Action": "iam:*",
+                "Resource": [f"{iam}:user/*", f"{iam}:group/*"],
+            },
+            {"Sid": "DenyState", "Effect": "Deny", "Action": "s3:*", "Resource": [bucket_arn, f"{bucket_arn}/*"]},
+            {"Sid": "DenyBootstrapKeys", "Effect": "Deny", "Action": "kms:*", "Resource": [*key_arns, *alias_arns]},
         ],
     }

@@ -3,6 +3,7 @@
 `Account.decide` asks `tools.iam_eval` about one request, with the rendered documents of the plan and the real
 AWS-managed policies the roles have attached. Principals the bootstrap does not create (the administrators, the
 runner) get AdministratorAccess as their identity policy: the worst case for what the resource policies allow them.
+`Account.with_role` adds a role the platform would create: its identity policies and its permissions boundary.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tools.iam_eval import Decision, evaluate
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POLICY = "aws:iam/policy:Policy"
 KEY = "aws:kms/key:Key"
 SUB = "token.actions.githubusercontent.com:sub"
 
@@ -52,6 +54,10 @@ class Account:
     keys: Mapping[str, str]
     state_key: str
     trust: Mapping[str, set[str]]
+    #: Customer-managed policies the bootstrap creates (the permissions boundaries), by ARN.
+    policies: Mapping[str, Document] = field(default_factory=dict)
+    #: The permissions boundary (a policy ARN) of each principal that has one.
+    boundary_of: Mapping[str, str] = field(default_factory=dict)
     admin_identity: list[Document] = field(default_factory=list)
 
     @classmethod
@@ -84,6 +90,7 @@ class Account:
             keys=keys,
             state_key=plan.one(KEY, "state-key").outputs["arn"],
             trust=trust,
+            policies={r.outputs["arn"]: json.loads(r.inputs["policy"]) for r in plan.by_type(POLICY)},
             admin_identity=[documents["AdministratorAccess"]],
         )
 
@@ -96,14 +103,33 @@ class Account:
     def object(self, key: str) -> str:
         return f"{self.bucket_arn}/{key}"
 
+    def boundary(self, environment: str) -> str:
+        """The ARN of ``environment``'s permissions boundary (the platform's convention)."""
+        return f"arn:aws:iam::{self.account_id}:policy/eks-platform-{environment}-permissions-boundary"
+
+    def with_role(self, arn: str, identity: Sequence[Document], boundary: str | None = None) -> Account:
+        """The account with one more role: its identity policies, and the ARN of its permissions boundary."""
+        boundary_of = {key: value for key, value in self.boundary_of.items() if key != arn}
+        if boundary is not None:
+            assert boundary in self.policies, f"{boundary} is not a policy the bootstrap creates"
+            boundary_of[arn] = boundary
+        return replace(
+            self,
+            managed={**self.managed, arn: list(identity)},
+            inline={**self.inline, arn: []},
+            boundary_of=boundary_of,
+        )
+
     def identity(self, principal: str) -> list[Document]:
         if principal in self.managed:
             return self.managed[principal] + self.inline[principal]
         return list(self.admin_identity)
 
-    def decide(self, principal: str, action: str, resource: str) -> Decision:
-        """One request, with the resource's policy: the bucket's for S3, the key's for a KMS key."""
+    def decide(self, principal: str, action: str, resource: str, context: Mapping[str, str] | None = None) -> Decision:
+        """One request, with the resource's policy (the bucket's for S3, the key's for a KMS key), the principal's
+        permissions boundary, and the request's ``context`` (``iam:PermissionsBoundary``)."""
         bucket_policy = self.bucket_policy if resource.startswith("arn:aws:s3:::") else None
+        boundary = self.boundary_of.get(principal)
         return evaluate(
             action=action,
             resource=resource,
@@ -111,10 +137,12 @@ class Account:
             identity_policies=self.identity(principal),
             resource_policy=bucket_policy,
             key_policy=self.key_policies.get(resource),
+            permissions_boundary=None if boundary is None else self.policies[boundary],
+            context=context,
         )
 
-    def can(self, principal: str, action: str, resource: str) -> bool:
-        return self.decide(principal, action, resource).allowed
+    def can(self, principal: str, action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+        return self.decide(principal, action, resource, context).allowed
 
     # --- one layer at a time: each must hold on its own ----------------------------------------------------------
 
@@ -125,6 +153,10 @@ class Account:
     def without_bucket_policy(self) -> Account:
         return replace(self, bucket_policy=None)
 
+    def without_boundaries(self) -> Account:
+        """No principal with a permissions boundary: what the bucket and key policies alone guarantee."""
+        return replace(self, boundary_of={})
+
     def with_delegating_key_policies(self) -> Account:
         """Every key delegating to IAM (the old single key's policy): what the identity policies alone guarantee."""
         return replace(self, key_policies={arn: delegating_key_policy(self.account_id) for arn in self.key_policies})
@@ -133,11 +165,17 @@ class Account:
         return sorted(arn for arn, subjects in self.trust.items() if subject in subjects)
 
 
-def denied_all(account: Account, principal: str, actions: Sequence[str], resources: Sequence[str]) -> list[str]:
+def denied_all(
+    account: Account,
+    principal: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    context: Mapping[str, str] | None = None,
+) -> list[str]:
     """The (action, resource) pairs of the product that ``principal`` IS allowed, as readable lines (want: none)."""
     return [
-        f"{action} {resource}: {account.decide(principal, action, resource)}"
+        f"{action} {resource}: {account.decide(principal, action, resource, context)}"
         for action in actions
         for resource in resources
-        if account.can(principal, action, resource)
+        if account.can(principal, action, resource, context)
     ]

@@ -10,7 +10,14 @@ import json
 import pytest
 import yaml
 
-from bootstrap.bootstrap_plan import META_CONTENT, runner_problems
+from bootstrap.bootstrap_plan import (
+    BOUNDED_ROLE_ACTIONS,
+    META_CONTENT,
+    permissions_boundary_policy,
+    platform_role_globs,
+    runner_problems,
+)
+from components.iam_documents import MANAGED_POLICY_MAX_CHARS, compact_length
 from tools.harness import MODES, REPO_ROOT, UNKNOWN, ConfigurationError, Plan, run_program
 
 PROJECT_DIR = REPO_ROOT / "bootstrap"
@@ -19,6 +26,7 @@ AUD = "token.actions.githubusercontent.com:aud"
 KEY = "aws:kms/key:Key"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+POLICY = "aws:iam/policy:Policy"
 ENVIRONMENTS = ("dev", "prod")
 REPOSITORY = "example-org/eks-platform"
 SETTINGS = yaml.safe_load((PROJECT_DIR / "Pulumi.admin.yaml").read_text())["config"]["eks-platform-bootstrap:settings"]
@@ -190,6 +198,49 @@ def test_each_environment_deploys_with_its_own_role(plan, env):
     assert ("arn:aws:iam::123456789012:role/eks-*-dev" in owned) is (env == "dev")  # Pulumi.dev.yaml's pattern
     denied = next(s for s in iam["Statement"] if s["Sid"] == "DenyCiChanges")["Resource"]
     assert "arn:aws:iam::123456789012:role/eks-platform-github-*" in denied
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_a_permissions_boundary_per_environment(plan, env):
+    boundary = plan.one(POLICY, f"permissions-boundary-{env}")
+    assert boundary.inputs["name"] == f"eks-platform-{env}-permissions-boundary"
+    assert boundary.inputs["path"] == "/"  # the ARN the platform sets: policy/eks-platform-<env>-permissions-boundary
+    assert len(plan.by_type(POLICY)) == len(ENVIRONMENTS)
+    if plan.mode == "preview":
+        assert boundary.inputs["policy"] == UNKNOWN  # it names the keys' ARNs
+    else:
+        assert plan.outputs["permissionsBoundaryArns"][env] == (
+            f"arn:aws:iam::123456789012:policy/eks-platform-{env}-permissions-boundary"
+        )
+    # The deploy role's platform IAM (known in a preview) requires that very boundary.
+    iam = json.loads(plan.one(ROLE_POLICY, f"deploy-{env}-platform-iam").inputs["policy"])
+    bounded = next(s for s in iam["Statement"] if s["Sid"] == "ManageOwnRolesWithBoundary")
+    assert bounded["Action"] == BOUNDED_ROLE_ACTIONS
+    assert bounded["Condition"] == {
+        "StringEquals": {
+            "iam:PermissionsBoundary": f"arn:aws:iam::123456789012:policy/eks-platform-{env}-permissions-boundary"
+        }
+    }
+    unconditioned = {
+        a for s in iam["Statement"] if s["Effect"] == "Allow" and "Condition" not in s for a in s["Action"]
+    }
+    assert not unconditioned & set(BOUNDED_ROLE_ACTIONS)
+
+
+def test_the_largest_boundary_fits_a_managed_policy():
+    # The longest names settings allow: a 63-character project, a pattern glob of 64, six environments' keys.
+    project, env = "p" * 63, "e" * 20
+    document = permissions_boundary_policy(
+        account_id="123456789012",
+        partition="aws-us-gov",
+        project=project,
+        environment=env,
+        role_globs=platform_role_globs(project=project, environment=env, service_role_name_pattern="x" * 55 + "-{env}"),
+        bucket_arn="arn:aws-us-gov:s3:::" + "b" * 63,
+        key_arns=[f"arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-{'0' * 32}"] * 7,
+        alias_arns=[f"arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/{project}-{env}-pulumi-secrets"] * 7,
+    )
+    assert compact_length(document) <= MANAGED_POLICY_MAX_CHARS
 
 
 def test_policies_without_created_resources_are_known_in_a_preview(update):

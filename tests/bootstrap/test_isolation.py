@@ -8,11 +8,16 @@ layer is also checked on its own.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.bootstrap.account import Account, denied_all
+from bootstrap.bootstrap_plan import BOUNDED_ROLE_ACTIONS, permissions_boundary_arn, permissions_boundary_name
+from components.iam_documents import INLINE_ROLE_POLICIES_MAX_CHARS, MANAGED_POLICY_MAX_CHARS, compact_length
+from tests.bootstrap.account import POLICY, ROLE_POLICY, Account, denied_all
 from tests.bootstrap.managed_documents import require_documents
-from tools.harness import REPO_ROOT, run_program
+from tools.harness import REPO_ROOT, Plan, run_program
+from tools.iam_eval import Outcome
 
 PROJECT_DIR = REPO_ROOT / "bootstrap"
 ENVIRONMENTS = ("dev", "prod")
@@ -71,8 +76,13 @@ META = ".pulumi/meta.yaml"
 
 
 @pytest.fixture(scope="module")
-def account() -> Account:
-    return Account.of(run_program("admin", "update", project_dir=PROJECT_DIR), require_documents())
+def plan() -> Plan:
+    return run_program("admin", "update", project_dir=PROJECT_DIR)
+
+
+@pytest.fixture(scope="module")
+def account(plan) -> Account:
+    return Account.of(plan, require_documents())
 
 
 def ci_roles(account: Account) -> list[str]:
@@ -250,21 +260,212 @@ def test_no_deploy_role_can_change_a_ci_role_or_the_github_provider(account, env
         assert denied_all(account, preview, IAM_MUTATIONS, targets) == []
 
 
+def bounded(account: Account, env: str) -> dict[str, str]:
+    """The request context of a role request that sets (or a role that carries) ``env``'s permissions boundary."""
+    return {"iam:PermissionsBoundary": account.boundary(env)}
+
+
 @pytest.mark.parametrize(("env", "other"), PAIRS)
 def test_a_deploy_role_manages_its_own_environments_roles_only(account, env, other):
     deploy = account.ci("deploy", env)
     mine = [account.role(f"eks-platform-{env}-node"), account.role(f"eks-platform-{env}-vault-bound-role")]
     theirs = [account.role(f"eks-platform-{other}-node"), account.role(f"eks-platform-{other}-karpenter-controller")]
     for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PassRole"):
-        assert all(account.can(deploy, action, role) for role in mine), action
-    assert denied_all(account, deploy, ["iam:CreateRole", "iam:PutRolePolicy", "iam:PassRole"], theirs) == []
+        assert all(account.can(deploy, action, role, bounded(account, env)) for role in mine), action
+    for context in (bounded(account, env), bounded(account, other)):
+        assert (
+            denied_all(account, deploy, ["iam:CreateRole", "iam:PutRolePolicy", "iam:PassRole"], theirs, context) == []
+        )
     policy = f"arn:aws:iam::{account.account_id}:policy/eks-platform-{other}-karpenter-controller-core"
     assert not account.can(deploy, "iam:CreatePolicyVersion", policy)
 
 
 def test_service_role_patterns_are_per_environment(account):
     # Pulumi.dev.yaml's serviceRoleNamePattern is eks-{service}-{env}; prod keeps the default {cluster}-{service}.
-    assert account.can(account.ci("deploy", "dev"), "iam:CreateRole", account.role("eks-daft-dev"))
-    assert not account.can(account.ci("deploy", "prod"), "iam:CreateRole", account.role("eks-daft-dev"))
-    assert not account.can(account.ci("deploy", "prod"), "iam:CreateRole", account.role("eks-daft-prod"))
-    assert account.can(account.ci("deploy", "prod"), "iam:CreateRole", account.role("eks-platform-prod-daft"))
+    dev, prod = account.ci("deploy", "dev"), account.ci("deploy", "prod")
+    dev_bounded, prod_bounded = bounded(account, "dev"), bounded(account, "prod")
+    assert account.can(dev, "iam:CreateRole", account.role("eks-daft-dev"), dev_bounded)
+    assert not account.can(prod, "iam:CreateRole", account.role("eks-daft-dev"), prod_bounded)
+    assert not account.can(prod, "iam:CreateRole", account.role("eks-daft-prod"), prod_bounded)
+    assert account.can(prod, "iam:CreateRole", account.role("eks-platform-prod-daft"), prod_bounded)
+
+
+# --- IAM: the permissions boundary on every role a deploy role creates or changes -------------------------------
+# In one account, a deploy role that could create an unbounded role in its own namespace could give it iam:*,
+# assume it and rewrite the other environment's deploy role. The boundary closes that: the deploy role creates and
+# changes roles only with its environment's boundary on them, and a role under it gets past none of the deploy
+# role's limits (no CI role, no other environment's role, no boundary, no user, no state, no bootstrap key).
+
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def other_boundaries(account: Account, env: str, other: str) -> list[dict[str, str] | None]:
+    """What a request may set (or a role carry) instead of ``env``'s boundary: nothing, the other environment's, a
+    policy of ``env``'s own namespace (``policy/<project>-<env>-*``, which its deploy role may create), an AWS one."""
+    return [
+        None,
+        bounded(account, other),
+        {"iam:PermissionsBoundary": f"arn:aws:iam::{account.account_id}:policy/eks-platform-{env}-x"},
+        {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    ]
+
+
+def under_boundary(account: Account, env: str) -> tuple[Account, str]:
+    """The account with ``eks-platform-<env>-x``: ``Allow *``, under ``env``'s boundary (the worst the deploy role
+    can make: it may attach AdministratorAccess to its roles)."""
+    role = account.role(f"eks-platform-{env}-x")
+    return account.with_role(role, [ALLOW_ALL], account.boundary(env)), role
+
+
+def test_the_one_account_takeover_is_closed(account):
+    # Dev's deploy role creates eks-platform-dev-x, gives it iam:* and rewrites prod's deploy role as that role.
+    dev, role, prod = account.ci("deploy", "dev"), account.role("eks-platform-dev-x"), account.ci("deploy", "prod")
+    assert not account.can(dev, "iam:CreateRole", role)  # without a boundary: refused
+    assert account.can(dev, "iam:CreateRole", role, bounded(account, "dev"))  # with dev's: allowed ...
+    assert account.can(dev, "iam:AttachRolePolicy", role, bounded(account, "dev"))  # ... AdministratorAccess too
+    grown, _ = under_boundary(account, "dev")
+    for action in ("iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy"):
+        decision = grown.decide(role, action, prod)
+        assert decision.outcome is Outcome.EXPLICIT_DENY, (action, decision)  # ... but the boundary holds
+
+
+def test_one_boundary_per_environment_named_as_the_platform_expects(plan, account):
+    assert sorted(account.policies) == sorted(account.boundary(env) for env in ENVIRONMENTS)
+    assert plan.outputs["permissionsBoundaryArns"] == {env: account.boundary(env) for env in ENVIRONMENTS}
+    for env in ENVIRONMENTS:
+        policy = plan.one(POLICY, f"permissions-boundary-{env}")
+        assert (
+            policy.inputs["name"]
+            == permissions_boundary_name("eks-platform", env)
+            == f"eks-platform-{env}-permissions-boundary"
+        )
+        assert policy.inputs["path"] == "/"
+        assert permissions_boundary_arn("aws", account.account_id, "eks-platform", env) == account.boundary(env)
+
+
+def test_the_boundaries_and_the_ci_roles_policies_fit_iams_limits(plan, account):
+    for env in ENVIRONMENTS:
+        document = account.policies[account.boundary(env)]
+        assert compact_length(document) <= MANAGED_POLICY_MAX_CHARS, env
+        assert plan.one(POLICY, f"permissions-boundary-{env}").inputs["policy"] == json.dumps(
+            document, separators=(",", ":")
+        )  # sent compact
+    for kind in ("deploy", "preview"):
+        for env in ENVIRONMENTS:
+            inline = [r for r in plan.by_type(ROLE_POLICY) if r.name.startswith(f"{kind}-{env}-")]
+            size = sum(compact_length(json.loads(r.inputs["policy"])) for r in inline)
+            assert size <= INLINE_ROLE_POLICIES_MAX_CHARS, (kind, env, size)
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_deploy_role_creates_and_changes_its_roles_only_with_its_boundary(account, env, other):
+    deploy = account.ci("deploy", env)
+    role = account.role(f"eks-platform-{env}-x")
+    for action in BOUNDED_ROLE_ACTIONS:
+        assert account.can(deploy, action, role, bounded(account, env)), action
+        for context in other_boundaries(account, env, other):
+            assert not account.can(deploy, action, role, context), (action, context)
+    # Tags, deletion, reads and passing the role stay as they were: they grant the role nothing.
+    for action in ("iam:TagRole", "iam:UntagRole", "iam:DeleteRole", "iam:GetRole", "iam:PassRole"):
+        assert account.can(deploy, action, role), action
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_a_deploy_role_cannot_remove_a_boundary_or_change_a_boundary_policy(account, env):
+    deploy = account.ci("deploy", env)
+    roles = [account.role(f"eks-platform-{e}-x") for e in ENVIRONMENTS]
+    for context in (None, bounded(account, env)):
+        for role in roles:
+            decision = account.decide(deploy, "iam:DeleteRolePermissionsBoundary", role, context)
+            assert decision.outcome is Outcome.EXPLICIT_DENY, decision
+    changes = ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy"]
+    changes += ["iam:CreatePolicy", "iam:TagPolicy"]
+    for boundary in (account.boundary(e) for e in ENVIRONMENTS):
+        for action in changes:
+            decision = account.decide(deploy, action, boundary)
+            assert decision.outcome is Outcome.EXPLICIT_DENY, (action, boundary, decision)  # its own matches its glob
+    assert account.can(
+        deploy, "iam:CreatePolicyVersion", f"arn:aws:iam::{account.account_id}:policy/eks-platform-{env}-x"
+    )
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_role_under_the_boundary_cannot_touch_the_ci_roles_or_the_other_environments(account, env, other):
+    account, _ = under_boundary(account, env)
+    role = account.role(f"eks-platform-{env}-x")
+    targets = [*ci_roles(account), account.role(f"eks-platform-{other}-node"), account.role(f"eks-platform-{other}-x")]
+    targets += [ADMIN, RUNNER, account.role("some-team-poweruser")]
+    for context in (None, bounded(account, env), bounded(account, other)):
+        assert denied_all(account, role, [*IAM_MUTATIONS, "iam:TagRole", "iam:CreateRole"], targets, context) == []
+    provider = f"arn:aws:iam::{account.account_id}:oidc-provider/token.actions.githubusercontent.com"
+    changes = [
+        "iam:DeleteOpenIDConnectProvider",
+        "iam:UpdateOpenIDConnectProviderThumbprint",
+        "iam:TagOpenIDConnectProvider",
+    ]
+    assert denied_all(account, role, [*changes, "iam:AddClientIDToOpenIDConnectProvider"], [provider]) == []
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_role_under_the_boundary_creates_no_unbounded_principal(account, env, other):
+    account, role = under_boundary(account, env)
+    mine = account.role(f"eks-platform-{env}-y")
+    for action in BOUNDED_ROLE_ACTIONS:
+        for context in other_boundaries(account, env, other):
+            assert not account.can(role, action, mine, context), (action, context)
+    assert account.can(role, "iam:CreateRole", mine, bounded(account, env))  # what the boundary caps, it may create
+    assert denied_all(account, role, ["iam:DeleteRolePermissionsBoundary"], [mine, role], bounded(account, env)) == []
+    users = [f"arn:aws:iam::{account.account_id}:user/{name}" for name in ("x", "admin")]
+    user_actions = ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:AttachUserPolicy"]
+    assert denied_all(account, role, [*user_actions, "iam:PutUserPolicy"], users) == []
+    group = f"arn:aws:iam::{account.account_id}:group/admins"
+    assert (
+        denied_all(account, role, ["iam:AddUserToGroup", "iam:AttachGroupPolicy", "iam:PutGroupPolicy"], [group]) == []
+    )
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_role_under_the_boundary_cannot_change_a_boundary_or_another_environments_policy(account, env, other):
+    account, role = under_boundary(account, env)
+    changes = ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy"]
+    iam = f"arn:aws:iam::{account.account_id}"
+    policies = [account.boundary(env), account.boundary(other), f"{iam}:policy/eks-platform-{other}-x"]
+    policies.append(f"{iam}:policy/platform-admin-extra")
+    assert denied_all(account, role, changes, policies) == []
+    assert account.can(role, "iam:CreatePolicyVersion", f"{iam}:policy/eks-platform-{env}-x")
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_role_under_the_boundary_reaches_no_state_and_no_bootstrap_key(account, env, other):
+    account, role = under_boundary(account, env)
+    stacks = [account.object(key) for e in ENVIRONMENTS for key in state_files(e) + lock_files(e)]
+    shared = [account.object(key) for key in [META, *BOOTSTRAP_STATE]]
+    keys = [*account.keys.values(), account.state_key]
+    assert denied_all(account, role, [*WRITES, "s3:GetObject"], stacks + shared) == []
+    assert denied_all(account, role, BUCKET_ADMIN, [account.bucket_arn]) == []
+    assert denied_all(account, role, [*KEY_USE, *KEY_ADMIN], keys) == []
+    # Each layer on its own: the bucket and key policies (without the boundary), and the boundary (without them).
+    theirs = [account.object(key) for key in state_files(other) + lock_files(other)]
+    assert denied_all(account.without_boundaries(), role, WRITES, theirs) == [], "the bucket policy alone"
+    assert denied_all(account.without_boundaries(), role, KEY_USE, [account.keys[other]]) == [], "the key policy alone"
+    boundary_only = account.without_bucket_policy().with_delegating_key_policies()
+    assert denied_all(boundary_only, role, [*WRITES, "s3:GetObject"], theirs) == [], "the boundary alone"
+    assert denied_all(boundary_only, role, [*KEY_USE, *KEY_ADMIN], keys) == [], "the boundary alone"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_a_role_under_the_boundary_still_gets_what_its_policies_grant(account, env):
+    account, role = under_boundary(account, env)
+    iam = f"arn:aws:iam::{account.account_id}"
+    for action, resource in [
+        ("ec2:RunInstances", "*"),
+        ("eks:DescribeCluster", f"arn:aws:eks:us-west-2:{account.account_id}:cluster/eks-platform-{env}"),
+        ("s3:GetObject", "arn:aws:s3:::some-other-bucket/x"),
+        ("iam:PassRole", f"{iam}:role/eks-platform-{env}-node"),
+        ("iam:CreateInstanceProfile", f"{iam}:instance-profile/eks-platform-{env}_123"),
+        ("iam:CreateServiceLinkedRole", f"{iam}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot"),
+    ]:
+        assert account.can(role, action, resource), (action, resource)
+    # ... and nothing its own policies do not grant: the boundary only caps.
+    capped = account.with_role(role, [], account.boundary(env))
+    assert not capped.can(role, "ec2:RunInstances", "*")
