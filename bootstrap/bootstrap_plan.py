@@ -762,10 +762,13 @@ def platform_role_globs(*, project: str, environment: str, service_role_name_pat
 
     ``<project>-<env>-*``: the platform's own roles and the Vault bound role (``naming.NamingContext``: every name
     starts ``{project}-{stack}-`` and ``fit`` keeps that prefix), and service roles of the default pattern
-    ``{cluster}-{service}``; plus what the stack's ``serviceRoleNamePattern`` yields (``eks-{service}-{env}`` in
+    ``{cluster}-{service}``; ``<project>-<env>_*`` (service roles named ``{cluster}_<name>``); plus what the stack's
+    ``serviceRoleNamePattern`` yields (``eks-{service}-{env}`` in
     Pulumi.dev.yaml: ``eks-*-dev``). A pattern whose names ``fit`` has to cut loses its suffix: keep names short.
     """
-    globs = [f"{project}-{environment}-*"]
+    # ``{cluster}_<name>`` too (Pulumi.dev.yaml's ``{cluster}_DaftRole``): no environment name holds ``_``, so this
+    # matches no other environment's roles.
+    globs = [f"{project}-{environment}-*", f"{project}-{environment}_*"]
     extra = role_name_glob(service_role_name_pattern, project=project, environment=environment)
     if not any(extra.startswith(glob.removesuffix("*")) for glob in globs):
         globs.append(extra)
