@@ -101,6 +101,9 @@ if problems:
 principals = Principals.of(
     settings, partition=partition, account_id=account_id, admins=[*settings.key_administrator_arns, runner]
 )
+# Administrators and operators: no CI role, and no role under a boundary, may assume them (PowerUserAccess allows
+# sts:AssumeRole on "*": a person's role that trusts the account root would otherwise be open to them).
+people = sorted({*principals.admins, *(arn for arns in principals.operators.values() for arn in arns)})
 objects = StateObjects(f"arn:{partition}:s3:::{settings.state_bucket_name}")
 bucket_policy = state_bucket_policy(objects=objects, principals=principals, bootstrap_project=project)
 if policy_size(bucket_policy) > BUCKET_POLICY_MAX_BYTES:
@@ -285,6 +288,7 @@ def boundary_document(env: str, key_arns: list[str]) -> Document:
         bucket_arn=objects.bucket_arn,
         key_arns=key_arns,
         alias_arns=alias_arns,
+        people=people,
     )
 
 
@@ -330,6 +334,7 @@ for (kind, env), role in roles.items():
                     environment=env,
                     role_globs=role_globs[env],
                     tag_project=project,
+                    people=people,
                 )
             ),
             opts=on_aws,

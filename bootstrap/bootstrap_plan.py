@@ -775,8 +775,29 @@ def platform_role_globs(*, project: str, environment: str, service_role_name_pat
     return globs
 
 
+#: Assuming a role: what a principal with PowerUserAccess (``sts:*`` on ``*``) could do to any role whose trust names
+#: the account root.
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity")
+
+
+def deny_assuming(role_arns: Sequence[str]) -> list[Document]:
+    """A Deny of assuming ``role_arns`` (the administrators and operators), or nothing when there are none."""
+    if not role_arns:
+        return []
+    return [
+        {"Sid": "DenyAssumingPeople", "Effect": "Deny", "Action": list(ASSUME_ACTIONS), "Resource": sorted(role_arns)}
+    ]
+
+
 def platform_iam_policy(
-    *, account_id: str, partition: str, project: str, environment: str, role_globs: Sequence[str], tag_project: str
+    *,
+    account_id: str,
+    partition: str,
+    project: str,
+    environment: str,
+    role_globs: Sequence[str],
+    tag_project: str,
+    people: Sequence[str] = (),
 ) -> Document:
     """IAM the platform's `pulumi up` needs, limited to its own roles, policies and OIDC providers, and never the CI.
 
@@ -887,6 +908,7 @@ def platform_iam_policy(
                 "NotAction": IAM_READ_ACTIONS,
                 "Resource": permissions_boundary_glob(partition, account_id, project),
             },
+            *deny_assuming(people),
         ],
     }
 
@@ -901,6 +923,7 @@ def permissions_boundary_policy(
     bucket_arn: str,
     key_arns: Sequence[str],
     alias_arns: Sequence[str],
+    people: Sequence[str] = (),
 ) -> Document:
     """The permissions boundary of every role the platform's stack ``environment`` creates.
 
@@ -963,5 +986,6 @@ def permissions_boundary_policy(
             },
             {"Sid": "DenyState", "Effect": "Deny", "Action": "s3:*", "Resource": [bucket_arn, f"{bucket_arn}/*"]},
             {"Sid": "DenyBootstrapKeys", "Effect": "Deny", "Action": "kms:*", "Resource": [*key_arns, *alias_arns]},
+            *deny_assuming(people),
         ],
     }

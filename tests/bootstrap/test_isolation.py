@@ -469,3 +469,17 @@ def test_a_role_under_the_boundary_still_gets_what_its_policies_grant(account, e
     # ... and nothing its own policies do not grant: the boundary only caps.
     capped = account.with_role(role, [], account.boundary(env))
     assert not capped.can(role, "ec2:RunInstances", "*")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_ci_role_and_no_bounded_role_can_assume_a_person(account, env):
+    # PowerUserAccess allows sts:* on "*": a person's role whose trust names the account root would be open to the CI
+    # roles and to every role the platform creates, unless they are denied assuming it.
+    bounded_account, bounded_role = under_boundary(account, env)
+    people = [ADMIN, RUNNER]
+    for principal in (account.ci("deploy", env), account.ci("preview", env)):
+        for action in ("sts:AssumeRole", "sts:TagSession"):
+            assert not [p for p in people if account.can(principal, action, p)], (principal, action)
+    assert not [p for p in people if bounded_account.can(bounded_role, "sts:AssumeRole", p)]
+    # The roles the environment runs on stay assumable: the deny names people only.
+    assert account.can(account.ci("deploy", env), "sts:AssumeRole", account.role(f"eks-platform-{env}-node"))
