@@ -12,6 +12,7 @@ import pulumi_vault as vault
 from components import iam_documents as iam
 from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
+from components.context import AwsContext
 from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE, RUNNER_ROLE, deploy_phase, runner_project_name
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
@@ -64,17 +65,23 @@ if len(zones) < settings.vpc.az_count:
         f"{settings.region} offers {len(zones)}"
     )
 on_aws = pulumi.ResourceOptions(providers=[aws_provider])
+account = AwsContext(
+    account_id=account_id,
+    partition=partition,
+    region=settings.region,
+    tags=tags,
+    permissions_boundary=settings.permissions_boundary_arn,
+)
 
 # --- network and cluster --------------------------------------------------------------------------
 explicit = settings.vpc.subnets
 vpc = Vpc(
     "network",
     VpcArgs(
-        permissions_boundary=settings.permissions_boundary_arn,
         cidr=settings.vpc.cidr,
         zones=zones,
         naming=naming,
-        region=settings.region,
+        account=account,
         nat_strategy=settings.vpc.nat_strategy.value,
         intra_subnets=settings.vpc.intra_subnets,
         flow_log_retention_days=settings.vpc.flow_log_retention_days,
@@ -96,16 +103,13 @@ if delivery is not None and delivery.runner is RunnerKind.CODEBUILD:
     ci_runner = CiRunner(
         "ci-runner",
         CiRunnerArgs(
-            permissions_boundary=settings.permissions_boundary_arn,
             naming=naming,
             project_name=runner_project_name(naming),
             vpc_id=vpc.vpc_id,
             subnet_ids=vpc.private_subnet_ids,
             github_repository=repository,
             connection_arn=connection_arn,
-            account_id=account_id,
-            partition=partition,
-            region=settings.region,
+            account=account,
             compute_type=delivery.compute_type.value,
             image=delivery.image,
             log_retention_days=delivery.log_retention_days,
@@ -125,16 +129,12 @@ def cluster_and_platform() -> None:
     cluster = EksCluster(
         "eks",
         EksClusterArgs(
-            permissions_boundary=settings.permissions_boundary_arn,
             naming=naming,
             kubernetes_version=settings.cluster.kubernetes_version,
             node_subnet_ids=vpc.private_subnet_ids,
             control_plane_subnet_ids=vpc.intra_subnet_ids or vpc.private_subnet_ids,
-            account_id=account_id,
-            partition=partition,
-            region=settings.region,
+            account=account,
             node_groups=settings.cluster.node_groups,
-            tags=tags,
             public_access=settings.cluster.endpoint.public_access,
             public_access_cidrs=[str(cidr) for cidr in settings.cluster.endpoint.public_access_cidrs],
             log_types=[log_type.value for log_type in settings.cluster.log_types],
@@ -156,22 +156,11 @@ def cluster_and_platform() -> None:
     node_autoscaler = NodeAutoscaler(
         "node-autoscaler",
         NodeAutoscalerArgs(
-            permissions_boundary=settings.permissions_boundary_arn,
             naming=naming,
             settings=settings.node_autoscaler,
-            cluster_name=cluster.cluster_name,
-            cluster_endpoint=cluster.endpoint,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer_url=cluster.oidc_issuer_url,
-            cluster_security_group_id=cluster.cluster_security_group_id,
+            cluster=cluster.ref,
+            account=account,
             node_groups=cluster.node_groups,
-            controller_node_selector=cluster.system_node_selector,
-            controller_tolerations=cluster.system_tolerations,
-            kubernetes_version=settings.cluster.kubernetes_version,
-            account_id=account_id,
-            partition=partition,
-            region=settings.region,
-            tags=tags,
             controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
         ),
         in_cluster,
@@ -211,16 +200,12 @@ def cluster_and_platform() -> None:
         vault_auth = VaultAwsAuth(
             "vault",
             VaultAwsAuthArgs(
-                permissions_boundary=settings.permissions_boundary_arn,
                 naming=naming,
                 settings=settings.vault,
-                oidc_provider_arn=cluster.oidc_provider_arn,
-                oidc_issuer_url=cluster.oidc_issuer_url,
-                region=settings.region,
+                cluster=cluster.ref,
+                account=account,
                 aws_access_key=secrets.require_secret("vaultAwsAccessKey"),
                 aws_secret_key=secrets.require_secret("vaultAwsSecretKey"),
-                node_selector=cluster.system_node_selector,
-                tolerations=cluster.system_tolerations,
                 protect=settings.protect,
             ),
             pulumi.ResourceOptions(providers=[aws_provider, cluster.provider, vault_provider]),
@@ -233,9 +218,8 @@ def cluster_and_platform() -> None:
             ArgoBootstrapArgs(
                 naming=naming,
                 settings=settings.argo,
-                cluster_name=cluster.cluster_name,
-                region=settings.region,
-                account_id=account_id,
+                cluster=cluster.ref,
+                account=account,
                 vpc_id=vpc.vpc_id,
                 environment=naming.stack,
                 role_arns={
@@ -243,8 +227,6 @@ def cluster_and_platform() -> None:
                     **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
                     **{f"app-{service}": role.role_arn for service, role in app_roles.items()},
                 },
-                node_selector=cluster.system_node_selector,
-                tolerations=cluster.system_tolerations,
                 oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
                 server_url=settings.argo.url,
             ),

@@ -37,6 +37,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.context import AwsContext, ClusterRef
 from components.limits import label_value_problem
 from components.naming import NamingContext
 from components.versions import ARGO_CD_CHART
@@ -85,20 +86,15 @@ class ArgoBootstrapArgs:
 
     naming: NamingContext
     settings: ArgoSettings
-    #: The EKS cluster's name (an Output of the cluster is fine).
-    cluster_name: pulumi.Input[str]
-    #: AWS region; also a label of the cluster Secret, so plain text.
-    region: str
-    account_id: pulumi.Input[str]
+    #: The cluster: its name goes into the GitOps bridge; the controllers run on its system node group.
+    cluster: ClusterRef
+    #: Region (a label of the cluster Secret, so plain text) and account of the GitOps bridge.
+    account: AwsContext
     vpc_id: pulumi.Input[str]
     #: Environment (the stack); also a label of the cluster Secret, so plain text.
     environment: str
     #: IRSA role ARNs add-ons need, by short name (``karpenter`` -> ``platform.eks/karpenter-role-arn``).
     role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    #: Node selector of the system node group (merged over ``kubernetes.io/os: linux``).
-    node_selector: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    #: Tolerations of the system node group's taints (Kubernetes spelling).
-    tolerations: Sequence[Mapping[str, str]] = ()
     #: OIDC client secret (``require_secret("argocdOidcClientSecret")``); only with ``settings.sso``.
     oidc_client_secret: pulumi.Input[str] | None = None
     #: URL users reach Argo CD at (SSO callbacks); default: a port-forward on localhost.
@@ -346,8 +342,8 @@ class ArgoBootstrap(pulumi.ComponentResource):
             repository_opts={"repo": repo},
             values=helm_values(
                 settings,
-                node_selector=args.node_selector,
-                tolerations=args.tolerations,
+                node_selector=args.cluster.system_node_selector,
+                tolerations=args.cluster.system_tolerations,
                 oidc_client_secret=args.oidc_client_secret,
                 server_url=args.server_url,
             ),
@@ -398,12 +394,12 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     project=args.naming.project,
                     stack=args.naming.stack,
                     environment=args.environment,
-                    region=args.region,
+                    region=args.account.region,
                 ),
                 "annotations": cluster_secret_annotations(
-                    cluster_name=args.cluster_name,
-                    region=args.region,
-                    account_id=args.account_id,
+                    cluster_name=args.cluster.name,
+                    region=args.account.region,
+                    account_id=args.account.account_id,
                     vpc_id=args.vpc_id,
                     environment=args.environment,
                     role_arns=args.role_arns,

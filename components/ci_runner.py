@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam_documents as iam
+from components.context import AwsContext
 from components.delivery import RUNNER_ROLE, RUNNER_WORKFLOWS, codebuild_runs_on, runner_workflow_pattern
 from components.naming import NamingContext
 
@@ -35,16 +36,13 @@ class CiRunnerArgs:
     github_repository: str
     #: The AWS CodeConnections connection to GitHub (created and authorised once per account, in the console).
     connection_arn: str
-    account_id: str
-    partition: str
-    region: str
+    #: Account, partition and region of the runner's ENI permissions; the permissions boundary of its role.
+    account: AwsContext
     compute_type: str = "BUILD_GENERAL1_MEDIUM"
     image: str = "aws/codebuild/standard:7.0"
     log_retention_days: int = 365
     build_timeout_minutes: int = 120
     workflows: Sequence[str] = RUNNER_WORKFLOWS
-    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
-    permissions_boundary: str | None = None
 
 
 class CiRunner(pulumi.ComponentResource):
@@ -148,7 +146,7 @@ class CiRunner(pulumi.ComponentResource):
             f"{name}-role",
             name=args.naming.platform_role(RUNNER_ROLE),
             assume_role_policy=json.dumps(iam.service_trust_policy("codebuild.amazonaws.com")),
-            permissions_boundary=args.permissions_boundary,
+            permissions_boundary=args.account.permissions_boundary,
             opts=child,
         )
         policy = aws.iam.RolePolicy(
@@ -157,9 +155,9 @@ class CiRunner(pulumi.ComponentResource):
             policy=pulumi.Output.all(log_group.arn, *args.subnet_ids).apply(
                 lambda values: json.dumps(
                     iam.codebuild_runner_policy(
-                        partition=args.partition,
-                        region=args.region,
-                        account_id=args.account_id,
+                        partition=args.account.partition,
+                        region=args.account.region,
+                        account_id=args.account.account_id,
                         log_group_arn=values[0],
                         subnet_ids=list(values[1:]),
                         connection_arn=args.connection_arn,

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
+from components.context import AwsContext, ClusterRef
 from components.delivery import API_PORT
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext, arn_key, unique_tail_aliases
@@ -40,12 +41,10 @@ class EksClusterArgs:
     node_subnet_ids: Sequence[pulumi.Input[str]]
     #: Subnets of the control-plane ENIs (intra if the VPC has them, else private).
     control_plane_subnet_ids: Sequence[pulumi.Input[str]]
-    account_id: str
-    partition: str
-    region: str
+    #: Account, partition, region, the tags for what the provider's default_tags do not reach (instances, volumes
+    #: and ENIs of node groups) and the permissions boundary of every role.
+    account: AwsContext
     node_groups: Mapping[str, NodeGroupSettings]
-    #: Tags for what the provider's default_tags do not reach: instances, volumes and ENIs of node groups.
-    tags: Mapping[str, str]
     public_access: bool = False
     public_access_cidrs: Sequence[str] = ()
     log_types: Sequence[str] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -66,8 +65,6 @@ class EksClusterArgs:
     #: Security groups of API clients inside the VPC (the CI runner), keyed by role: the cluster security group
     #: admits each on 443, the private endpoint's port.
     api_client_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
-    permissions_boundary: str | None = None
 
 
 def taint_tolerations(settings: NodeGroupSettings | None) -> list[dict[str, str]]:
@@ -140,6 +137,8 @@ class EksCluster(pulumi.ComponentResource):
     system_node_selector: dict[str, pulumi.Output[str]]
     system_tolerations: list[dict[str, str]]
     provider: k8s.Provider
+    #: The facts above the in-cluster components share, as one reference.
+    ref: ClusterRef
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eksplatform:platform:EksCluster", name, None, opts)
@@ -152,14 +151,14 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-cluster-role",
             name=args.naming.platform_role("cluster"),
             assume_role_policy=json.dumps(iam.service_trust_policy("eks.amazonaws.com")),
-            permissions_boundary=args.permissions_boundary,
+            permissions_boundary=args.account.permissions_boundary,
             opts=child,
         )
         role_policies: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-cluster-{policy}",
                 role=role.name,
-                policy_arn=iam.managed_policy_arn(args.partition, policy),
+                policy_arn=iam.managed_policy_arn(args.account.partition, policy),
                 opts=child,
             )
             for policy in ("AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController")
@@ -171,7 +170,9 @@ class EksCluster(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=json.dumps(
-                iam.kms_key_policy(account_id=args.account_id, partition=args.partition, service_principals=[])
+                iam.kms_key_policy(
+                    account_id=args.account.account_id, partition=args.account.partition, service_principals=[]
+                )
             ),
             opts=stateful,
         )
@@ -275,7 +276,7 @@ class EksCluster(pulumi.ComponentResource):
         ca_data = cluster.certificate_authority.apply(lambda ca: ca.data)
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
-                lambda v: kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.region)
+                lambda v: kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.account.region)
             )
         )
         api_clients = [
@@ -300,6 +301,17 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_access, *api_clients]),
         )
         self.kms_key_arn = key.arn
+        self.ref = ClusterRef(
+            name=self.cluster_name,
+            endpoint=self.endpoint,
+            oidc_provider_arn=self.oidc_provider_arn,
+            oidc_issuer_url=self.oidc_issuer_url,
+            security_group_id=self.cluster_security_group_id,
+            kubernetes_version=args.kubernetes_version,
+            system_node_selector=self.system_node_selector,
+            system_tolerations=self.system_tolerations,
+            provider=self.provider,
+        )
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -339,7 +351,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{self._name}-{role}-{key}-policy",
             cluster_name=entry.cluster_name,
             principal_arn=entry.principal_arn,
-            policy_arn=f"arn:{self._args.partition}:eks::aws:cluster-access-policy/{policy}",
+            policy_arn=f"arn:{self._args.account.partition}:eks::aws:cluster-access-policy/{policy}",
             access_scope={"type": "cluster"},
             opts=opts("-policy"),
         )
@@ -350,14 +362,14 @@ class EksCluster(pulumi.ComponentResource):
             f"{self._name}-node-role",
             name=self._args.naming.platform_role("node"),
             assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
-            permissions_boundary=self._args.permissions_boundary,
+            permissions_boundary=self._args.account.permissions_boundary,
             opts=child,
         )
         policies = [
             aws.iam.RolePolicyAttachment(
                 f"{self._name}-node-{policy}",
                 role=role.name,
-                policy_arn=iam.managed_policy_arn(self._args.partition, policy),
+                policy_arn=iam.managed_policy_arn(self._args.account.partition, policy),
                 opts=child,
             )
             for policy in iam.NODE_ROLE_POLICIES
@@ -374,8 +386,10 @@ class EksCluster(pulumi.ComponentResource):
                 oidc_issuer_url=self.oidc_issuer_url,
                 namespace=namespace,
                 service_account=service_account,
-                managed_policy_arns={iam.arn_name(policy): iam.managed_policy_arn(self._args.partition, policy)},
-                permissions_boundary=self._args.permissions_boundary,
+                managed_policy_arns={
+                    iam.arn_name(policy): iam.managed_policy_arn(self._args.account.partition, policy)
+                },
+                permissions_boundary=self._args.account.permissions_boundary,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -427,7 +441,7 @@ class EksCluster(pulumi.ComponentResource):
     ) -> aws.eks.NodeGroup:
         args, child = self._args, pulumi.ResourceOptions(parent=self)
         physical = args.naming.name(group, "eks_node_group")
-        propagated = {**args.tags, "Name": physical}
+        propagated = {**args.account.tags, "Name": physical}
         template = aws.ec2.LaunchTemplate(
             f"{self._name}-{group}-lt",
             name=physical,

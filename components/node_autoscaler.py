@@ -30,6 +30,7 @@ import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
 from components import karpenter_plan as plan
+from components.context import AwsContext, ClusterRef
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext
 from components.tagging import KARPENTER_DISCOVERY_TAG
@@ -48,28 +49,14 @@ class NodeAutoscalerArgs:
 
     naming: NamingContext
     settings: NodeAutoscalerSettings
-    cluster_name: pulumi.Input[str]
-    cluster_endpoint: pulumi.Input[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer_url: pulumi.Input[str]
-    #: The EKS-created cluster security group; tagged for Karpenter's security-group selector.
-    cluster_security_group_id: pulumi.Input[str]
+    #: The cluster (its security group is tagged for Karpenter's selector; the controller runs on its system group).
+    cluster: ClusterRef
+    #: Account, region, required tags (Karpenter puts them on what it launches) and permissions boundary.
+    account: AwsContext
     #: Managed node groups by name; with cluster-autoscaler their ASGs get the discovery tags.
     node_groups: Mapping[str, aws.eks.NodeGroup]
-    #: Where the controller runs: the system node group (``eks.amazonaws.com/nodegroup: <physical name>``).
-    controller_node_selector: Mapping[str, pulumi.Input[str]]
-    #: Tolerations of the system node group's taints (Kubernetes spelling).
-    controller_tolerations: Sequence[Mapping[str, str]]
-    kubernetes_version: str
-    account_id: str
-    partition: str
-    region: str
-    #: The required tags; Karpenter puts them on the instances, volumes and ENIs it launches.
-    tags: Mapping[str, str]
     #: Controller replicas (Karpenter spreads them over nodes and zones; use 1 with a one-node system group).
     controller_replicas: int = 2
-    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
-    permissions_boundary: str | None = None
 
 
 class NodeAutoscaler(pulumi.ComponentResource):
@@ -109,14 +96,14 @@ class NodeAutoscaler(pulumi.ComponentResource):
             name=args.naming.platform_role("karpenter-node"),
             assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
             description="Nodes launched by Karpenter",
-            permissions_boundary=args.permissions_boundary,
+            permissions_boundary=args.account.permissions_boundary,
             opts=child,
         )
         node_prerequisites: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=node_role.name,
-                policy_arn=iam.managed_policy_arn(args.partition, policy),
+                policy_arn=iam.managed_policy_arn(args.account.partition, policy),
                 opts=child,
             )
             for policy in iam.NODE_ROLE_POLICIES
@@ -124,7 +111,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
         node_prerequisites.append(
             aws.eks.AccessEntry(
                 f"{name}-node-access",
-                cluster_name=args.cluster_name,
+                cluster_name=args.cluster.name,
                 principal_arn=node_role.arn,
                 type="EC2_LINUX",
                 opts=child,
@@ -132,9 +119,9 @@ class NodeAutoscaler(pulumi.ComponentResource):
         )
         aws.ec2.Tag(
             f"{name}-cluster-sg-discovery",
-            resource_id=args.cluster_security_group_id,
+            resource_id=args.cluster.security_group_id,
             key=KARPENTER_DISCOVERY_TAG,
-            value=args.cluster_name,
+            value=args.cluster.name,
             opts=child,
         )
         queue = self._interruption_queue()
@@ -161,13 +148,13 @@ class NodeAutoscaler(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             values=plan.karpenter_values(
-                cluster_name=args.cluster_name,
-                cluster_endpoint=args.cluster_endpoint,
+                cluster_name=args.cluster.name,
+                cluster_endpoint=args.cluster.endpoint,
                 interruption_queue=queue.name,
                 role_arn=controller.role_arn,
-                region=args.region,
-                node_selector=args.controller_node_selector,
-                node_tolerations=args.controller_tolerations,
+                region=args.account.region,
+                node_selector=args.cluster.system_node_selector,
+                node_tolerations=args.cluster.system_tolerations,
                 replicas=args.controller_replicas,
             ),
             opts=pulumi.ResourceOptions(
@@ -179,7 +166,11 @@ class NodeAutoscaler(pulumi.ComponentResource):
         )
         settings = args.settings.karpenter
         node_class_manifest = plan.ec2_node_class(
-            settings, role=node_role.name, cluster_name=args.cluster_name, tags=args.tags, ami_alias=KARPENTER_AMI_ALIAS
+            settings,
+            role=node_role.name,
+            cluster_name=args.cluster.name,
+            tags=args.account.tags,
+            ami_alias=KARPENTER_AMI_ALIAS,
         )
         node_class = k8s.apiextensions.CustomResource(
             f"{name}-ec2nodeclass-{plan.DEFAULT_NODE_CLASS}",
@@ -248,12 +239,12 @@ class NodeAutoscaler(pulumi.ComponentResource):
 
     def _karpenter_controller_role(self, node_role: aws.iam.Role, queue: aws.sqs.Queue) -> IrsaRole:
         args, name, child = self._args, self._name, pulumi.ResourceOptions(parent=self)
-        documents = pulumi.Output.all(args.cluster_name, node_role.arn, queue.arn).apply(
+        documents = pulumi.Output.all(args.cluster.name, node_role.arn, queue.arn).apply(
             lambda values: plan.karpenter_controller_policies(
                 cluster_name=values[0],
-                partition=args.partition,
-                region=args.region,
-                account_id=args.account_id,
+                partition=args.account.partition,
+                region=args.account.region,
+                account_id=args.account.account_id,
                 node_role_arn=values[1],
                 queue_arn=values[2],
             )
@@ -272,12 +263,12 @@ class NodeAutoscaler(pulumi.ComponentResource):
             f"{name}-controller",
             IrsaRoleArgs(
                 role_name=args.naming.platform_role("karpenter-controller"),
-                oidc_provider_arn=args.oidc_provider_arn,
-                oidc_issuer_url=args.oidc_issuer_url,
+                oidc_provider_arn=args.cluster.oidc_provider_arn,
+                oidc_issuer_url=args.cluster.oidc_issuer_url,
                 namespace=plan.KARPENTER_NAMESPACE,
                 service_account=plan.KARPENTER_SERVICE_ACCOUNT,
                 managed_policy_arns={key: policy.arn for key, policy in policies.items()},
-                permissions_boundary=args.permissions_boundary,
+                permissions_boundary=args.account.permissions_boundary,
             ),
             child,
         )
@@ -286,11 +277,14 @@ class NodeAutoscaler(pulumi.ComponentResource):
 
     def _cluster_autoscaler(self) -> None:
         args, name, child = self._args, self._name, pulumi.ResourceOptions(parent=self)
-        cluster_name = pulumi.Output.from_input(args.cluster_name)
+        cluster_name = pulumi.Output.from_input(args.cluster.name)
         policy = cluster_name.apply(
             lambda cluster: json.dumps(
                 plan.cluster_autoscaler_policy(
-                    cluster_name=cluster, partition=args.partition, region=args.region, account_id=args.account_id
+                    cluster_name=cluster,
+                    partition=args.account.partition,
+                    region=args.account.region,
+                    account_id=args.account.account_id,
                 )
             )
         )
@@ -298,9 +292,9 @@ class NodeAutoscaler(pulumi.ComponentResource):
             f"{name}-controller",
             IrsaRoleArgs(
                 role_name=args.naming.platform_role("cluster-autoscaler"),
-                permissions_boundary=args.permissions_boundary,
-                oidc_provider_arn=args.oidc_provider_arn,
-                oidc_issuer_url=args.oidc_issuer_url,
+                permissions_boundary=args.account.permissions_boundary,
+                oidc_provider_arn=args.cluster.oidc_provider_arn,
+                oidc_issuer_url=args.cluster.oidc_issuer_url,
                 namespace=plan.CLUSTER_AUTOSCALER_NAMESPACE,
                 service_account=plan.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
                 inline_policies={"cluster-autoscaler": policy},
@@ -334,12 +328,12 @@ class NodeAutoscaler(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             values=plan.cluster_autoscaler_values(
-                cluster_name=args.cluster_name,
+                cluster_name=args.cluster.name,
                 role_arn=controller.role_arn,
-                region=args.region,
-                image_tag=CLUSTER_AUTOSCALER_IMAGE_TAGS[args.kubernetes_version],
-                node_selector=ca.node_selector if own_placement else args.controller_node_selector,
-                node_tolerations=plan.tolerations(ca.tolerations) if own_placement else args.controller_tolerations,
+                region=args.account.region,
+                image_tag=CLUSTER_AUTOSCALER_IMAGE_TAGS[args.cluster.kubernetes_version],
+                node_selector=ca.node_selector if own_placement else args.cluster.system_node_selector,
+                node_tolerations=plan.tolerations(ca.tolerations) if own_placement else args.cluster.system_tolerations,
             ),
             # The role's inline policy (a child of the IrsaRole) is not an input of the release.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[controller]),

@@ -55,13 +55,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 
+from components.context import AwsContext, ClusterRef
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.limits import PATTERNS, name_problem
 from components.naming import BUILT_IN_NAMESPACES, VAULT_BOUND_ROLE_PATTERN, VAULT_BOUND_ROLE_SERVICE, NamingContext
@@ -242,21 +243,15 @@ class VaultAwsAuthArgs:
 
     naming: NamingContext
     settings: VaultSettings
-    oidc_provider_arn: pulumi.Input[str]
-    #: The cluster's issuer URL (``https://oidc.eks.<region>.amazonaws.com/id/...``).
-    oidc_issuer_url: pulumi.Input[str]
-    #: Region of the secrets engine's AWS calls.
-    region: str
+    #: The cluster: its OIDC provider trusts the bound role; the injector runs on its system node group.
+    cluster: ClusterRef
+    #: Region of the secrets engine's AWS calls; the bound role's permissions boundary.
+    account: AwsContext
     #: The IAM user's keys (secrets) for the auth method's client config and the secrets engine's root config.
     aws_access_key: pulumi.Input[str]
     aws_secret_key: pulumi.Input[str]
-    #: Injector placement (the system node group).
-    node_selector: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    tolerations: Sequence[Mapping[str, str]] = ()
     #: Protect the two Vault mounts (unmounting revokes every token or lease they issued).
     protect: bool = False
-    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
-    permissions_boundary: str | None = None
 
 
 class VaultAwsAuth(pulumi.ComponentResource):
@@ -288,12 +283,12 @@ class VaultAwsAuth(pulumi.ComponentResource):
             f"{name}-bound-role",
             IrsaRoleArgs(
                 role_name=role_name,
-                oidc_provider_arn=args.oidc_provider_arn,
-                oidc_issuer_url=args.oidc_issuer_url,
+                oidc_provider_arn=args.cluster.oidc_provider_arn,
+                oidc_issuer_url=args.cluster.oidc_issuer_url,
                 namespace=settings.bound_namespace,
                 service_account=settings.bound_service_account,
                 create_service_account=True,
-                permissions_boundary=args.permissions_boundary,
+                permissions_boundary=args.account.permissions_boundary,
                 # A built-in namespace (kube-system, default, ...) exists already: never declare it.
                 create_namespace=settings.bound_namespace not in BUILT_IN_NAMESPACES,
             ),
@@ -335,7 +330,7 @@ class VaultAwsAuth(pulumi.ComponentResource):
             path=settings.secrets_path,
             access_key=args.aws_access_key,
             secret_key=args.aws_secret_key,
-            region=args.region,
+            region=args.account.region,
             description="STS credentials of users' roles (userrole-<user>)",
             opts=mount,
         )
@@ -366,8 +361,8 @@ class VaultAwsAuth(pulumi.ComponentResource):
                 vault_address=settings.address,
                 auth_path=settings.auth_path,
                 namespace=settings.namespace,
-                node_selector=args.node_selector,
-                tolerations=args.tolerations,
+                node_selector=args.cluster.system_node_selector,
+                tolerations=args.cluster.system_tolerations,
             ),
             atomic=True,
             cleanup_on_fail=True,

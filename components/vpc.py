@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam_documents as iam
+from components.context import AwsContext
 from components.naming import NamingContext
 from components.network_plan import ZoneSubnets, plan_subnets
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG
@@ -32,14 +33,13 @@ class VpcArgs:
     zones: Sequence[str]
     #: Physical names and Name tags; its cluster name is the Karpenter discovery tag value.
     naming: NamingContext
-    region: str
+    #: The region (gateway endpoints) and the permissions boundary of the flow-logs role.
+    account: AwsContext
     nat_strategy: Literal["single", "one_per_az"] = "one_per_az"
     intra_subnets: bool = True
     flow_log_retention_days: int = 365
     #: Explicit subnet CIDRs; default: ``plan_subnets(cidr, zones)``.
     subnets: Sequence[ZoneSubnets] | None = None
-    #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
-    permissions_boundary: str | None = None
 
 
 def zone_key(zone: str) -> str:
@@ -149,7 +149,7 @@ class Vpc(pulumi.ComponentResource):
         aws.ec2.VpcEndpoint(
             f"{name}-s3-endpoint",
             vpc_id=vpc.id,
-            service_name=f"com.amazonaws.{args.region}.s3",
+            service_name=f"com.amazonaws.{args.account.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[*self.private_route_table_ids, *([intra_rt.id] if intra_rt else [])],
             tags={"Name": f"{args.naming.prefix}-s3"},
@@ -207,7 +207,7 @@ class Vpc(pulumi.ComponentResource):
             f"{name}-flow-logs-role",
             name=args.naming.platform_role("vpc-flow-logs"),
             assume_role_policy=json.dumps(iam.service_trust_policy("vpc-flow-logs.amazonaws.com")),
-            permissions_boundary=args.permissions_boundary,
+            permissions_boundary=args.account.permissions_boundary,
             opts=child,
         )
         aws.iam.RolePolicy(

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
+from components.context import AwsContext, ClusterRef
 from components.naming import NamingContext
 from components.versions import ARGO_CD_CHART, DEFAULT_KUBERNETES_VERSION
 from config import ArgoSettings
@@ -53,14 +54,20 @@ def _args(raw: dict[str, Any], *, with_secret: bool) -> ArgoBootstrapArgs:
     return ArgoBootstrapArgs(
         naming=NamingContext("eks-platform", "test"),
         settings=ArgoSettings.model_validate(raw),
-        cluster_name=pulumi.Output.from_input("eks-platform-test"),
-        region="us-west-2",
-        account_id="123456789012",
+        cluster=ClusterRef(
+            name=pulumi.Output.from_input("eks-platform-test"),
+            endpoint="https://example.gr7.us-west-2.eks.amazonaws.com",
+            oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
+            oidc_issuer_url="https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
+            security_group_id="sg-0123456789abcdef0",
+            kubernetes_version="1.35",
+            system_node_selector={"dedicated": "system"},
+            system_tolerations=TOLERATIONS,
+        ),
+        account=AwsContext(account_id="123456789012", partition="aws", region="us-west-2", tags={}),
         vpc_id=pulumi.Output.from_input("vpc-0123456789abcdef0"),
         environment="test",
         role_arns={"karpenter": pulumi.Output.from_input(KARPENTER_ARN), "ebs-csi": EBS_ARN},
-        node_selector={"dedicated": "system"},
-        tolerations=TOLERATIONS,
         oidc_client_secret=pulumi.Output.secret(CLIENT_SECRET) if with_secret else None,
     )
 

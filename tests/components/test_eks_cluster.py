@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from components.context import AwsContext
 from components.eks_cluster import EksCluster, EksClusterArgs, kubeconfig, taint_tolerations
 from components.naming import NamingContext, short_hash
 from components.versions import EKS_ADDON_VERSIONS
@@ -31,11 +32,8 @@ def cluster_plan(mode: Mode, **changes: object) -> Plan:
         "kubernetes_version": "1.34",
         "node_subnet_ids": ["subnet-a", "subnet-b"],
         "control_plane_subnet_ids": ["subnet-ia", "subnet-ib"],
-        "account_id": "123456789012",
-        "partition": "aws",
-        "region": "us-west-2",
+        "account": AwsContext(account_id="123456789012", partition="aws", region="us-west-2", tags=TAGS),
         "node_groups": {"system": SYSTEM},
-        "tags": TAGS,
         "admin_role_arns": [ADMIN],
         "protect": True,
     } | changes

@@ -7,6 +7,7 @@ import pulumi_aws as aws
 import pytest
 
 from components import karpenter_plan as plan_
+from components.context import AwsContext, ClusterRef
 from components.iam_documents import MANAGED_POLICY_MAX_CHARS, compact_length
 from components.naming import NamingContext
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs, first_autoscaling_group
@@ -62,21 +63,18 @@ def autoscaler_plan(mode: Mode, settings: dict[str, Any] | None = None) -> Plan:
             NodeAutoscalerArgs(
                 naming=NAMING,
                 settings=node_settings,
-                cluster_name=cluster.name,
-                cluster_endpoint=cluster.endpoint,
-                oidc_provider_arn=oidc.arn,
-                oidc_issuer_url=OIDC_ISSUER_URL,
-                cluster_security_group_id=cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or ""),
+                cluster=ClusterRef(
+                    name=cluster.name,
+                    endpoint=cluster.endpoint,
+                    oidc_provider_arn=oidc.arn,
+                    oidc_issuer_url=OIDC_ISSUER_URL,
+                    security_group_id=cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or ""),
+                    kubernetes_version="1.34",
+                    system_node_selector={"eks.amazonaws.com/nodegroup": node_groups["system"].node_group_name},
+                    system_tolerations=[SYSTEM_TOLERATION],
+                ),
+                account=AwsContext(account_id=ACCOUNT_ID, partition="aws", region="us-west-2", tags=TAGS),
                 node_groups=node_groups,
-                controller_node_selector={
-                    "eks.amazonaws.com/nodegroup": node_groups["system"].node_group_name,
-                },
-                controller_tolerations=[SYSTEM_TOLERATION],
-                kubernetes_version="1.34",
-                account_id=ACCOUNT_ID,
-                partition="aws",
-                region="us-west-2",
-                tags=TAGS,
             ),
         )
 

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from components import vault_aws_auth as vaa
+from components.context import AwsContext, ClusterRef
 from components.naming import NamingContext
 from components.versions import DEFAULT_KUBERNETES_VERSION, VAULT_CHART
 from config import VaultSettings
@@ -70,13 +71,19 @@ def program(vault_settings: VaultSettings) -> Callable[[], None]:
             vaa.VaultAwsAuthArgs(
                 naming=NamingContext(PROJECT, STACK),
                 settings=vault_settings,
-                oidc_provider_arn=OIDC_ARN,
-                oidc_issuer_url=OIDC_ISSUER_URL,
-                region="us-west-2",
+                cluster=ClusterRef(
+                    name="eks-platform-test",
+                    endpoint="https://example.gr7.us-west-2.eks.amazonaws.com",
+                    oidc_provider_arn=OIDC_ARN,
+                    oidc_issuer_url=OIDC_ISSUER_URL,
+                    security_group_id="sg-0123456789abcdef0",
+                    kubernetes_version="1.35",
+                    system_node_selector={"dedicated": "system"},
+                    system_tolerations=[TOLERATION],
+                ),
+                account=AwsContext(account_id="123456789012", partition="aws", region="us-west-2", tags={}),
                 aws_access_key=pulumi.Output.secret(ACCESS_KEY),
                 aws_secret_key=pulumi.Output.secret(SECRET_KEY),
-                node_selector={"dedicated": "system"},
-                tolerations=[TOLERATION],
             ),
             pulumi.ResourceOptions(providers=[aws_provider, k8s_provider, vault_provider]),
         )

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from components.context import AwsContext
 from components.naming import NamingContext
 from components.vpc import Vpc, VpcArgs
 from tools.harness import MODES, Mode, Plan, run_callable
@@ -21,7 +22,7 @@ def vpc_plan(mode: Mode, **changes: object) -> Plan:
         "cidr": IPv4Network("10.0.0.0/16"),
         "zones": ZONES,
         "naming": NAMING,
-        "region": "us-west-2",
+        "account": AwsContext(account_id="123456789012", partition="aws", region="us-west-2", tags={}),
         "nat_strategy": "one_per_az",
         "intra_subnets": True,
         "flow_log_retention_days": 30,

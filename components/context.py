@@ -1,0 +1,46 @@
+"""What every component needs to know about where it runs, as two typed references instead of loose fields.
+
+`AwsContext` is the account a stack deploys into (built once in ``__main__.py``); `ClusterRef` is the cluster the
+in-cluster components share (``EksCluster.ref``). Plain data: no resources are created here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    """The AWS account, partition and region of a stack, its required tags and its IAM permissions boundary."""
+
+    account_id: str
+    partition: str
+    region: str
+    #: The required tags; for what the provider's ``default_tags`` do not reach (instances, volumes, ENIs).
+    tags: Mapping[str, str]
+    #: IAM permissions boundary of every role the platform creates (``settings.permissionsBoundaryArn``).
+    permissions_boundary: str | None = None
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    """The EKS cluster as the in-cluster components see it (``EksCluster.ref``)."""
+
+    name: pulumi.Input[str]
+    endpoint: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    #: The issuer URL (``https://oidc.eks.<region>.amazonaws.com/id/...``).
+    oidc_issuer_url: pulumi.Input[str]
+    #: The EKS-created cluster security group.
+    security_group_id: pulumi.Input[str]
+    kubernetes_version: str
+    #: Where platform controllers run: the system node group (``eks.amazonaws.com/nodegroup: <physical name>``;
+    #: an Output, so what is placed with it waits for the group) and the tolerations of its taints.
+    system_node_selector: Mapping[str, pulumi.Input[str]]
+    system_tolerations: Sequence[Mapping[str, str]]
+    #: The kubernetes provider every in-cluster resource goes through (None in component tests without one).
+    provider: k8s.Provider | None = None
