@@ -124,9 +124,9 @@ if ci_runner:
     pulumi.export("ciRunnerRunsOn", ci_runner.runs_on)
 
 
-def cluster_and_platform() -> None:
-    """The cluster and everything in and around it: every deploy but a new environment's first, network-only one."""
-    cluster = EksCluster(
+def eks_cluster() -> EksCluster:
+    """The control plane, its access entries, add-ons and managed node groups."""
+    return EksCluster(
         "eks",
         EksClusterArgs(
             naming=naming,
@@ -150,23 +150,11 @@ def cluster_and_platform() -> None:
         ),
         on_aws,
     )
-    in_cluster = pulumi.ResourceOptions(providers=[aws_provider, cluster.provider])
 
-    # --- in-cluster platform --------------------------------------------------------------------------
-    node_autoscaler = NodeAutoscaler(
-        "node-autoscaler",
-        NodeAutoscalerArgs(
-            naming=naming,
-            settings=settings.node_autoscaler,
-            cluster=cluster.ref,
-            account=account,
-            node_groups=cluster.node_groups,
-            controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
-        ),
-        in_cluster,
-    )
 
-    app_roles = {
+def app_roles(cluster: EksCluster, opts: pulumi.ResourceOptions) -> dict[str, IrsaRole]:
+    """One IRSA role per `appRoles` entry, keyed by service."""
+    return {
         service: IrsaRole(
             f"app-{service}",
             IrsaRoleArgs(
@@ -187,55 +175,61 @@ def cluster_and_platform() -> None:
                 create_service_account=role.create_service_account,
                 create_namespace=role.create_service_account and role.namespace not in BUILT_IN_NAMESPACES,
             ),
-            in_cluster,
+            opts,
         )
         for service, role in sorted(settings.app_roles.items())
     }
 
-    vault_auth = None
-    if settings.vault.enabled:
-        vault_provider = vault.Provider(
-            "vault", **vault_provider_args(settings.vault, token=secrets.require_secret("vaultToken"))
-        )
-        vault_auth = VaultAwsAuth(
-            "vault",
-            VaultAwsAuthArgs(
-                naming=naming,
-                settings=settings.vault,
-                cluster=cluster.ref,
-                account=account,
-                aws_access_key=secrets.require_secret("vaultAwsAccessKey"),
-                aws_secret_key=secrets.require_secret("vaultAwsSecretKey"),
-                protect=settings.protect,
-            ),
-            pulumi.ResourceOptions(providers=[aws_provider, cluster.provider, vault_provider]),
-        )
 
-    argo = None
-    if settings.argo.enabled:
-        argo = ArgoBootstrap(
-            "argocd",
-            ArgoBootstrapArgs(
-                naming=naming,
-                settings=settings.argo,
-                cluster=cluster.ref,
-                account=account,
-                vpc_id=vpc.vpc_id,
-                environment=naming.stack,
-                role_arns={
-                    "node-autoscaler": node_autoscaler.controller_role_arn,
-                    **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
-                    **{f"app-{service}": role.role_arn for service, role in app_roles.items()},
-                },
-                oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
-                server_url=settings.argo.url,
-            ),
-            in_cluster,
-        )
+def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
+    """Vault's AWS auth and secrets for the cluster, with its own provider (None when `vault.enabled` is false)."""
+    if not settings.vault.enabled:
+        return None
+    vault_provider = vault.Provider(
+        "vault", **vault_provider_args(settings.vault, token=secrets.require_secret("vaultToken"))
+    )
+    return VaultAwsAuth(
+        "vault",
+        VaultAwsAuthArgs(
+            naming=naming,
+            settings=settings.vault,
+            cluster=cluster.ref,
+            account=account,
+            aws_access_key=secrets.require_secret("vaultAwsAccessKey"),
+            aws_secret_key=secrets.require_secret("vaultAwsSecretKey"),
+            protect=settings.protect,
+        ),
+        pulumi.ResourceOptions(providers=[aws_provider, cluster.provider, vault_provider]),
+    )
 
-    # --- account security -----------------------------------------------------------------------------
+
+def argo_bootstrap(
+    cluster: EksCluster, role_arns: dict[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
+) -> ArgoBootstrap | None:
+    """Argo CD and the GitOps bridge carrying ``role_arns`` (None when `argo.enabled` is false)."""
+    if not settings.argo.enabled:
+        return None
+    return ArgoBootstrap(
+        "argocd",
+        ArgoBootstrapArgs(
+            naming=naming,
+            settings=settings.argo,
+            cluster=cluster.ref,
+            account=account,
+            vpc_id=vpc.vpc_id,
+            environment=naming.stack,
+            role_arns=role_arns,
+            oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
+            server_url=settings.argo.url,
+        ),
+        opts,
+    )
+
+
+def guard_duty() -> GuardDuty:
+    """Account security: the GuardDuty detector with EKS protection."""
     export = settings.guard_duty.findings_export
-    guard_duty = GuardDuty(
+    return GuardDuty(
         "guardduty",
         GuardDutyArgs(
             adopt_detector_id=settings.guard_duty.adopt_detector_id,
@@ -247,14 +241,43 @@ def cluster_and_platform() -> None:
         on_aws,
     )
 
-    # --- exports ----------------------------------------------------------------------------------
+
+def cluster_and_platform() -> None:
+    """The cluster and everything in and around it: every deploy but a new environment's first, network-only one."""
+    cluster = eks_cluster()
+    in_cluster = pulumi.ResourceOptions(providers=[aws_provider, cluster.provider])
+    node_autoscaler = NodeAutoscaler(
+        "node-autoscaler",
+        NodeAutoscalerArgs(
+            naming=naming,
+            settings=settings.node_autoscaler,
+            cluster=cluster.ref,
+            account=account,
+            node_groups=cluster.node_groups,
+            controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
+        ),
+        in_cluster,
+    )
+    apps = app_roles(cluster, in_cluster)
+    vault_auth = vault_aws_auth(cluster)
+    argo = argo_bootstrap(
+        cluster,
+        {
+            "node-autoscaler": node_autoscaler.controller_role_arn,
+            **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
+            **{f"app-{service}": role.role_arn for service, role in apps.items()},
+        },
+        in_cluster,
+    )
+    detector = guard_duty()
+
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", cluster.kubeconfig)
     pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
-    pulumi.export("appRoleArns", {service: role.role_arn for service, role in app_roles.items()})
-    pulumi.export("guardDutyDetectorId", guard_duty.detector_id)
+    pulumi.export("appRoleArns", {service: role.role_arn for service, role in apps.items()})
+    pulumi.export("guardDutyDetectorId", detector.detector_id)
     if vault_auth:
         pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
         pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)
