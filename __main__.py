@@ -14,7 +14,8 @@ from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
 from components.context import AwsContext
 from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE, RUNNER_ROLE, deploy_phase, runner_project_name
-from components.eks_cluster import EksCluster, EksClusterArgs
+from components.eks_access import access_policy_name
+from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, NamingContext, arn_key, unique_tail_aliases
@@ -48,7 +49,11 @@ caller = aws.get_caller_identity(opts=invoke)
 account_id = caller.account_id
 # The IAM role (with its path) behind the STS session running this deployment: it needs Kubernetes access.
 deployer_arn = aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
-listed = (*settings.cluster.admin_role_arns, *settings.cluster.viewer_role_arns)
+listed = (
+    *settings.cluster.admin_role_arns,
+    *settings.cluster.viewer_role_arns,
+    *(entry.principal_arn for entry in settings.cluster.access.values()),
+)
 if settings.cluster.deployer_access and deployer_arn not in listed:
     pulumi.log.warn(
         f"Pulumi.{naming.stack}.yaml: {naming.project}:settings.cluster.adminRoleArns: the deploying role "
@@ -141,6 +146,15 @@ def eks_cluster() -> EksCluster:
             log_retention_days=settings.cluster.log_retention_days,
             admin_role_arns=settings.cluster.admin_role_arns,
             viewer_role_arns=settings.cluster.viewer_role_arns,
+            access_entries={
+                key: AccessEntrySpec(
+                    principal_arn=entry.principal_arn,
+                    policies=tuple(access_policy_name(policy) or policy for policy in entry.policies),
+                    namespaces=tuple(entry.namespaces),
+                    kubernetes_groups=tuple(entry.kubernetes_groups),
+                )
+                for key, entry in settings.cluster.access.items()
+            },
             cluster_creator_admin=settings.cluster.cluster_creator_admin,
             deployer_principal_arn=deployer_arn if settings.cluster.deployer_access else None,
             system_node_group=settings.cluster.system_node_group,

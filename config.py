@@ -34,6 +34,7 @@ from pydantic.alias_generators import to_camel
 
 from components.cidrs import covers_internet
 from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
+from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
 from components.instance_types import amd64_problem, is_arm64_instance_type
 from components.limits import (
     AWS_REGIONS,
@@ -73,6 +74,7 @@ SETTINGS_KEY = "settings"
 
 ANYWHERE = IPv4Network("0.0.0.0/0")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 _IAM_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
 _S3_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -366,6 +368,69 @@ class NodeGroupSettings(Model):
         return self.min_size if self.desired_size is None else self.desired_size
 
 
+class AccessEntrySettings(Model):
+    """One IAM principal's access to the cluster: EKS access policies, their scope, and Kubernetes groups."""
+
+    principal_arn: str = Field(
+        pattern=_IAM_PRINCIPAL_ARN.pattern,
+        description="IAM role (path kept) or user ARN; any account (STANDARD entries may be cross-account).",
+    )
+    policies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "EKS access policies: cluster-admin, admin, edit, view, admin-view, or any "
+            "`arn:aws:eks::aws:cluster-access-policy/<name>`."
+        ),
+    )
+    namespaces: list[K8sName] = Field(
+        default_factory=list, description="Scope the policies to these namespaces; empty: the whole cluster."
+    )
+    kubernetes_groups: list[str] = Field(
+        default_factory=list,
+        description="Kubernetes RBAC groups of the principal (your RoleBindings name them); no `system:` groups.",
+    )
+
+    @field_validator("principal_arn")
+    @classmethod
+    def _not_service_linked(cls, arn: str) -> str:
+        if ":role/aws-service-role/" in arn:
+            msg = f"{arn} is a service-linked role: EKS access entries do not support them"
+            raise ValueError(msg)
+        return arn
+
+    @field_validator("policies")
+    @classmethod
+    def _known_policies(cls, policies: list[str]) -> list[str]:
+        unknown = [policy for policy in policies if access_policy_name(policy) is None]
+        if unknown:
+            msg = (
+                f"not EKS access policies: {', '.join(unknown)} (short names: {', '.join(ACCESS_POLICY_SHORT_NAMES)}; "
+                "or an ARN of components/eks_access.py EKS_ACCESS_POLICIES)"
+            )
+            raise ValueError(msg)
+        names = [access_policy_name(policy) for policy in policies]
+        if len(set(names)) != len(names):
+            msg = "names one access policy twice"
+            raise ValueError(msg)
+        return policies
+
+    @field_validator("kubernetes_groups")
+    @classmethod
+    def _groups(cls, groups: list[str]) -> list[str]:
+        reserved = [group for group in groups if group.startswith(RESERVED_GROUP_PREFIXES) or not group.strip()]
+        if reserved:
+            msg = f"reserved or empty Kubernetes groups: {', '.join(map(repr, reserved))}"
+            raise ValueError(msg)
+        return groups
+
+    @model_validator(mode="after")
+    def _grants_something(self) -> Self:
+        if not self.policies and not self.kubernetes_groups:
+            msg = ".policies: an entry needs at least one access policy or Kubernetes group"
+            raise ValueError(msg)
+        return self
+
+
 class ClusterSettings(Model):
     """The EKS control plane, its access and its managed node groups."""
 
@@ -384,6 +449,13 @@ class ClusterSettings(Model):
     log_retention_days: int = Field(default=365, description="Retention of control-plane logs in CloudWatch.")
     admin_role_arns: list[str] = Field(
         default_factory=list, description="IAM roles granted cluster admin through access entries."
+    )
+    access: dict[K8sName, AccessEntrySettings] = Field(
+        default_factory=dict,
+        description=(
+            "Who may use the cluster, keyed by a name of yours (logical names follow it): principal, access "
+            "policies, namespaces, Kubernetes groups. Replaces adminRoleArns and viewerRoleArns (still accepted)."
+        ),
     )
     viewer_role_arns: list[str] = Field(
         default_factory=list,
@@ -471,6 +543,13 @@ class ClusterSettings(Model):
         if both:
             msg = f".viewerRoleArns: {', '.join(both)} also in adminRoleArns (an access entry per principal)"
             raise ValueError(msg)
+        # One entry per principal (EKS User Guide, "Create access entries").
+        listed = {*self.admin_role_arns, *self.viewer_role_arns}
+        for key, entry in sorted(self.access.items()):
+            if entry.principal_arn in listed:
+                msg = f".access.{key}.principalArn: {entry.principal_arn} has another access entry already"
+                raise ValueError(msg)
+            listed.add(entry.principal_arn)
         return self
 
     @field_validator("log_types")

@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
 from components.delivery import API_PORT
+from components.eks_access import access_policy_arn
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext, arn_key, unique_tail_aliases
 from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE, ROOT_DEVICE
@@ -29,6 +30,16 @@ VIEWER_POLICY = "AmazonEKSAdminViewPolicy"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 #: Add-ons whose workloads are Deployments: they need schedulable nodes before they can become ACTIVE.
 ADDONS_NEEDING_NODES = ("coredns", "aws-ebs-csi-driver")
+
+
+@dataclass(frozen=True)
+class AccessEntrySpec:
+    """One principal's access entry: EKS access policies (names), their namespaces (none: cluster), RBAC groups."""
+
+    principal_arn: str
+    policies: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    kubernetes_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,8 @@ class EksClusterArgs:
     admin_role_arns: Sequence[str] = ()
     #: Roles with read access (``VIEWER_POLICY``), e.g. the preview roles of CI.
     viewer_role_arns: Sequence[str] = ()
+    #: Access entries keyed by a name of the stack's (``cluster.access``); one principal per entry.
+    access_entries: Mapping[str, AccessEntrySpec] = field(default_factory=dict)
     cluster_creator_admin: bool = False
     #: The IAM principal running the deployment (``aws.iam.get_session_context(...).issuer_arn``): it gets
     #: cluster admin through an access entry, unless it is one of ``admin_role_arns`` already or one of
@@ -255,10 +268,15 @@ class EksCluster(pulumi.ComponentResource):
         deployer = args.deployer_principal_arn
         # A viewer running the program (CI's preview role: pre-approval previews, drift checks) reads; it must not
         # plan an admin entry of its own, which the deploy role's `up --plan` would then not hold.
-        if deployer and deployer not in (*args.admin_role_arns, *args.viewer_role_arns):
+        granted = {spec.principal_arn for spec in args.access_entries.values()}
+        if deployer and deployer not in (*args.admin_role_arns, *args.viewer_role_arns, *granted):
             admin_access.append(self._admin_access(cluster, deployer, key="deployer"))
         for arn in args.viewer_role_arns:
             self._admin_access(cluster, arn, role="viewer", policy=VIEWER_POLICY)
+        for entry_key, spec in sorted(args.access_entries.items()):
+            associations = self._access_entry(cluster, entry_key, spec)
+            if spec.principal_arn == deployer:
+                admin_access.extend(associations)
 
         node_role, node_policies = self._node_role()
         self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
@@ -355,6 +373,34 @@ class EksCluster(pulumi.ComponentResource):
             access_scope={"type": "cluster"},
             opts=opts("-policy"),
         )
+
+    def _access_entry(
+        self, cluster: aws.eks.Cluster, key: str, spec: AccessEntrySpec
+    ) -> list[aws.eks.AccessPolicyAssociation]:
+        """A STANDARD access entry for ``spec``'s principal and one association per access policy."""
+        child = pulumi.ResourceOptions(parent=self)
+        entry = aws.eks.AccessEntry(
+            f"{self._name}-access-{key}",
+            cluster_name=cluster.name,
+            principal_arn=spec.principal_arn,
+            type="STANDARD",
+            kubernetes_groups=list(spec.kubernetes_groups) or None,
+            opts=child,
+        )
+        scope: aws.eks.AccessPolicyAssociationAccessScopeArgsDict = (
+            {"type": "namespace", "namespaces": list(spec.namespaces)} if spec.namespaces else {"type": "cluster"}
+        )
+        return [
+            aws.eks.AccessPolicyAssociation(
+                f"{self._name}-access-{key}-{policy}",
+                cluster_name=entry.cluster_name,
+                principal_arn=entry.principal_arn,
+                policy_arn=access_policy_arn(self._args.account.partition, policy),
+                access_scope=scope,
+                opts=child,
+            )
+            for policy in spec.policies
+        ]
 
     def _node_role(self) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
         child = pulumi.ResourceOptions(parent=self)

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.context import AwsContext
-from components.eks_cluster import EksCluster, EksClusterArgs, kubeconfig, taint_tolerations
+from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, kubeconfig, taint_tolerations
 from components.naming import NamingContext, short_hash
 from components.versions import EKS_ADDON_VERSIONS
 from config import NodeGroupSettings, Taint, TaintEffect
@@ -214,3 +214,45 @@ def test_taint_tolerations_translate_the_effect_spelling():
         {"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}
     ]
     assert taint_tolerations(None) == []
+
+
+DEVELOPERS = "arn:aws:iam::123456789012:role/teams/developers"
+USER_ADMIN = "arn:aws:iam::123456789012:user/admin"
+CI_DEPLOY = "arn:aws:iam::123456789012:role/eks-platform-github-deploy-test"
+ACCESS = {
+    "developers": AccessEntrySpec(
+        DEVELOPERS,
+        policies=("AmazonEKSAdminViewPolicy", "AmazonEKSEditPolicy"),
+        namespaces=("idp", "idp-worker"),
+        kubernetes_groups=("developers",),
+    ),
+    "admin-user": AccessEntrySpec(USER_ADMIN, policies=("AmazonEKSClusterAdminPolicy",)),
+    "ci": AccessEntrySpec(CI_DEPLOY, policies=("AmazonEKSClusterAdminPolicy",)),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_access_entries_grant_their_policies_in_their_scope(mode):
+    plan = cluster_plan(mode, access_entries=ACCESS, deployer_principal_arn=CI_DEPLOY)
+    entries = {r.name: r.inputs for r in plan.by_type("aws:eks/accessEntry:AccessEntry") if "-access-" in r.name}
+    assert entries["eks-access-developers"]["principalArn"] == DEVELOPERS
+    assert entries["eks-access-developers"]["kubernetesGroups"] == ["developers"]
+    assert entries["eks-access-admin-user"]["principalArn"] == USER_ADMIN
+    assert {e["type"] for e in entries.values()} == {"STANDARD"}
+    associations = {
+        r.name: r.inputs
+        for r in plan.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        if "-access-" in r.name
+    }
+    namespaced = {"type": "namespace", "namespaces": ["idp", "idp-worker"]}
+    assert associations["eks-access-developers-AmazonEKSEditPolicy"]["accessScope"] == namespaced
+    assert associations["eks-access-developers-AmazonEKSAdminViewPolicy"]["policyArn"] == (
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+    )
+    assert associations["eks-access-admin-user-AmazonEKSClusterAdminPolicy"]["accessScope"] == {"type": "cluster"}
+    # The deployer is listed: no second entry for it (one per principal), and the provider waits for its access.
+    assert not [r for r in plan.by_type("aws:eks/accessEntry:AccessEntry") if r.name == "eks-admin-deployer"]
+    ci = plan.one(
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "eks-access-ci-AmazonEKSClusterAdminPolicy"
+    )
+    assert ci.urn in plan.one("pulumi:providers:kubernetes", "eks-k8s").dependencies

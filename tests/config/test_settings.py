@@ -385,3 +385,91 @@ def test_cidrs_must_be_text():
         f"Pulumi.dev.yaml: {KEY}.cluster.endpoint.publicAccessCidrs[0]: expected a CIDR as text (e.g. 10.0.0.0/16), "
         "got int 0"
     )
+
+
+ACCESS = {
+    "developers": {
+        "principalArn": "arn:aws:iam::111122223333:role/teams/developers",
+        "policies": ["admin-view", "edit"],
+        "namespaces": ["idp"],
+        "kubernetesGroups": ["developers"],
+    },
+    "admin": {"principalArn": "arn:aws:iam::111122223333:user/admin", "policies": ["cluster-admin"]},
+    "auditors": {
+        "principalArn": "arn:aws:iam::999999999999:role/auditors",
+        "policies": ["arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"],
+    },
+}
+
+
+def with_access(access: dict) -> dict:
+    raw = copy.deepcopy(stack_settings("dev"))
+    raw["cluster"]["access"] = access
+    return raw
+
+
+def test_access_entries_take_roles_with_paths_users_short_names_and_arns():
+    access = parse(with_access(ACCESS)).cluster.access
+    assert access["developers"].namespaces == ["idp"]
+    assert access["admin"].principal_arn.endswith(":user/admin")
+    assert access["auditors"].policies == ["arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "problem"),
+    [
+        ({"policies": ["superuser"]}, "policies", "not EKS access policies: superuser"),
+        (
+            {"policies": ["arn:aws:eks::aws:cluster-access-policy/AmazonEKSMadeUpPolicy"]},
+            "policies",
+            "not EKS access policies",
+        ),
+        ({"policies": ["edit", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"]}, "policies", "twice"),
+        ({"policies": [], "kubernetesGroups": []}, "policies", "at least one access policy or Kubernetes group"),
+        ({"policies": [], "kubernetesGroups": ["system:masters"]}, "kubernetesGroups", "'system:masters'"),
+        (
+            {
+                "principalArn": (
+                    "arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
+                )
+            },
+            "principalArn",
+            "service-linked role",
+        ),
+        ({"principalArn": "arn:aws:iam::111122223333:group/admins"}, "principalArn", "should match pattern"),
+    ],
+)
+def test_a_bad_access_entry_is_one_line_naming_its_field(entry, field, problem):
+    raw = with_access({"x": {"principalArn": "arn:aws:iam::111122223333:role/x", "policies": ["view"]} | entry})
+    message = error_of(raw)
+    assert f"eks-platform:settings.cluster.access.x.{field}" in message
+    assert problem in message
+
+
+def test_a_principal_has_one_access_entry():
+    deploy = stack_settings("dev")["cluster"]["adminRoleArns"][-1]
+    message = error_of(with_access({"ci": {"principalArn": deploy, "policies": ["cluster-admin"]}}))
+    assert f"cluster.access.ci.principalArn: {deploy} has another access entry already" in message
+
+
+def test_access_entries_plan_one_entry_per_principal_with_their_policies():
+    from tools.harness import run_program
+
+    plan = run_program("dev", "update", config_overrides={KEY: with_access(ACCESS)})
+    associations = {
+        r.name: (r.inputs["policyArn"].rsplit("/", 1)[-1], r.inputs["accessScope"])
+        for r in plan.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        if r.name.startswith("eks-access-")
+    }
+    assert associations == {
+        "eks-access-admin-AmazonEKSClusterAdminPolicy": ("AmazonEKSClusterAdminPolicy", {"type": "cluster"}),
+        "eks-access-auditors-AmazonEKSViewPolicy": ("AmazonEKSViewPolicy", {"type": "cluster"}),
+        "eks-access-developers-AmazonEKSAdminViewPolicy": (
+            "AmazonEKSAdminViewPolicy",
+            {"type": "namespace", "namespaces": ["idp"]},
+        ),
+        "eks-access-developers-AmazonEKSEditPolicy": (
+            "AmazonEKSEditPolicy",
+            {"type": "namespace", "namespaces": ["idp"]},
+        ),
+    }
