@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 
-from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from components.cidrs import covered_families, internet_cidrs
+from components.eks_access import ACCESS_POLICY_ARN, EKS_ACCESS_POLICIES
 from policies.common import as_list, dig, is_unknown, plain_props, truthy
 from policies.settings import PackContext, policy_config, schema, string_list
 
@@ -154,10 +155,35 @@ def check_imdsv2(args: ResourceValidationArgs, report: ReportViolation) -> None:
         )
 
 
+def check_access_policy_exists(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """An access policy association names an EKS access policy that exists (``components/eks_access.py``)."""
+    if args.resource_type != "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+        return
+    arn = plain_props(args.props).get("policyArn")
+    if is_unknown(arn):
+        return
+    match = ACCESS_POLICY_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    if match is None or match["name"] not in EKS_ACCESS_POLICIES:
+        report(
+            f"policyArn {arn!r} is not an EKS access policy (arn:<partition>:eks::aws:cluster-access-policy/<name>, "
+            "see components/eks_access.py): EKS refuses the association.\nRemediation: use one of cluster-admin, "
+            "admin, edit, view, admin-view, or the ARN of an existing EKS access policy.",
+            None,
+        )
+
+
 def policies(ctx: PackContext) -> list[Policy]:
     """The EKS policies (mandatory on production stacks, advisory elsewhere)."""
     level = ctx.security_level
     return [
+        ResourceValidationPolicy(
+            name="eks-access-policy-exists",
+            description="EKS access policy associations name an access policy that exists.",
+            validate=check_access_policy_exists,
+            # EKS refuses the association at `pulumi up` in every stack.
+            enforcement_level=EnforcementLevel.MANDATORY,
+            remediation_steps="Name one of the policies in components/eks_access.py.",
+        ),
         ResourceValidationPolicy(
             name="eks-control-plane-logging",
             description="EKS clusters enable the api, audit and authenticator control-plane logs (at least).",

@@ -106,3 +106,27 @@ def test_ec2_node_class_metadata_options_and_configurable_hop_limit():
     assert "httpTokens is 'optional'" in message
     two_hops = {"metadataOptions": {**IMDS, "httpPutResponseHopLimit": 2.0}}
     assert check("node-imdsv2-required", LT, two_hops, config={"maxHopLimit": 1})
+
+
+ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+
+
+def test_an_existing_access_policy_passes():
+    props = {
+        "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+        "accessScope": {"type": "cluster"},
+    }
+    assert check("eks-access-policy-exists", ASSOCIATION, props) == []
+    assert check("eks-access-policy-exists", ASSOCIATION, {"policyArn": UNKNOWN}) == []
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSSuperUserPolicy",
+        "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+    ],
+)
+def test_an_access_policy_eks_does_not_have_is_refused(arn):
+    (message,) = check("eks-access-policy-exists", ASSOCIATION, {"policyArn": arn})
+    assert "is not an EKS access policy" in message

@@ -31,6 +31,7 @@ ALWAYS_MANDATORY = {
     "launched-resources-tagged",
     "kubernetes-built-in-namespace-undeclared",
     "iam-role-permissions-boundary",
+    "eks-access-policy-exists",
 }
 
 
@@ -66,7 +67,7 @@ def test_dev_and_prod_plans_pass_every_policy(packs, stack, mode):
     assert report.analyzed == len(plan.resources)
     assert (report.pack, report.version) == ("eks-platform", "0.1.0")
     levels = {p.name: p.level for p in report.policies}
-    assert len(levels) == 25
+    assert len(levels) == 26
     assert {levels[name] for name in ALWAYS_MANDATORY} == {"mandatory"}
     assert {level for name, level in levels.items() if name not in ALWAYS_MANDATORY} == {SECURITY_LEVEL[stack]}
 
