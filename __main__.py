@@ -15,7 +15,7 @@ from components.ci_runner import CiRunner, CiRunnerArgs
 from components.context import AwsContext
 from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE, RUNNER_ROLE, deploy_phase, runner_project_name
 from components.eks_access import access_policy_name
-from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs
+from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, StorageClassSpec
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, NamingContext, arn_key, unique_tail_aliases
@@ -161,6 +161,13 @@ def eks_cluster() -> EksCluster:
             protect=settings.protect,
             upgrade_policy=settings.cluster.upgrade_policy,
             api_client_security_groups={RUNNER_ROLE: ci_runner.security_group_id} if ci_runner else {},
+            storage_class=StorageClassSpec(
+                name=settings.cluster.storage.storage_class_name,
+                reclaim_policy=settings.cluster.storage.reclaim_policy,
+                kms_key_alias=settings.cluster.storage.kms_key_alias,
+            )
+            if settings.cluster.storage.default_storage_class
+            else None,
         ),
         on_aws,
     )

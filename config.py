@@ -431,6 +431,34 @@ class AccessEntrySettings(Model):
         return self
 
 
+class StorageSettings(Model):
+    """The default StorageClass: encrypted gp3 volumes from the EBS CSI driver."""
+
+    default_storage_class: StrictBool = Field(
+        default=True, description="Create the default StorageClass (EKS marks none default since Kubernetes 1.30)."
+    )
+    storage_class_name: K8sName = Field("gp3", description="Its name.")
+    reclaim_policy: Literal["Delete", "Retain"] = Field(
+        "Delete", description="What happens to a volume when its claim is deleted (Retain keeps the data)."
+    )
+    kms_key_alias: str | None = Field(
+        default=None,
+        description=(
+            "Encrypt volumes with this customer key (`alias/<name>`, in the stack's account and region); the EBS CSI "
+            "driver may use the key behind the alias only. Unset: the account's default EBS key."
+        ),
+    )
+
+    @field_validator("kms_key_alias")
+    @classmethod
+    def _alias(cls, alias: str | None) -> str | None:
+        problem = name_problem(alias, "kms_alias") if alias is not None else None
+        if problem:
+            msg = f"{alias!r} {problem}"
+            raise ValueError(msg)
+        return alias
+
+
 class ClusterSettings(Model):
     """The EKS control plane, its access and its managed node groups."""
 
@@ -443,6 +471,7 @@ class ClusterSettings(Model):
         ),
     )
     endpoint: EndpointSettings = Field(default_factory=EndpointSettings, description="API endpoint access.")
+    storage: StorageSettings = Field(default_factory=StorageSettings, description="The default StorageClass.")
     log_types: list[LogType] = Field(
         default_factory=lambda: list(LogType), min_length=1, description="Control-plane log types to ship."
     )

@@ -43,6 +43,16 @@ class AccessEntrySpec:
 
 
 @dataclass(frozen=True)
+class StorageClassSpec:
+    """The cluster's default StorageClass: encrypted gp3 from the EBS CSI driver, bound where the pod lands."""
+
+    name: str = "gp3"
+    reclaim_policy: str = "Delete"
+    #: A customer key for the volumes (``alias/<name>``); None: the account's default EBS key.
+    kms_key_alias: str | None = None
+
+
+@dataclass(frozen=True)
 class EksClusterArgs:
     """Inputs of an EksCluster."""
 
@@ -65,6 +75,8 @@ class EksClusterArgs:
     viewer_role_arns: Sequence[str] = ()
     #: Access entries keyed by a name of the stack's (``cluster.access``); one principal per entry.
     access_entries: Mapping[str, AccessEntrySpec] = field(default_factory=dict)
+    #: The default StorageClass (None: none is created; EKS marks none default since Kubernetes 1.30).
+    storage_class: StorageClassSpec | None = field(default_factory=StorageClassSpec)
     cluster_creator_admin: bool = False
     #: The IAM principal running the deployment (``aws.iam.get_session_context(...).issuer_arn``): it gets
     #: cluster admin through an access entry, unless it is one of ``admin_role_arns`` already or one of
@@ -319,6 +331,8 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_access, *api_clients]),
         )
         self.kms_key_arn = key.arn
+        if args.storage_class is not None:
+            self._storage_class(args.storage_class, addons["aws-ebs-csi-driver"])
         self.ref = ClusterRef(
             name=self.cluster_name,
             endpoint=self.endpoint,
@@ -374,6 +388,30 @@ class EksCluster(pulumi.ComponentResource):
             opts=opts("-policy"),
         )
 
+    def _storage_class(self, spec: StorageClassSpec, driver: aws.eks.Addon) -> k8s.storage.v1.StorageClass:
+        """The default StorageClass: encrypted gp3 from the EBS CSI driver, bound where the pod lands, expandable."""
+        args = self._args
+        parameters = {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
+        if spec.kms_key_alias:
+            # EC2 CreateVolume takes an alias ARN as KmsKeyId; the driver passes the parameter through.
+            region, account = args.account.region, args.account.account_id
+            parameters["kmsKeyId"] = f"arn:{args.account.partition}:kms:{region}:{account}:{spec.kms_key_alias}"
+        return k8s.storage.v1.StorageClass(
+            f"{self._name}-storage-class",
+            metadata={"name": spec.name, "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            provisioner="ebs.csi.aws.com",
+            parameters=parameters,
+            reclaim_policy=spec.reclaim_policy,
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=self.provider,
+                # Claims against the class bind only once the driver runs; nothing of the add-on is an input here.
+                depends_on=[driver],
+            ),
+        )
+
     def _access_entry(
         self, cluster: aws.eks.Cluster, key: str, spec: AccessEntrySpec
     ) -> list[aws.eks.AccessPolicyAssociation]:
@@ -422,8 +460,15 @@ class EksCluster(pulumi.ComponentResource):
         ]
         return role, policies
 
-    def _irsa(self, role: str, namespace: str, service_account: str, policy: str) -> IrsaRole:
-        """An add-on's IRSA role with one AWS-managed policy (``policy`` with its path, e.g. ``service-role/...``)."""
+    def _irsa(
+        self,
+        role: str,
+        namespace: str,
+        service_account: str,
+        policy: str,
+        inline_policies: Mapping[str, str] | None = None,
+    ) -> IrsaRole:
+        """An add-on's IRSA role: one AWS-managed policy (with its path: ``service-role/...``), optional inline ones."""
         return IrsaRole(
             f"{self._name}-{role}",
             IrsaRoleArgs(
@@ -435,6 +480,7 @@ class EksCluster(pulumi.ComponentResource):
                 managed_policy_arns={
                     iam.arn_name(policy): iam.managed_policy_arn(self._args.account.partition, policy)
                 },
+                inline_policies=dict(inline_policies or {}),
                 permissions_boundary=self._args.account.permissions_boundary,
             ),
             pulumi.ResourceOptions(parent=self),
@@ -450,7 +496,24 @@ class EksCluster(pulumi.ComponentResource):
             cni = self._irsa("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy")
             specs = {"vpc-cni": (cni.role_arn, {}), "kube-proxy": (None, {}), "eks-pod-identity-agent": (None, {})}
         else:
-            ebs = self._irsa("ebs-csi", "kube-system", "ebs-csi-controller-sa", EBS_CSI_POLICY)
+            alias = args.storage_class.kms_key_alias if args.storage_class else None
+            kms = (
+                iam.ebs_csi_kms_policy(
+                    partition=args.account.partition,
+                    region=args.account.region,
+                    account_id=args.account.account_id,
+                    key_alias=alias,
+                )
+                if alias
+                else None
+            )
+            ebs = self._irsa(
+                "ebs-csi",
+                "kube-system",
+                "ebs-csi-controller-sa",
+                EBS_CSI_POLICY,
+                inline_policies={"kms": json.dumps(kms)} if kms else None,
+            )
             specs = {
                 "coredns": (None, {"tolerations": tolerations} if tolerations else {}),
                 "aws-ebs-csi-driver": (

@@ -156,6 +156,25 @@ def codebuild_runner_policy(
     )
 
 
+def ebs_csi_kms_policy(*, partition: str, region: str, account_id: str, key_alias: str) -> PolicyDocument:
+    """The EBS CSI driver's use of the customer key behind ``key_alias`` for encrypted volumes.
+
+    Actions: aws-ebs-csi-driver ``docs/install.md`` ("Encrypted EBS Volumes via KMS": Decrypt,
+    GenerateDataKeyWithoutPlaintext, CreateGrant). An alias cannot be the Resource of a policy statement, so the
+    statement names the account's keys and matches the key by alias (``kms:ResourceAliases``, multi-valued:
+    ``ForAnyValue:StringEquals``; AWS KMS Developer Guide, "Using aliases to control access to KMS keys").
+    """
+    return document(
+        {
+            "Sid": "VolumeKeyByAlias",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"],
+            "Resource": f"arn:{partition}:kms:{region}:{account_id}:key/*",
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": key_alias}},
+        }
+    )
+
+
 def kms_key_policy(*, account_id: str, partition: str, service_principals: list[str]) -> PolicyDocument:
     """Key policy: the account administers the key; listed services may use it through grants."""
     statements: list[dict[str, Any]] = [

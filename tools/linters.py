@@ -310,6 +310,25 @@ def _resource_mismatch_covered(finding: dict[str, Any], document: IamDocument) -
     )
 
 
+_KMS_ALIAS_CONDITION = re.compile(r"Unknown condition kms:ResourceAliases for action kms:[A-Za-z]+")
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-*]+:(\d{12}|\*):key/[\w*-]+")
+
+
+def _kms_alias_condition_on_keys(finding: dict[str, Any], document: IamDocument) -> bool:
+    """The finding is about kms:ResourceAliases, and every statement using it grants on KMS key ARNs only."""
+    if not _KMS_ALIAS_CONDITION.fullmatch(str(finding.get("detail"))):
+        return False
+    using = [
+        statement
+        for statement in _as_list(document.parsed.get("Statement"))
+        if isinstance(statement, dict) and "kms:ResourceAliases" in json.dumps(statement.get("Condition", {}))
+    ]
+    return bool(using) and all(
+        all(isinstance(r, str) and _KMS_KEY_ARN.fullmatch(r) for r in _as_list(statement.get("Resource")))
+        for statement in using
+    )
+
+
 @dataclass(frozen=True)
 class AllowedFinding:
     """A parliament finding that is wrong for a kind of document; ``applies`` re-checks each occurrence."""
@@ -344,6 +363,14 @@ PARLIAMENT_ALLOWED: tuple[AllowedFinding, ...] = (
         "RESOURCE_MISMATCH",
         "every required resource format is granted by a statement of the same document",
         _resource_mismatch_covered,
+    ),
+    # kms:ResourceAliases (KMS ABAC, 2021) postdates parliament's bundled IAM data. AWS KMS Developer Guide, "Use
+    # aliases to control access to KMS keys": the key applies to operations on a KMS key. Allowed only for kms:
+    # actions in a statement whose Resource is KMS keys.
+    AllowedFinding(
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        "kms:ResourceAliases on KMS key operations (KMS ABAC, newer than parliament's data)",
+        _kms_alias_condition_on_keys,
     ),
 )
 

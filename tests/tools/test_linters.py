@@ -189,3 +189,27 @@ def test_stack_documents_have_only_the_reported_finding(stack_lint):
 
 def test_stack_documents_and_manifests_lint_clean(stack_lint):
     assert stack_lint.failing == []
+
+
+def alias_policy(resource: str) -> Registration:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:CreateGrant"],
+                "Resource": resource,
+                "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/data"}},
+            }
+        ],
+    }
+    return reg("aws:iam/rolePolicy:RolePolicy", "kms", {"role": "r", "policy": json.dumps(document)})
+
+
+def test_kms_resource_aliases_are_allowed_on_key_arns_only():
+    # parliament's data predates KMS ABAC (kms:ResourceAliases): allowed where the statement names KMS keys.
+    on_keys = lint_plan(plan_of(alias_policy("arn:aws:kms:us-west-2:123456789012:key/*")))
+    assert on_keys.failing == []
+    assert {f.issue for f in on_keys.findings if f.allowed} == {"UNKNOWN_CONDITION_FOR_ACTION"}
+    on_anything = lint_plan(plan_of(alias_policy("*")))
+    assert {f.issue for f in on_anything.failing} == {"UNKNOWN_CONDITION_FOR_ACTION"}
