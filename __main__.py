@@ -15,7 +15,7 @@ from components.ci_runner import CiRunner, CiRunnerArgs
 from components.context import AwsContext
 from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE, RUNNER_ROLE, deploy_phase, runner_project_name
 from components.eks_access import access_policy_name
-from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, StorageClassSpec
+from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, StorageClassSpec, VpcCniSpec
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, NamingContext, arn_key, unique_tail_aliases
@@ -168,6 +168,11 @@ def eks_cluster() -> EksCluster:
             )
             if settings.cluster.storage.default_storage_class
             else None,
+            vpc_cni=VpcCniSpec(
+                network_policy=settings.cluster.vpc_cni.network_policy,
+                prefix_delegation=settings.cluster.vpc_cni.prefix_delegation,
+                pod_security_groups=settings.cluster.vpc_cni.pod_security_groups,
+            ),
         ),
         on_aws,
     )

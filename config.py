@@ -431,6 +431,20 @@ class AccessEntrySettings(Model):
         return self
 
 
+class VpcCniSettings(Model):
+    """VPC CNI features (the vpc-cni add-on's configuration values)."""
+
+    network_policy: StrictBool = Field(
+        default=False, description="Enforce Kubernetes NetworkPolicies with the VPC CNI's network policy agent."
+    )
+    prefix_delegation: StrictBool = Field(
+        default=False, description="Assign /28 prefixes to node ENIs: more pods per node (Nitro instances)."
+    )
+    pod_security_groups: StrictBool = Field(
+        default=False, description="Security groups for pods (ENABLE_POD_ENI; SecurityGroupPolicy objects)."
+    )
+
+
 class StorageSettings(Model):
     """The default StorageClass: encrypted gp3 volumes from the EBS CSI driver."""
 
@@ -472,6 +486,7 @@ class ClusterSettings(Model):
     )
     endpoint: EndpointSettings = Field(default_factory=EndpointSettings, description="API endpoint access.")
     storage: StorageSettings = Field(default_factory=StorageSettings, description="The default StorageClass.")
+    vpc_cni: VpcCniSettings = Field(default_factory=VpcCniSettings, description="VPC CNI features.")
     log_types: list[LogType] = Field(
         default_factory=lambda: list(LogType), min_length=1, description="Control-plane log types to ship."
     )

@@ -43,6 +43,39 @@ class AccessEntrySpec:
 
 
 @dataclass(frozen=True)
+class VpcCniSpec:
+    """VPC CNI features, rendered into the add-on's configuration values (`vpc_cni_configuration`)."""
+
+    network_policy: bool = False
+    prefix_delegation: bool = False
+    pod_security_groups: bool = False
+
+
+def vpc_cni_configuration(spec: VpcCniSpec) -> dict[str, object]:
+    """The vpc-cni add-on's configuration values for ``spec`` (empty: EKS defaults).
+
+    Keys and their string values: EKS User Guide, "Amazon VPC CNI" (``{"enableNetworkPolicy": "true"}``, the
+    ``env`` map of ``ENABLE_PREFIX_DELEGATION`` and ``ENABLE_POD_ENI``, string booleans in the add-on's
+    configuration schema) and the aws-vpc-cni chart's ``values.yaml``. Security groups for pods also need the
+    cluster role's ``AmazonEKSVPCResourceController``, which it always has.
+    """
+    values: dict[str, object] = {}
+    if spec.network_policy:
+        values["enableNetworkPolicy"] = "true"
+    env = {
+        name: "true"
+        for name, enabled in (
+            ("ENABLE_PREFIX_DELEGATION", spec.prefix_delegation),
+            ("ENABLE_POD_ENI", spec.pod_security_groups),
+        )
+        if enabled
+    }
+    if env:
+        values["env"] = env
+    return values
+
+
+@dataclass(frozen=True)
 class StorageClassSpec:
     """The cluster's default StorageClass: encrypted gp3 from the EBS CSI driver, bound where the pod lands."""
 
@@ -77,6 +110,7 @@ class EksClusterArgs:
     access_entries: Mapping[str, AccessEntrySpec] = field(default_factory=dict)
     #: The default StorageClass (None: none is created; EKS marks none default since Kubernetes 1.30).
     storage_class: StorageClassSpec | None = field(default_factory=StorageClassSpec)
+    vpc_cni: VpcCniSpec = field(default_factory=VpcCniSpec)
     cluster_creator_admin: bool = False
     #: The IAM principal running the deployment (``aws.iam.get_session_context(...).issuer_arn``): it gets
     #: cluster admin through an access entry, unless it is one of ``admin_role_arns`` already or one of
@@ -494,7 +528,11 @@ class EksCluster(pulumi.ComponentResource):
         specs: dict[str, tuple[pulumi.Input[str] | None, dict[str, object]]]
         if before_nodes:
             cni = self._irsa("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy")
-            specs = {"vpc-cni": (cni.role_arn, {}), "kube-proxy": (None, {}), "eks-pod-identity-agent": (None, {})}
+            specs = {
+                "vpc-cni": (cni.role_arn, vpc_cni_configuration(args.vpc_cni)),
+                "kube-proxy": (None, {}),
+                "eks-pod-identity-agent": (None, {}),
+            }
         else:
             alias = args.storage_class.kms_key_alias if args.storage_class else None
             kms = (
