@@ -613,6 +613,31 @@ class AppRoleSettings(Model):
 
     namespace: K8sName = Field(description="Namespace of the ServiceAccount.")
     service_account: K8sName = Field(description="ServiceAccount name.")
+    additional_service_accounts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "More ServiceAccounts the role trusts, as `<namespace>/<name>` (not created: e.g. the scheduler, webserver "
+            "and workers of one Airflow release); still exact subjects (StringEquals)."
+        ),
+    )
+
+    @field_validator("additional_service_accounts")
+    @classmethod
+    def _service_accounts(cls, accounts: list[str]) -> list[str]:
+        bad = [a for a in accounts if a.count("/") != 1 or not all(_K8S_NAME.fullmatch(p) for p in a.split("/"))]
+        if bad:
+            msg = f"not <namespace>/<name> of DNS labels: {', '.join(map(repr, bad))}"
+            raise ValueError(msg)
+        if len(set(accounts)) != len(accounts):
+            msg = "lists a ServiceAccount twice"
+            raise ValueError(msg)
+        return accounts
+
+    @property
+    def additional_subjects(self) -> tuple[tuple[str, str], ...]:
+        """``additionalServiceAccounts`` as ``(namespace, name)`` pairs."""
+        return tuple((a.split("/")[0], a.split("/")[1]) for a in self.additional_service_accounts)
+
     role_name: str | None = Field(
         default=None, description="Role name pattern; default: the stack's `serviceRoleNamePattern`."
     )

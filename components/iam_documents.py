@@ -7,6 +7,7 @@ when a value is an Output.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 PolicyDocument = dict[str, Any]
@@ -44,10 +45,25 @@ def issuer_host_path(issuer_url: str) -> str:
 
 
 def irsa_trust_policy(
-    *, oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str
+    *,
+    oidc_provider_arn: str,
+    issuer_url: str,
+    namespace: str,
+    service_account: str,
+    additional_service_accounts: Sequence[tuple[str, str]] = (),
 ) -> PolicyDocument:
-    """Trust policy for IAM Roles for Service Accounts: exactly one namespace/ServiceAccount, STS audience."""
+    """Trust policy for IAM Roles for Service Accounts: exact namespace/ServiceAccount subjects, STS audience.
+
+    One subject is a string; with ``additional_service_accounts`` (``(namespace, name)`` pairs, e.g. the components
+    of one application) the ``:sub`` condition lists them all, still ``StringEquals``: any of them, none other.
+    """
     issuer = issuer_host_path(issuer_url)
+    subjects = list(
+        dict.fromkeys(
+            f"system:serviceaccount:{ns}:{name}"
+            for ns, name in [(namespace, service_account), *additional_service_accounts]
+        )
+    )
     return document(
         {
             "Effect": "Allow",
@@ -55,7 +71,7 @@ def irsa_trust_policy(
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {
                 "StringEquals": {
-                    f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                    f"{issuer}:sub": subjects[0] if len(subjects) == 1 else subjects,
                     f"{issuer}:aud": STS_AUDIENCE,
                 }
             },

@@ -41,6 +41,8 @@ class IrsaRoleArgs:
     create_service_account: bool = False
     #: Also create the namespace (only with ``create_service_account``).
     create_namespace: bool = False
+    #: More ``(namespace, name)`` ServiceAccounts the role trusts (not created here), e.g. one app's components.
+    additional_service_accounts: Sequence[tuple[str, str]] = ()
     #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
     permissions_boundary: str | None = None
 
@@ -65,6 +67,7 @@ class IrsaRole(pulumi.ComponentResource):
                     issuer_url=values[1],
                     namespace=args.namespace,
                     service_account=args.service_account,
+                    additional_service_accounts=args.additional_service_accounts,
                 )
             )
         )
