@@ -24,7 +24,7 @@ from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
-from config import RunnerKind, app_role_name, load_settings
+from config import AppRoleSettings, RunnerKind, app_role_name, load_settings
 
 settings = load_settings()
 try:
@@ -178,6 +178,16 @@ def eks_cluster() -> EksCluster:
     )
 
 
+def app_role_policies(role: AppRoleSettings) -> dict[str, str]:
+    """The inline policies of an application role: its S3 access and its custom statements."""
+    policies = {}
+    if role.s3_bucket_arns:
+        policies["s3-access"] = json.dumps(iam.s3_access_policy(role.s3_bucket_arns, read_only=role.s3_read_only))
+    if role.statements:
+        policies["custom"] = json.dumps(iam.document(*(statement.document() for statement in role.statements)))
+    return policies
+
+
 def app_roles(cluster: EksCluster, opts: pulumi.ResourceOptions) -> dict[str, IrsaRole]:
     """One IRSA role per `appRoles` entry, keyed by service."""
     return {
@@ -194,11 +204,7 @@ def app_roles(cluster: EksCluster, opts: pulumi.ResourceOptions) -> dict[str, Ir
                 # Keyed by the whole ARN (two policies may share a name on different paths); old keys stay aliases.
                 managed_policy_arns={arn_key(arn): arn for arn in role.managed_policy_arns},
                 policy_aliases=unique_tail_aliases(role.managed_policy_arns),
-                inline_policies={
-                    "s3-access": json.dumps(iam.s3_access_policy(role.s3_bucket_arns, read_only=role.s3_read_only))
-                }
-                if role.s3_bucket_arns
-                else {},
+                inline_policies=app_role_policies(role),
                 create_service_account=role.create_service_account,
                 create_namespace=role.create_service_account and role.namespace not in BUILT_IN_NAMESPACES,
             ),

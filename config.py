@@ -608,6 +608,31 @@ class ClusterSettings(Model):
         return log_types
 
 
+class StatementSettings(Model):
+    """One IAM policy statement of an application role (Action, Resource, optional Condition)."""
+
+    sid: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{1,128}$", description="Statement id.")
+    effect: Literal["Allow", "Deny"] = Field("Allow", description="Allow or Deny.")
+    actions: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")]] = Field(
+        min_length=1, description="`service:Action` names (wildcards allowed within an action, never `*` alone)."
+    )
+    resources: list[Annotated[str, Field(pattern=r"^(\*|arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+)$")]] = (
+        Field(min_length=1, description="ARNs (wildcards allowed), or `*` where the action takes no resource.")
+    )
+    conditions: dict[str, dict[str, str | list[str]]] = Field(
+        default_factory=dict, description="IAM Condition block: operator -> condition key -> value(s)."
+    )
+
+    def document(self) -> dict[str, Any]:
+        """The statement in IAM JSON."""
+        statement: dict[str, Any] = {"Effect": self.effect, "Action": self.actions, "Resource": self.resources}
+        if self.sid:
+            statement = {"Sid": self.sid, **statement}
+        if self.conditions:
+            statement["Condition"] = self.conditions
+        return statement
+
+
 class AppRoleSettings(Model):
     """An application IAM role for a ServiceAccount (IRSA), e.g. the seeds' ``<cluster>_DaftRole``."""
 
@@ -644,6 +669,10 @@ class AppRoleSettings(Model):
     s3_bucket_arns: list[str] = Field(default_factory=list, description="Buckets the role may read and write.")
     s3_read_only: StrictBool = Field(default=False, description="Grant read-only object access.")
     managed_policy_arns: list[str] = Field(default_factory=list, description="Extra managed policies (ARNs).")
+    statements: list[StatementSettings] = Field(
+        default_factory=list,
+        description="Custom statements of the role's inline policy `custom` (linted with parliament by the plan).",
+    )
 
     @field_validator("managed_policy_arns")
     @classmethod
