@@ -19,13 +19,15 @@ DOCUMENTED_ENV = {"ENABLE_PREFIX_DELEGATION", "ENABLE_POD_ENI"}
 @given(st.booleans(), st.booleans(), st.booleans())
 def test_values_hold_only_documented_keys_with_string_booleans(network_policy, prefix, pod_sgs):
     values = vpc_cni_configuration(VpcCniSpec(network_policy, prefix, pod_sgs))
+    env = values.get("env", {})
+    assert isinstance(env, dict)
     assert set(values) <= DOCUMENTED
-    assert set(values.get("env", {})) <= DOCUMENTED_ENV
+    assert set(env) <= DOCUMENTED_ENV
     assert values.get("enableNetworkPolicy", "true") == "true"
-    assert all(value == "true" for value in values.get("env", {}).values())
+    assert all(value == "true" for value in env.values())
     assert ("enableNetworkPolicy" in values) is network_policy
-    assert ("ENABLE_PREFIX_DELEGATION" in values.get("env", {})) is prefix
-    assert ("ENABLE_POD_ENI" in values.get("env", {})) is pod_sgs
+    assert ("ENABLE_PREFIX_DELEGATION" in env) is prefix
+    assert ("ENABLE_POD_ENI" in env) is pod_sgs
 
 
 def test_the_defaults_leave_the_add_on_at_eks_defaults():
