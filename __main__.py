@@ -201,6 +201,7 @@ def app_roles(cluster: EksCluster, opts: pulumi.ResourceOptions) -> dict[str, Ir
                 namespace=role.namespace,
                 service_account=role.service_account,
                 additional_service_accounts=role.additional_subjects,
+                wildcard_service_accounts=role.wildcard_subjects,
                 # Keyed by the whole ARN (two policies may share a name on different paths); old keys stay aliases.
                 managed_policy_arns={arn_key(arn): arn for arn in role.managed_policy_arns},
                 policy_aliases=unique_tail_aliases(role.managed_policy_arns),

@@ -658,6 +658,36 @@ class AppRoleSettings(Model):
             raise ValueError(msg)
         return accounts
 
+    wildcard_service_accounts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "ServiceAccounts matched by pattern (`<namespace>/<name>` with `*`/`?`, e.g. `i-*/ecr-credentials-sync`): "
+            "an explicit exception, trusted with StringLike and listed by the policy irsa-wildcard-subject."
+        ),
+    )
+
+    @field_validator("wildcard_service_accounts")
+    @classmethod
+    def _patterns(cls, patterns: list[str]) -> list[str]:
+        shape = re.compile(r"^[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?$")
+        bad = [p for p in patterns if p.count("/") != 1 or not all(shape.fullmatch(part) for part in p.split("/"))]
+        if bad:
+            msg = f"not <namespace>/<name> patterns of DNS-label characters and * or ?: {', '.join(map(repr, bad))}"
+            raise ValueError(msg)
+        exact = [p for p in patterns if "*" not in p and "?" not in p]
+        if exact:
+            msg = f"no wildcard in {', '.join(map(repr, exact))}: list exact ones in additionalServiceAccounts"
+            raise ValueError(msg)
+        if any(p.split("/")[0] == "*" and p.split("/")[1] == "*" for p in patterns):
+            msg = "'*/*' would trust every ServiceAccount of the cluster"
+            raise ValueError(msg)
+        return patterns
+
+    @property
+    def wildcard_subjects(self) -> tuple[tuple[str, str], ...]:
+        """``wildcardServiceAccounts`` as ``(namespace pattern, name pattern)`` pairs."""
+        return tuple((p.split("/")[0], p.split("/")[1]) for p in self.wildcard_service_accounts)
+
     @property
     def additional_subjects(self) -> tuple[tuple[str, str], ...]:
         """``additionalServiceAccounts`` as ``(namespace, name)`` pairs."""

@@ -51,11 +51,14 @@ def irsa_trust_policy(
     namespace: str,
     service_account: str,
     additional_service_accounts: Sequence[tuple[str, str]] = (),
+    wildcard_service_accounts: Sequence[tuple[str, str]] = (),
 ) -> PolicyDocument:
     """Trust policy for IAM Roles for Service Accounts: exact namespace/ServiceAccount subjects, STS audience.
 
     One subject is a string; with ``additional_service_accounts`` (``(namespace, name)`` pairs, e.g. the components
     of one application) the ``:sub`` condition lists them all, still ``StringEquals``: any of them, none other.
+    ``wildcard_service_accounts`` (patterns, e.g. ``("i-*", "ecr-credentials-sync")``) get a statement of their own
+    with ``StringLike`` on ``:sub``: conditions of one statement all apply, so they cannot share the exact one's.
     """
     issuer = issuer_host_path(issuer_url)
     subjects = list(
@@ -64,19 +67,31 @@ def irsa_trust_policy(
             for ns, name in [(namespace, service_account), *additional_service_accounts]
         )
     )
-    return document(
-        {
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{issuer}:sub": subjects[0] if len(subjects) == 1 else subjects,
-                    f"{issuer}:aud": STS_AUDIENCE,
-                }
-            },
-        }
-    )
+    exact = {
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {
+                f"{issuer}:sub": subjects[0] if len(subjects) == 1 else subjects,
+                f"{issuer}:aud": STS_AUDIENCE,
+            }
+        },
+    }
+    if not wildcard_service_accounts:
+        return document(exact)
+    patterns = list(dict.fromkeys(f"system:serviceaccount:{ns}:{name}" for ns, name in wildcard_service_accounts))
+    wildcard = {
+        "Sid": "DeclaredWildcardSubjects",
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringLike": {f"{issuer}:sub": patterns[0] if len(patterns) == 1 else patterns},
+            "StringEquals": {f"{issuer}:aud": STS_AUDIENCE},
+        },
+    }
+    return document(exact, wildcard)
 
 
 def s3_access_policy(bucket_arns: list[str], *, read_only: bool = False) -> PolicyDocument:

@@ -43,6 +43,8 @@ class IrsaRoleArgs:
     create_namespace: bool = False
     #: More ``(namespace, name)`` ServiceAccounts the role trusts (not created here), e.g. one app's components.
     additional_service_accounts: Sequence[tuple[str, str]] = ()
+    #: ``(namespace pattern, name pattern)`` subjects trusted with ``StringLike`` (declared exceptions).
+    wildcard_service_accounts: Sequence[tuple[str, str]] = ()
     #: IAM permissions boundary of every role this creates (the bootstrap's ``<project>-<env>-permissions-boundary``).
     permissions_boundary: str | None = None
 
@@ -68,6 +70,7 @@ class IrsaRole(pulumi.ComponentResource):
                     namespace=args.namespace,
                     service_account=args.service_account,
                     additional_service_accounts=args.additional_service_accounts,
+                    wildcard_service_accounts=args.wildcard_service_accounts,
                 )
             )
         )

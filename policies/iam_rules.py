@@ -38,6 +38,7 @@ from policies.common import (
     actions,
     as_list,
     contains_unknown,
+    dig,
     is_unknown,
     json_document,
     plain_props,
@@ -136,8 +137,21 @@ def _has_wildcard(value: str) -> bool:
     return "*" in value or "?" in value
 
 
-def trust_problems(document: object, *, audience: str) -> list[str]:
-    """Why an IRSA trust policy is not scoped to exact ServiceAccounts and the STS audience."""
+def declared_like_subjects(conditions: dict[str, Any], declared: frozenset[str]) -> bool:
+    """Whether the statement's ``StringLike`` ``:sub`` values are all wildcard subjects the stack's settings declare."""
+    like = conditions.get("StringLike")
+    if not isinstance(like, dict):
+        return False
+    values = [v for key, value in like.items() if key.endswith(":sub") for v in as_list(value)]
+    return bool(values) and all(isinstance(v, str) and v in declared for v in values)
+
+
+def trust_problems(document: object, *, audience: str, declared: frozenset[str] = frozenset()) -> list[str]:
+    """Why an IRSA trust policy is not scoped to exact ServiceAccounts and the STS audience.
+
+    ``declared`` are the wildcard subjects the stack's settings name (``appRoles.*.wildcardServiceAccounts``): a
+    statement whose ``StringLike`` ``:sub`` holds only those is an explicit, visible exception.
+    """
     problems: list[str] = []
     for index, statement in enumerate(_web_identity_statements(document)):
         where = f"statement {_sid(statement, index)}"
@@ -157,15 +171,19 @@ def trust_problems(document: object, *, audience: str) -> list[str]:
         if not isinstance(conditions, dict):
             problems.append(f"{where}: unreadable Condition")
             continue
+        exception = declared_like_subjects(conditions, declared)
         for operator, block in conditions.items():
             if operator in PATTERN_OPERATORS and isinstance(block, dict):
                 keys = [k for k in block if k.endswith((":sub", ":aud"))]
+                if exception and operator == "StringLike":
+                    keys = [k for k in keys if not k.endswith(":sub")]
                 if keys:
                     problems.append(f"{where}: {operator} on {', '.join(keys)} (wildcard matching); use StringEquals")
         equals = conditions.get("StringEquals") or {}
         if not isinstance(equals, dict):
             equals = {}
-        problems += _subject_problems(where, equals, issuers)
+        if not exception or any(key.endswith(":sub") for key in equals):
+            problems += _subject_problems(where, equals, issuers)
         problems += _audience_problems(where, equals, audience)
     return problems
 
@@ -206,7 +224,7 @@ def _audience_problems(where: str, equals: dict[str, Any], audience: str) -> lis
     ]
 
 
-def check_irsa_trust(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_irsa_trust(args: ResourceValidationArgs, report: ReportViolation, *, ctx: PackContext) -> None:
     """IRSA trust policies admit exact ServiceAccounts (StringEquals on :sub) and only the STS audience."""
     if args.resource_type != ROLE_TYPE:
         return
@@ -214,7 +232,7 @@ def check_irsa_trust(args: ResourceValidationArgs, report: ReportViolation) -> N
     if is_unknown(document) or document is None:
         return
     cfg = policy_config(args.get_config(), TRUST_SCHEMA)
-    for problem in trust_problems(document, audience=cfg["audience"]):
+    for problem in trust_problems(document, audience=cfg["audience"], declared=ctx.wildcard_subjects):
         report(
             f"{problem}.\nRemediation: build the trust with components.iam_documents.irsa_trust_policy(...) "
             "(StringEquals on <issuer>:sub = system:serviceaccount:<ns>:<sa> and <issuer>:aud = sts.amazonaws.com).",
@@ -371,6 +389,25 @@ def check_inline_aggregate(args: StackValidationArgs, report: ReportViolation) -
             )
 
 
+def check_wildcard_subjects(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Make every wildcard ServiceAccount subject of an IRSA trust visible (the declared exceptions)."""
+    if args.resource_type != ROLE_TYPE:
+        return
+    document = json_document(plain_props(args.props).get("assumeRolePolicy"))
+    if is_unknown(document) or document is None:
+        return
+    for statement in _web_identity_statements(document):
+        like = dig(statement, "Condition", "StringLike")
+        for key, value in (like or {}).items() if isinstance(like, dict) else ():
+            if key.endswith(":sub"):
+                for subject in as_list(value):
+                    report(
+                        f"trusts every ServiceAccount matching {subject!r} (a declared wildcard exception).\n"
+                        "Remediation: none needed if intended; list exact ServiceAccounts where you can.",
+                        None,
+                    )
+
+
 def check_permissions_boundary(args: ResourceValidationArgs, report: ReportViolation, *, ctx: PackContext) -> None:
     """Every IAM role carries the stack's permissions boundary when its settings name one.
 
@@ -400,7 +437,7 @@ def policies(ctx: PackContext) -> list[Policy]:
         ResourceValidationPolicy(
             name="irsa-trust-scoped",
             description="IRSA trust policies use StringEquals on an exact <issuer>:sub ServiceAccount and :aud.",
-            validate=check_irsa_trust,
+            validate=partial(check_irsa_trust, ctx=ctx),
             enforcement_level=level,
             config_schema=TRUST_SCHEMA,
             remediation_steps="Use components.iam_documents.irsa_trust_policy(...).",
@@ -421,6 +458,14 @@ def policies(ctx: PackContext) -> list[Policy]:
             enforcement_level=level,
             config_schema=SIZE_SCHEMA,
             remediation_steps="Split large documents into several managed policies.",
+        ),
+        ResourceValidationPolicy(
+            name="irsa-wildcard-subject",
+            description="Wildcard ServiceAccount subjects of IRSA trusts are listed (declared exceptions).",
+            validate=check_wildcard_subjects,
+            # Visible in every report, never blocking: the mandatory irsa-trust-scoped refuses undeclared ones.
+            enforcement_level=EnforcementLevel.ADVISORY,
+            remediation_steps="Prefer exact ServiceAccounts (appRoles.*.additionalServiceAccounts).",
         ),
         ResourceValidationPolicy(
             name="iam-role-permissions-boundary",

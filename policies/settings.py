@@ -99,6 +99,22 @@ def service_role_patterns(
     return tuple(sorted(patterns))
 
 
+def wildcard_subjects(stack_config: Mapping[str, str], project: str, project_dir: Path = PROJECT_DIR) -> frozenset[str]:
+    """Wildcard ServiceAccount subjects of the stack's app roles (inline and in roster files), as trusts hold them."""
+    settings = stack_settings(stack_config, project) or {}
+    with contextlib.suppress(RosterError):
+        settings, _ = expand_rosters(settings, project_dir)
+    app_roles = settings.get("appRoles")
+    found = set()
+    for role in app_roles.values() if isinstance(app_roles, dict) else ():
+        patterns = role.get("wildcardServiceAccounts") if isinstance(role, dict) else None
+        for pattern in patterns if isinstance(patterns, list) else ():
+            if isinstance(pattern, str) and pattern.count("/") == 1:
+                namespace, name = pattern.split("/")
+                found.add(f"system:serviceaccount:{namespace}:{name}")
+    return frozenset(found)
+
+
 @dataclass(frozen=True)
 class PackContext:
     """What the policies know about the stack they check."""
@@ -118,6 +134,11 @@ class PackContext:
     def service_role_patterns(self) -> tuple[str, ...]:
         """The IRSA role-name patterns this stack's settings allow."""
         return service_role_patterns(self.stack_config, self.project)
+
+    @property
+    def wildcard_subjects(self) -> frozenset[str]:
+        """``system:serviceaccount:<ns>:<name>`` patterns the app roles declare (``wildcardServiceAccounts``)."""
+        return wildcard_subjects(self.stack_config, self.project)
 
     @property
     def permissions_boundary(self) -> str | None:

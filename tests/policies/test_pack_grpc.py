@@ -33,6 +33,8 @@ ALWAYS_MANDATORY = {
     "iam-role-permissions-boundary",
     "eks-access-policy-exists",
 }
+#: Visibility only: advisory in every stack.
+ALWAYS_ADVISORY = {"irsa-wildcard-subject"}
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +69,11 @@ def test_dev_and_prod_plans_pass_every_policy(packs, stack, mode):
     assert report.analyzed == len(plan.resources)
     assert (report.pack, report.version) == ("eks-platform", "0.1.0")
     levels = {p.name: p.level for p in report.policies}
-    assert len(levels) == 26
+    assert len(levels) == 27
     assert {levels[name] for name in ALWAYS_MANDATORY} == {"mandatory"}
-    assert {level for name, level in levels.items() if name not in ALWAYS_MANDATORY} == {SECURITY_LEVEL[stack]}
+    assert {levels[name] for name in ALWAYS_ADVISORY} == {"advisory"}
+    fixed = ALWAYS_MANDATORY | ALWAYS_ADVISORY
+    assert {level for name, level in levels.items() if name not in fixed} == {SECURITY_LEVEL[stack]}
 
 
 def started_with(stack: str, settings: dict[str, Any]) -> RunningPack:
@@ -180,6 +184,8 @@ def test_a_wildcard_irsa_trust_fails_the_trust_and_binding_policies(packs):
     assert found(report) == {
         ("irsa-trust-scoped", "mandatory", "node-autoscaler-controller-role"),
         ("irsa-service-account-binding", "mandatory", "node-autoscaler-release"),
+        # Undeclared, so refused; and, as every wildcard subject, listed.
+        ("irsa-wildcard-subject", "advisory", "node-autoscaler-controller-role"),
     }
     messages = "\n".join(v.message for v in report.violations)
     assert "StringLike on oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub" in messages
