@@ -306,23 +306,33 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_provider_arn = oidc.arn
 
         old_keys = unique_tail_aliases(tuple(args.admin_role_arns))
-        admin_access = [
+        admin, viewer = {"policy": CLUSTER_ADMIN_POLICY}, {"policy": VIEWER_POLICY}
+        admin_access: list[aws.eks.AccessPolicyAssociation] = []
+        for arn in args.admin_role_arns:
             # Keyed by the whole ARN (``role/a`` and ``role/team/a`` differ); the old key stays an alias.
-            self._admin_access(cluster, arn, old_key=next(iter(old_keys.get(arn_key(arn), ())), None))
-            for arn in args.admin_role_arns
-        ]
+            old = next(iter(old_keys.get(arn_key(arn), ())), None)
+            admin_access += self._access_entry(
+                cluster, f"{name}-admin-{arn_key(arn)}", arn, admin, old_name=f"{name}-admin-{old}" if old else None
+            )
         deployer = args.deployer_principal_arn
         # A viewer running the program (CI's preview role: pre-approval previews, drift checks) reads; it must not
         # plan an admin entry of its own, which the deploy role's `up --plan` would then not hold.
         granted = {spec.principal_arn for spec in args.access_entries.values()}
         if deployer and deployer not in (*args.admin_role_arns, *args.viewer_role_arns, *granted):
-            admin_access.append(self._admin_access(cluster, deployer, key="deployer"))
+            admin_access += self._access_entry(cluster, f"{name}-admin-deployer", deployer, admin)
         for arn in args.viewer_role_arns:
-            self._admin_access(cluster, arn, role="viewer", policy=VIEWER_POLICY)
+            self._access_entry(cluster, f"{name}-viewer-{arn_key(arn)}", arn, viewer)
         for entry_key, spec in sorted(args.access_entries.items()):
-            associations = self._access_entry(cluster, entry_key, spec)
+            associations = self._access_entry(
+                cluster,
+                f"{name}-access-{entry_key}",
+                spec.principal_arn,
+                {policy: policy for policy in spec.policies},
+                namespaces=spec.namespaces,
+                kubernetes_groups=spec.kubernetes_groups,
+            )
             if spec.principal_arn == deployer:
-                admin_access.extend(associations)
+                admin_access += associations
 
         node_role, node_policies = self._node_role()
         self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
@@ -389,39 +399,6 @@ class EksCluster(pulumi.ComponentResource):
             }
         )
 
-    def _admin_access(
-        self,
-        cluster: aws.eks.Cluster,
-        role_arn: str,
-        *,
-        old_key: str | None = None,
-        key: str | None = None,
-        role: str = "admin",
-        policy: str = CLUSTER_ADMIN_POLICY,
-    ) -> aws.eks.AccessPolicyAssociation:
-        """An access entry with ``policy`` (cluster admin) for ``role_arn``, keyed by ``key`` (default: the ARN)."""
-        key = key or arn_key(role_arn)
-
-        def opts(suffix: str = "") -> pulumi.ResourceOptions:
-            aliases = [pulumi.Alias(name=f"{self._name}-{role}-{old_key}{suffix}")] if old_key else None
-            return pulumi.ResourceOptions(parent=self, aliases=aliases)
-
-        entry = aws.eks.AccessEntry(
-            f"{self._name}-{role}-{key}",
-            cluster_name=cluster.name,
-            principal_arn=role_arn,
-            type="STANDARD",
-            opts=opts(),
-        )
-        return aws.eks.AccessPolicyAssociation(
-            f"{self._name}-{role}-{key}-policy",
-            cluster_name=entry.cluster_name,
-            principal_arn=entry.principal_arn,
-            policy_arn=f"arn:{self._args.account.partition}:eks::aws:cluster-access-policy/{policy}",
-            access_scope={"type": "cluster"},
-            opts=opts("-policy"),
-        )
-
     def _storage_class(self, spec: StorageClassSpec, driver: aws.eks.Addon) -> k8s.storage.v1.StorageClass:
         """The default StorageClass: encrypted gp3 from the EBS CSI driver, bound where the pod lands, expandable."""
         args = self._args
@@ -447,31 +424,47 @@ class EksCluster(pulumi.ComponentResource):
         )
 
     def _access_entry(
-        self, cluster: aws.eks.Cluster, key: str, spec: AccessEntrySpec
+        self,
+        cluster: aws.eks.Cluster,
+        name: str,
+        principal_arn: str,
+        policies: Mapping[str, str],
+        *,
+        namespaces: Sequence[str] = (),
+        kubernetes_groups: Sequence[str] = (),
+        old_name: str | None = None,
     ) -> list[aws.eks.AccessPolicyAssociation]:
-        """A STANDARD access entry for ``spec``'s principal and one association per access policy."""
-        child = pulumi.ResourceOptions(parent=self)
+        """A STANDARD access entry ``name`` for ``principal_arn`` and an association ``<name>-<suffix>`` per policy.
+
+        ``policies`` maps the suffix to an access policy name; the scope is ``namespaces`` or the whole cluster.
+        ``old_name`` is the entry's earlier logical name: it and its associations keep it as an alias.
+        """
+
+        def opts(suffix: str = "") -> pulumi.ResourceOptions:
+            aliases = [pulumi.Alias(name=f"{old_name}{suffix}")] if old_name else None
+            return pulumi.ResourceOptions(parent=self, aliases=aliases)
+
         entry = aws.eks.AccessEntry(
-            f"{self._name}-access-{key}",
+            name,
             cluster_name=cluster.name,
-            principal_arn=spec.principal_arn,
+            principal_arn=principal_arn,
             type="STANDARD",
-            kubernetes_groups=list(spec.kubernetes_groups) or None,
-            opts=child,
+            kubernetes_groups=list(kubernetes_groups) or None,
+            opts=opts(),
         )
         scope: aws.eks.AccessPolicyAssociationAccessScopeArgsDict = (
-            {"type": "namespace", "namespaces": list(spec.namespaces)} if spec.namespaces else {"type": "cluster"}
+            {"type": "namespace", "namespaces": list(namespaces)} if namespaces else {"type": "cluster"}
         )
         return [
             aws.eks.AccessPolicyAssociation(
-                f"{self._name}-access-{key}-{policy}",
+                f"{name}-{suffix}",
                 cluster_name=entry.cluster_name,
                 principal_arn=entry.principal_arn,
                 policy_arn=access_policy_arn(self._args.account.partition, policy),
                 access_scope=scope,
-                opts=child,
+                opts=opts(f"-{suffix}"),
             )
-            for policy in spec.policies
+            for suffix, policy in policies.items()
         ]
 
     def _node_role(self) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
