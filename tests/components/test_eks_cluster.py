@@ -256,3 +256,15 @@ def test_access_entries_grant_their_policies_in_their_scope(mode):
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "eks-access-ci-AmazonEKSClusterAdminPolicy"
     )
     assert ci.urn in plan.one("pulumi:providers:kubernetes", "eks-k8s").dependencies
+
+
+def test_an_admin_entry_keyed_by_the_whole_arn_keeps_its_old_name_as_an_alias():
+    # The entry moved from `eks-admin-<role name>` to `eks-admin-<role name>-<hash of the ARN>`: no replacement.
+    plan = cluster_plan("preview")
+    aliases = {r.name: r.aliases for r in plan.resources if "-admin-platform-admin" in r.name}
+    assert aliases == {
+        "eks-admin-platform-admin-ce910ad9": [{"spec": {"name": "eks-admin-platform-admin", "parentUrn": ""}}],
+        "eks-admin-platform-admin-ce910ad9-policy": [
+            {"spec": {"name": "eks-admin-platform-admin-policy", "parentUrn": ""}}
+        ],
+    }
