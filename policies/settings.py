@@ -18,6 +18,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -85,29 +86,39 @@ def service_role_patterns(
     nothing here: the program refuses it before anything registers.
     """
     patterns = {DEFAULT_SERVICE_ROLE_PATTERN}
-    settings = stack_settings(stack_config, project) or {}
-    with contextlib.suppress(RosterError):
-        settings, _ = expand_rosters(settings, project_dir)
+    settings = expanded_settings(stack_config, project, project_dir)
     stack_pattern = settings.get("serviceRoleNamePattern")
     if isinstance(stack_pattern, str):
         patterns.add(stack_pattern)
-    app_roles = settings.get("appRoles")
-    for role in app_roles.values() if isinstance(app_roles, dict) else ():
-        pattern = role.get("roleName") if isinstance(role, dict) else None
+    for role in app_roles(settings):
+        pattern = role.get("roleName")
         if isinstance(pattern, str):
             patterns.add(pattern)
     return tuple(sorted(patterns))
 
 
-def wildcard_subjects(stack_config: Mapping[str, str], project: str, project_dir: Path = PROJECT_DIR) -> frozenset[str]:
-    """Wildcard ServiceAccount subjects of the stack's app roles (inline and in roster files), as trusts hold them."""
+def expanded_settings(stack_config: Mapping[str, str], project: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The settings with the roster files' entries merged in, as the program expands them (`expand_rosters`).
+
+    An unreadable roster adds nothing here: the program refuses it before anything registers.
+    """
     settings = stack_settings(stack_config, project) or {}
     with contextlib.suppress(RosterError):
         settings, _ = expand_rosters(settings, project_dir)
-    app_roles = settings.get("appRoles")
+    return settings
+
+
+def app_roles(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``appRoles`` entries of (expanded) settings that are objects."""
+    roles = settings.get("appRoles")
+    return [role for role in roles.values() if isinstance(role, dict)] if isinstance(roles, dict) else []
+
+
+def wildcard_subjects(stack_config: Mapping[str, str], project: str, project_dir: Path = PROJECT_DIR) -> frozenset[str]:
+    """Wildcard ServiceAccount subjects of the stack's app roles (inline and in roster files), as trusts hold them."""
     found = set()
-    for role in app_roles.values() if isinstance(app_roles, dict) else ():
-        patterns = role.get("wildcardServiceAccounts") if isinstance(role, dict) else None
+    for role in app_roles(expanded_settings(stack_config, project, project_dir)):
+        patterns = role.get("wildcardServiceAccounts")
         for pattern in patterns if isinstance(patterns, list) else ():
             if isinstance(pattern, str) and pattern.count("/") == 1:
                 namespace, name = pattern.split("/")
@@ -130,17 +141,17 @@ class PackContext:
         """The naming context the program derives physical names from."""
         return NamingContext(self.project, self.stack)
 
-    @property
+    @cached_property
     def service_role_patterns(self) -> tuple[str, ...]:
         """The IRSA role-name patterns this stack's settings allow."""
         return service_role_patterns(self.stack_config, self.project)
 
-    @property
+    @cached_property
     def wildcard_subjects(self) -> frozenset[str]:
         """``system:serviceaccount:<ns>:<name>`` patterns the app roles declare (``wildcardServiceAccounts``)."""
         return wildcard_subjects(self.stack_config, self.project)
 
-    @property
+    @cached_property
     def permissions_boundary(self) -> str | None:
         """The stack settings' ``permissionsBoundaryArn`` (None: the stack sets none)."""
         value = (stack_settings(self.stack_config, self.project) or {}).get("permissionsBoundaryArn")
