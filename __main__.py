@@ -49,12 +49,7 @@ caller = aws.get_caller_identity(opts=invoke)
 account_id = caller.account_id
 # The IAM role (with its path) behind the STS session running this deployment: it needs Kubernetes access.
 deployer_arn = aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
-listed = (
-    *settings.cluster.admin_role_arns,
-    *settings.cluster.viewer_role_arns,
-    *(entry.principal_arn for entry in settings.cluster.access.values()),
-)
-if settings.cluster.deployer_access and deployer_arn not in listed:
+if settings.cluster.deployer_access and deployer_arn not in settings.cluster.listed_principals:
     pulumi.log.warn(
         f"Pulumi.{naming.stack}.yaml: {naming.project}:settings.cluster.adminRoleArns: the deploying role "
         f"{deployer_arn} is not listed, so it gets an access entry of its own that moves to whoever runs the next "

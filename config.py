@@ -39,11 +39,11 @@ from components.instance_types import amd64_problem, is_arm64_instance_type
 from components.limits import (
     AWS_REGIONS,
     DNS_LABEL_MAX,
-    MAX_LENGTH,
     PATTERNS,
     VPC_PREFIX_RANGE,
     eks_label_key_problem,
     eks_label_value_problem,
+    is_iam_role_arn,
     label_key_problem,
     label_value_problem,
     name_problem,
@@ -73,7 +73,6 @@ from components.versions import (
 SETTINGS_KEY = "settings"
 
 ANYWHERE = IPv4Network("0.0.0.0/0")
-_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 _IAM_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
 _S3_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -568,11 +567,7 @@ class ClusterSettings(Model):
     @field_validator("admin_role_arns", "viewer_role_arns")
     @classmethod
     def _role_arns(cls, arns: list[str]) -> list[str]:
-        bad = [
-            arn
-            for arn in arns
-            if not _IAM_ROLE_ARN.fullmatch(arn) or len(arn.rsplit("/", 1)[-1]) > MAX_LENGTH["iam_role"]
-        ]
+        bad = [arn for arn in arns if not is_iam_role_arn(arn)]
         if bad:
             msg = f"not IAM role ARNs (role names are at most 64 characters): {', '.join(bad)}"
             raise ValueError(msg)
@@ -580,6 +575,11 @@ class ClusterSettings(Model):
             msg = "duplicate role ARNs"
             raise ValueError(msg)
         return arns
+
+    @property
+    def listed_principals(self) -> tuple[str, ...]:
+        """Every principal with an access entry of its own: adminRoleArns, viewerRoleArns, access entries."""
+        return (*self.admin_role_arns, *self.viewer_role_arns, *(e.principal_arn for e in self.access.values()))
 
     @model_validator(mode="after")
     def _one_access_per_role(self) -> Self:
@@ -606,6 +606,11 @@ class ClusterSettings(Model):
             )
             raise ValueError(msg)
         return log_types
+
+
+def _namespaced(entries: list[str]) -> tuple[tuple[str, str], ...]:
+    """Validated ``<namespace>/<name>`` entries as ``(namespace, name)`` pairs."""
+    return tuple((namespace, name) for namespace, _, name in (entry.partition("/") for entry in entries))
 
 
 class StatementSettings(Model):
@@ -686,12 +691,12 @@ class AppRoleSettings(Model):
     @property
     def wildcard_subjects(self) -> tuple[tuple[str, str], ...]:
         """``wildcardServiceAccounts`` as ``(namespace pattern, name pattern)`` pairs."""
-        return tuple((p.split("/")[0], p.split("/")[1]) for p in self.wildcard_service_accounts)
+        return _namespaced(self.wildcard_service_accounts)
 
     @property
     def additional_subjects(self) -> tuple[tuple[str, str], ...]:
         """``additionalServiceAccounts`` as ``(namespace, name)`` pairs."""
-        return tuple((a.split("/")[0], a.split("/")[1]) for a in self.additional_service_accounts)
+        return _namespaced(self.additional_service_accounts)
 
     role_name: str | None = Field(
         default=None, description="Role name pattern; default: the stack's `serviceRoleNamePattern`."
@@ -970,7 +975,7 @@ class VaultSettings(Model):
             msg = ".boundNamespace: 'vault' is the agent injector's namespace; use another"
             raise ValueError(msg)
         for user, arns in self.users.items():
-            bad = [arn for arn in arns if not _IAM_ROLE_ARN.fullmatch(arn)]
+            bad = [arn for arn in arns if not is_iam_role_arn(arn)]
             if bad or not arns:
                 msg = f".users.{user}: expected a non-empty list of IAM role ARNs, got {arns}"
                 raise ValueError(msg)

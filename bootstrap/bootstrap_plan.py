@@ -45,7 +45,6 @@ files; the directories end in ``/``, so ``dev/`` never reaches ``dev2/``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -53,7 +52,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from components.limits import MAX_LENGTH, PATTERNS, name_problem
+from components.limits import MAX_LENGTH, PATTERNS, is_iam_role_arn, name_problem
 from components.naming import SERVICE_ROLE_PLACEHOLDERS, fit, pattern_placeholders
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
@@ -144,7 +143,6 @@ POLICY_WRITE_ACTIONS = [
 ]
 
 #: An IAM role ARN, path included.
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 _ENV_NAME = PATTERNS["dns_label"]
 _RESERVED_ENV = "github"
 
@@ -252,7 +250,7 @@ class EnvironmentSettings(BaseModel):
 
 
 def _check_role_arns(arns: list[str]) -> list[str]:
-    bad = [arn for arn in arns if not ROLE_ARN.fullmatch(arn)]
+    bad = [arn for arn in arns if not is_iam_role_arn(arn)]
     if bad:
         msg = f"not IAM role ARNs: {', '.join(bad)}"
         raise ValueError(msg)

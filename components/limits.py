@@ -132,6 +132,16 @@ AWS_REGIONS: Final = frozenset(
 )
 
 
+#: An IAM role ARN: an optional path of IAM path segments, then a role name of 1-64 IAM name characters
+#: (CreateRole: ``Path`` ``/``-delimited segments, ``RoleName`` 1-64 of ``[\w+=,.@-]``).
+IAM_ROLE_ARN: Final = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$", re.ASCII)
+
+
+def is_iam_role_arn(arn: str) -> bool:
+    """Whether ``arn`` is an IAM role ARN IAM could hold (path kept, name at most 64 characters)."""
+    return IAM_ROLE_ARN.fullmatch(arn) is not None
+
+
 def name_problem(name: str, kind: str) -> str | None:
     """Why AWS would refuse ``name`` as a name of ``kind`` (a key of `MAX_LENGTH`/`PATTERNS`), None if it would not."""
     limit = MAX_LENGTH.get(kind)

@@ -60,3 +60,16 @@ def test_instance_type_shape():
     assert PATTERNS["instance_type"].match("u-6tb1.metal")
     assert not PATTERNS["instance_type"].match("M6i.large")
     assert not PATTERNS["instance_type"].match("m6i")
+
+
+def test_iam_role_arns_keep_their_path_and_a_name_of_at_most_64():
+    from components.limits import is_iam_role_arn
+
+    assert is_iam_role_arn("arn:aws:iam::111122223333:role/platform-admin")
+    assert is_iam_role_arn("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123")
+    assert is_iam_role_arn(f"arn:aws-us-gov:iam::111122223333:role/{'a' * 64}")
+    assert not is_iam_role_arn(f"arn:aws:iam::111122223333:role/{'a' * 65}")
+    assert not is_iam_role_arn("arn:aws:iam::111122223333:role/team/")  # no name
+    assert not is_iam_role_arn("arn:aws:iam::111122223333:role//admin")  # empty path segment
+    assert not is_iam_role_arn("arn:aws:iam::111122223333:user/admin")
+    assert not is_iam_role_arn("arn:aws:iam::111122223333:role/ädmin")
