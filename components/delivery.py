@@ -38,7 +38,6 @@ API_PORT = 443
 #: the runner itself), so that run touches AWS APIs only.
 DEPLOY_PHASE_ENV = "EKS_PLATFORM_DEPLOY_PHASE"
 NETWORK_PHASE = "network"
-FIRST_DEPLOY_COMPONENTS = ("eksplatform:platform:Vpc", "eksplatform:platform:CiRunner")
 
 
 def runner_project_name(naming: NamingContext) -> str:

@@ -10,9 +10,11 @@ create"). The cluster's kubernetes provider, a child of EksCluster waiting for i
 
 import pytest
 
-from components.delivery import DEPLOY_PHASE_ENV, FIRST_DEPLOY_COMPONENTS, NETWORK_PHASE
+from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE
 from tools.harness import MODES, ConfigurationError, run_program
 
+#: What the network phase declares: the VPC (with its NAT routes) and the in-VPC runner.
+FIRST_DEPLOY_COMPONENTS = ("eksplatform:platform:Vpc", "eksplatform:platform:CiRunner")
 PROVIDERS_AND_STACK = ("pulumi:providers:aws", "pulumi:pulumi:Stack")
 
 

@@ -31,6 +31,18 @@ DEV = PackContext(PROJECT, "dev", production=False)
 PROD = PackContext(PROJECT, "prod", production=True)
 #: The wire sentinel of an unknown string (a computed value during preview).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+#: Policies whose level does not follow the stack's production flag.
+ALWAYS_MANDATORY = frozenset(
+    {
+        "aws-required-tags",
+        "launched-resources-tagged",
+        "kubernetes-built-in-namespace-undeclared",
+        "iam-role-permissions-boundary",
+        "eks-access-policy-exists",
+    }
+)
+#: Visibility only: advisory in every stack.
+ALWAYS_ADVISORY = frozenset({"irsa-wildcard-subject"})
 ACCOUNT = "123456789012"
 ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"

@@ -18,7 +18,7 @@ from google.protobuf import struct_pb2
 from google.protobuf.json_format import ParseDict
 
 from policies.tag_rules import taggable_types
-from tests.policies.support import running_packs
+from tests.policies.support import ALWAYS_ADVISORY, ALWAYS_MANDATORY, running_packs
 from tools.harness import MODES, REPO_ROOT, Plan, Registration, run_program
 from tools.policy_runner import PolicyReport, RunningPack, default_policy_config_path, load_policy_config
 from tools.stack_config import load_stack_config
@@ -26,15 +26,6 @@ from tools.stack_config import load_stack_config
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 STACKS = ("dev", "prod")
 SECURITY_LEVEL = {"dev": "advisory", "prod": "mandatory"}
-ALWAYS_MANDATORY = {
-    "aws-required-tags",
-    "launched-resources-tagged",
-    "kubernetes-built-in-namespace-undeclared",
-    "iam-role-permissions-boundary",
-    "eks-access-policy-exists",
-}
-#: Visibility only: advisory in every stack.
-ALWAYS_ADVISORY = {"irsa-wildcard-subject"}
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,9 @@ from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
 from policies.catalog import build_policies
 from policies.settings import PackContext, policy_config, schema, service_role_patterns, settings_say_production
-from tests.policies.support import DEV, PROD
+from tests.policies.support import ALWAYS_ADVISORY, ALWAYS_MANDATORY, DEV, PROD
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
-ALWAYS_MANDATORY = {
-    "aws-required-tags",
-    "launched-resources-tagged",
-    "kubernetes-built-in-namespace-undeclared",
-    "iam-role-permissions-boundary",
-    "eks-access-policy-exists",
-}
-ALWAYS_ADVISORY = {"irsa-wildcard-subject"}
 
 
 def environ(stack: str, settings: dict | None = None, **extra: str) -> dict[str, str]:
