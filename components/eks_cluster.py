@@ -17,15 +17,15 @@ import pulumi_kubernetes as k8s
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
 from components.delivery import API_PORT
-from components.eks_access import access_policy_arn
+from components.eks_access import ACCESS_POLICY_SHORT_NAMES, access_policy_arn
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext, arn_key, unique_tail_aliases
 from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE, ROOT_DEVICE
 from config import NodeGroupSettings
 
-CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+CLUSTER_ADMIN_POLICY = ACCESS_POLICY_SHORT_NAMES["cluster-admin"]
 #: Read access to every resource, Secrets included (EKS "Review access policy permissions").
-VIEWER_POLICY = "AmazonEKSAdminViewPolicy"
+VIEWER_POLICY = ACCESS_POLICY_SHORT_NAMES["admin-view"]
 #: The EBS CSI driver's AWS-managed policy lives under the ``service-role/`` path (AWS Managed Policy Reference).
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 #: Add-ons whose workloads are Deployments: they need schedulable nodes before they can become ACTIVE.
