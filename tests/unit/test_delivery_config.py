@@ -149,3 +149,63 @@ def test_every_repository_script_a_workflow_runs_exists():
                     assert target.stat().st_mode & 0o111, f"{path.name}:{name}: ./{script} is not executable"
                 for module in modules.findall(run):
                     assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), f"{path.name}:{name}: {module}"
+
+
+#: The inputs of pulumi/actions at the pinned commit 8e5e406f (v7.0.0, its action.yml). GitHub only warns about an
+#: unexpected input and runs the step without it: a misspelt `plan` would apply an unreviewed update.
+PULUMI_ACTION_INPUTS = frozenset(
+    [
+        "command",
+        "stack-name",
+        "pulumi-version",
+        "pulumi-version-file",
+        "work-dir",
+        "comment-on-pr",
+        "comment-on-pr-number",
+        "comment-on-summary",
+        "github-token",
+        "cloud-url",
+        "secrets-provider",
+        "parallel",
+        "message",
+        "config-map",
+        "expect-no-changes",
+        "diff",
+        "replace",
+        "exclude",
+        "exclude-dependents",
+        "target",
+        "target-dependents",
+        "policyPacks",
+        "policyPackConfigs",
+        "refresh",
+        "upsert",
+        "remove",
+        "edit-pr-comment",
+        "color",
+        "exclude-protected",
+        "plan",
+        "suppress-outputs",
+        "suppress-progress",
+        "always-include-summary",
+        "continue-on-error",
+        "log-verbosity",
+        "log-flow",
+        "debug",
+    ]
+)
+
+
+def test_every_pulumi_action_input_exists_at_the_pinned_version():
+    for where, inputs in pulumi_steps():
+        assert set(inputs) <= PULUMI_ACTION_INPUTS, (where, sorted(set(inputs) - PULUMI_ACTION_INPUTS))
+
+
+def test_the_codebuild_runner_label_has_the_documented_shape():
+    # AWS CodeBuild User Guide, "Tutorial: Configure a CodeBuild-hosted GitHub Actions runner":
+    # runs-on: codebuild-<project-name>-${{ github.run_id }}-${{ github.run_attempt }}
+    from components.delivery import codebuild_runs_on
+
+    assert codebuild_runs_on("eks-platform-prod-ci-runner") == (
+        "codebuild-eks-platform-prod-ci-runner-${{ github.run_id }}-${{ github.run_attempt }}"
+    )
