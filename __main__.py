@@ -18,7 +18,7 @@ from components.eks_access import access_policy_name
 from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, StorageClassSpec, VpcCniSpec
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.naming import BUILT_IN_NAMESPACES, NamingContext, arn_key, unique_tail_aliases
+from components.naming import BUILT_IN_NAMESPACES, arn_key, unique_tail_aliases
 from components.network_plan import ZoneSubnets
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.tagging import required_tags
@@ -32,7 +32,8 @@ try:
 except ValueError as err:
     raise pulumi.RunError(str(err)) from None
 secrets = pulumi.Config()
-naming = NamingContext(pulumi.get_project(), pulumi.get_stack())
+naming = settings.naming_context(pulumi.get_project(), pulumi.get_stack())
+extra_tags = settings.extra_tags
 tags = required_tags(
     project=naming.project, environment=naming.stack, owner=settings.owner, cost_center=settings.cost_center
 )
@@ -85,6 +86,11 @@ vpc = Vpc(
         nat_strategy=settings.vpc.nat_strategy.value,
         intra_subnets=settings.vpc.intra_subnets,
         flow_log_retention_days=settings.vpc.flow_log_retention_days,
+        vpc_tags=extra_tags.rendered("vpc", naming),
+        subnet_tags={
+            tier: {**extra_tags.rendered("subnets", naming), **extra_tags.rendered(f"{tier}Subnets", naming)}
+            for tier in ("public", "private", "intra")
+        },
         subnets=None
         if explicit is None
         else [
@@ -155,6 +161,8 @@ def eks_cluster() -> EksCluster:
             system_node_group=settings.cluster.system_node_group,
             protect=settings.protect,
             upgrade_policy=settings.cluster.upgrade_policy,
+            cluster_tags=extra_tags.rendered("cluster", naming),
+            node_group_tags=extra_tags.rendered("nodeGroups", naming),
             api_client_security_groups={RUNNER_ROLE: ci_runner.security_group_id} if ci_runner else {},
             storage_class=StorageClassSpec(
                 name=settings.cluster.storage.storage_class_name,

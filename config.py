@@ -47,19 +47,24 @@ from components.limits import (
     label_key_problem,
     label_value_problem,
     name_problem,
+    tag_key_problem,
     tag_value_problem,
 )
 from components.naming import (
     BUILT_IN_NAMESPACES,
+    NAME_FAMILIES,
     PLATFORM_NAMESPACES,
+    PLATFORM_ROLES,
     RESERVED_NAMESPACES,
     SERVICE_ROLE_PLACEHOLDERS,
+    STACK_PLACEHOLDERS,
     NamingContext,
     pattern_placeholders,
 )
 from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
 from components.rosters import RosterError, expand_rosters
 from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
+from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG, REQUIRED_TAG_KEYS
 from components.vault_names import user_role_problems
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
@@ -474,6 +479,23 @@ class StorageSettings(Model):
 
 class ClusterSettings(Model):
     """The EKS control plane, its access and its managed node groups."""
+
+    name: str | None = Field(
+        default=None,
+        description=(
+            "The EKS cluster's name (default `{project}-{stack}`): keep an existing platform's. Create-only: "
+            "changing it replaces the cluster. 1-100 of A-Za-z0-9_-, starting alphanumeric."
+        ),
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _cluster_name(cls, name: str | None) -> str | None:
+        problem = name_problem(name, "eks_cluster") if name is not None else None
+        if problem:
+            msg = f"{name!r} {problem}"
+            raise ValueError(msg)
+        return name
 
     kubernetes_version: str = Field(DEFAULT_KUBERNETES_VERSION, description="Kubernetes minor version.")
     upgrade_policy: UpgradePolicy = Field(
@@ -1061,6 +1083,134 @@ class DeliverySettings(Model):
         return self
 
 
+def _check_name_pattern(family: str, pattern: str) -> str:
+    """A `naming.<family>` pattern: known placeholders, and the family's member placeholder (`NAME_FAMILIES`)."""
+    _, member, _ = NAME_FAMILIES[family]
+    try:
+        used = pattern_placeholders(pattern)
+    except ValueError:
+        msg = f"{pattern!r} is not a name pattern (unbalanced braces)"
+        raise ValueError(msg) from None
+    allowed = STACK_PLACEHOLDERS | ({member} if member else set())
+    unknown = sorted(used - allowed)
+    if unknown:
+        msg = f"{pattern!r} uses unknown placeholders {unknown} (allowed: {', '.join(sorted(allowed))})"
+        raise ValueError(msg)
+    if member and member not in used:
+        msg = f"{pattern!r} lacks {{{member}}}: every {family} would get the same name"
+        raise ValueError(msg)
+    return pattern
+
+
+class NamingSettings(Model):
+    """Physical names of the platform's own resources, as patterns (keep an existing platform's names).
+
+    Placeholders: `{project}`, `{env}`, `{prefix}` (`{project}-{env}`), `{cluster}` (the cluster's name) and the
+    family's own. Names from a pattern are used as written and checked against the service's limits.
+    """
+
+    role: str | None = Field(
+        default=None,
+        description=(
+            "The platform's IAM roles (cluster, node, vpc-cni, ebs-csi, karpenter-node, karpenter-controller, "
+            "cluster-autoscaler, vpc-flow-logs, ci-runner): placeholder `{role}`; default `{prefix}-{role}`."
+        ),
+    )
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Exact names (stack placeholders allowed) of single platform roles, by role, e.g. `cluster`.",
+    )
+    node_group: str | None = Field(
+        default=None,
+        description="Managed node groups and their launch templates: `{group}`; default `{prefix}-{group}`.",
+    )
+    network: str | None = Field(
+        default=None,
+        description=(
+            "The VPC's Name tag; subnets, route tables and gateways get `<network>-<tier>-<zone>`. Default `{prefix}`."
+        ),
+    )
+    kms_alias: str | None = Field(
+        default=None,
+        description="Aliases of the platform's KMS keys: `{purpose}`; default `alias/{cluster}-{purpose}`.",
+    )
+
+    @field_validator("role", "node_group", "network", "kms_alias")
+    @classmethod
+    def _patterns(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        family = to_camel(info.field_name or "")
+        return None if pattern is None else _check_name_pattern(family, pattern)
+
+    @field_validator("roles")
+    @classmethod
+    def _role_names(cls, roles: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(roles) - PLATFORM_ROLES)
+        if unknown:
+            msg = f"not platform roles: {', '.join(unknown)} (roles: {', '.join(sorted(PLATFORM_ROLES))})"
+            raise ValueError(msg)
+        for role, name in roles.items():
+            extra = sorted(pattern_placeholders(name) - STACK_PLACEHOLDERS)
+            if extra:
+                msg = f"{role}: {name!r} uses unknown placeholders {extra}"
+                raise ValueError(msg)
+        return roles
+
+
+#: Tag keys the extra tags may not set: the required tags (the provider's default tags) and the platform's own.
+PLATFORM_TAG_KEYS = frozenset({*REQUIRED_TAG_KEYS, PUBLIC_ELB_TAG, INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG})
+#: Families whose resources are one of a kind, where a `Name` tag may be given.
+SINGLE_RESOURCE_TAG_FAMILIES = frozenset({"vpc", "cluster"})
+
+
+class ExtraTagsSettings(Model):
+    """Tags beyond the required ones, per resource family; keys and values may use the stack placeholders.
+
+    E.g. `kubernetes.io/cluster/{cluster}: shared` on subnets, or house conventions such as `Description`.
+    """
+
+    vpc: dict[str, str] = Field(default_factory=dict, description="The VPC (a `Name` here overrides its name).")
+    subnets: dict[str, str] = Field(default_factory=dict, description="Every subnet.")
+    public_subnets: dict[str, str] = Field(default_factory=dict, description="Public subnets (after `subnets`).")
+    private_subnets: dict[str, str] = Field(default_factory=dict, description="Private subnets (after `subnets`).")
+    intra_subnets: dict[str, str] = Field(default_factory=dict, description="Intra subnets (after `subnets`).")
+    cluster: dict[str, str] = Field(default_factory=dict, description="The EKS cluster.")
+    node_groups: dict[str, str] = Field(
+        default_factory=dict, description="Managed node groups and the instances, volumes and ENIs they launch."
+    )
+
+    @model_validator(mode="after")
+    def _keys(self) -> Self:
+        for family, tags in self.families().items():
+            for key, value in tags.items():
+                where = f".{family}.{key}"
+                if key in PLATFORM_TAG_KEYS:
+                    msg = (
+                        f"{where}: {key} is set by the platform (required tags, subnet discovery); it cannot be changed"
+                    )
+                    raise ValueError(msg)
+                if key == "Name" and family not in SINGLE_RESOURCE_TAG_FAMILIES:
+                    msg = f"{where}: {family} are many resources; their names come from `naming.network`"
+                    raise ValueError(msg)
+                for text in (key, value):
+                    try:
+                        extra = sorted(pattern_placeholders(text) - STACK_PLACEHOLDERS)
+                    except ValueError:
+                        extra = ["unbalanced braces"]
+                    if extra:
+                        allowed = ", ".join(sorted(STACK_PLACEHOLDERS))
+                        msg = f"{where}: {text!r} uses unknown placeholders {extra} (allowed: {allowed})"
+                        raise ValueError(msg)
+        return self
+
+    def families(self) -> dict[str, dict[str, str]]:
+        """The tag maps by camelCase family name."""
+        return {to_camel(name): getattr(self, name) for name in type(self).model_fields}
+
+    def rendered(self, family: str, naming: NamingContext) -> dict[str, str]:
+        """The tags of ``family`` (camelCase) with the stack placeholders filled in."""
+        return {naming.render(key): naming.render(value) for key, value in self.families()[family].items()}
+
+
 class Settings(Model):
     """All settings of one stack (the value of `eks-platform:settings`)."""
 
@@ -1103,6 +1253,12 @@ class Settings(Model):
     service_role_name_pattern: str = Field(
         "{cluster}-{service}",
         description="IAM role names for service accounts; placeholders cluster/project/env/service.",
+    )
+    naming: NamingSettings = Field(
+        default_factory=NamingSettings, description="Physical-name patterns of the platform's own resources."
+    )
+    extra_tags: ExtraTagsSettings = Field(
+        default_factory=ExtraTagsSettings, description="Tags beyond the required ones, per resource family."
     )
     vpc: VpcSettings = Field(default_factory=VpcSettings, description="The VPC.")
     cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="The EKS cluster.")
@@ -1199,11 +1355,47 @@ class Settings(Model):
         """Whether stateful resources get ``protect=True`` and deletion protection."""
         return self.production
 
+    def naming_context(self, project: str, stack: str) -> NamingContext:
+        """The names these settings give the stack's resources (`NamingContext.from_settings`, as the pack too)."""
+        return NamingContext.from_settings(project, stack, self.model_dump(by_alias=True, mode="json"))
+
 
 def app_role_name(settings: Settings, naming: NamingContext, service: str) -> str:
     """The physical IAM role name of ``appRoles.<service>`` (its pattern, else the stack's)."""
     role = settings.app_roles[service]
     return naming.service_role_name(role.role_name or settings.service_role_name_pattern, service)
+
+
+def platform_name_problems(settings: Settings, naming: NamingContext) -> list[str]:
+    """Names of the platform's own resources that a `naming` pattern or `extraTags` entry makes unusable."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for role in sorted(PLATFORM_ROLES):
+        name = naming.platform_role(role)
+        where = f".naming.roles.{role}" if role in settings.naming.roles else ".naming.role"
+        problem = name_problem(name, "iam_role")
+        if problem:
+            problems.append(f"{where}: the {role} role's name {name!r} {problem}")
+        elif seen.setdefault(name.lower(), role) != role:
+            problems.append(f"{where}: the {role} role's name {name!r} is the {seen[name.lower()]} role's too")
+    for group in sorted(settings.cluster.node_groups):
+        name = naming.node_group(group)
+        problem = name_problem(name, "eks_node_group")
+        if problem:
+            problems.append(f".naming.nodeGroup: node group {group!r} gets the name {name!r}, which {problem}")
+    alias = naming.kms_alias("secrets")
+    alias_problem = name_problem(alias, "kms_alias")
+    if alias_problem:
+        problems.append(f".naming.kmsAlias: the secrets key's alias {alias!r} {alias_problem}")
+    network_problem = tag_value_problem(naming.network_name)
+    if network_problem:
+        problems.append(f".naming.network: the VPC's Name tag {naming.network_name!r} {network_problem}")
+    for family in settings.extra_tags.families():
+        for key, value in settings.extra_tags.rendered(family, naming).items():
+            problem = tag_key_problem(key) or tag_value_problem(value)
+            if problem:
+                problems.append(f".extraTags.{family}: tag {key}={value!r} {problem}")
+    return problems
 
 
 def name_problems(
@@ -1213,12 +1405,17 @@ def name_problems(
 
     App roles are checked against each other and against every role the platform creates itself.
     """
+    naming = settings.naming_context(naming.project, naming.stack)
     problems: list[str] = []
-    prefix_problem = name_problem(naming.cluster_name, "eks_cluster") or label_value_problem(naming.stack)
+    stack_problem = label_value_problem(naming.stack)
+    prefix_problem = stack_problem or (
+        None if settings.cluster.name else name_problem(naming.cluster_name, "eks_cluster")
+    )
     if prefix_problem:
         problems.append(
             f": the stack name {naming.stack!r} makes the cluster name {naming.cluster_name!r}, which {prefix_problem}"
         )
+    problems += platform_name_problems(settings, naming)
     # IAM role names are unique case-insensitively ("MyRole" and "myrole" cannot both exist).
     taken = {name.lower(): what for name, what in naming.platform_role_names().items()}
     for service in sorted(settings.app_roles):

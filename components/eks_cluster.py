@@ -124,6 +124,10 @@ class EksClusterArgs:
     #: Security groups of API clients inside the VPC (the CI runner), keyed by role: the cluster security group
     #: admits each on 443, the private endpoint's port.
     api_client_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Extra tags of the cluster (``extraTags.cluster``) and of the node groups and what they launch
+    #: (``extraTags.nodeGroups``), besides the provider's default tags.
+    cluster_tags: Mapping[str, str] = field(default_factory=dict)
+    node_group_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def taint_tolerations(settings: NodeGroupSettings | None) -> list[dict[str, str]]:
@@ -236,7 +240,10 @@ class EksCluster(pulumi.ComponentResource):
             opts=stateful,
         )
         aws.kms.Alias(
-            f"{name}-secrets-key-alias", name=f"alias/{cluster_name}-secrets", target_key_id=key.key_id, opts=child
+            f"{name}-secrets-key-alias",
+            name=args.naming.kms_alias("secrets"),
+            target_key_id=key.key_id,
+            opts=child,
         )
         role_policies.append(
             aws.iam.RolePolicy(
@@ -284,6 +291,7 @@ class EksCluster(pulumi.ComponentResource):
             },
             upgrade_policy={"support_type": args.upgrade_policy},
             deletion_protection=args.protect,
+            tags=dict(args.cluster_tags) or None,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect,
@@ -580,8 +588,8 @@ class EksCluster(pulumi.ComponentResource):
         prerequisites: Sequence[pulumi.Resource],
     ) -> aws.eks.NodeGroup:
         args, child = self._args, pulumi.ResourceOptions(parent=self)
-        physical = args.naming.name(group, "eks_node_group")
-        propagated = {**args.account.tags, "Name": physical}
+        physical = args.naming.node_group(group)
+        propagated = {**args.account.tags, **args.node_group_tags, "Name": physical}
         template = aws.ec2.LaunchTemplate(
             f"{self._name}-{group}-lt",
             name=physical,
@@ -629,6 +637,7 @@ class EksCluster(pulumi.ComponentResource):
             labels=dict(settings.labels),
             taints=[{"key": t.key, "value": t.value, "effect": t.effect.value} for t in settings.taints],
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            tags=dict(args.node_group_tags) or None,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # The autoscaler owns the desired size once the group exists.

@@ -166,6 +166,18 @@ def tag_value_problem(value: str) -> str | None:
     return None
 
 
+def tag_key_problem(key: str) -> str | None:
+    """Why a tag key would be refused (length 1-128, the value's characters, no ``aws:`` prefix)."""
+    if not key:
+        return "is empty"
+    if len(key) > TAG_KEY_MAX:
+        return f"is {len(key)} characters long, over the tag key limit of {TAG_KEY_MAX}"
+    if key.lower().startswith("aws:"):
+        return "starts with aws:, a prefix AWS reserves"
+    problem = tag_value_problem(key)
+    return problem.replace("tag value", "tag key") if problem else None
+
+
 def label_key_problem(key: str) -> str | None:
     """Why ``key`` is not a Kubernetes label (or annotation) key: ``[prefix/]name``."""
     prefix, _, name = key.rpartition("/")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 # Longest name per kind: the one table lives in components/limits.py (re-exported for callers of naming).
 from components.limits import MAX_LENGTH
@@ -67,22 +69,98 @@ def is_valid_segment(segment: str) -> bool:
     return bool(_SEGMENT.fullmatch(segment))
 
 
+#: Name families a stack may pattern (``naming.<family>``): the default pattern, the placeholder naming the member
+#: of the family (None: one name per stack) and the limit kind (components/limits.py) the rendered name must meet.
+NAME_FAMILIES: dict[str, tuple[str, str | None, str]] = {
+    "role": ("{prefix}-{role}", "role", "iam_role"),
+    "nodeGroup": ("{prefix}-{group}", "group", "eks_node_group"),
+    "network": ("{prefix}", None, "tag_value"),
+    "kmsAlias": ("alias/{cluster}-{purpose}", "purpose", "kms_alias"),
+}
+#: Placeholders every name pattern may use: ``{prefix}`` is ``{project}-{env}``, ``{cluster}`` the cluster's name.
+STACK_PLACEHOLDERS = frozenset({"project", "env", "prefix", "cluster"})
+
+
+@dataclass(frozen=True)
+class NamePatterns:
+    """A stack's own physical-name patterns (``naming`` in the settings); None keeps the default pattern.
+
+    Names from a stack's pattern are used as written (the settings check them against the service's limits);
+    default names are cut with a hash when too long (`fit`).
+    """
+
+    #: The platform's own IAM roles (cluster, node, add-on and controller roles): placeholder ``{role}``.
+    role: str | None = None
+    #: Exact names (placeholders allowed) of single platform roles, keyed by `PLATFORM_ROLES` member.
+    roles: Mapping[str, str] = field(default_factory=dict)
+    #: Managed node groups and their launch templates: placeholder ``{group}``.
+    node_group: str | None = None
+    #: The VPC's ``Name`` tag; subnets, route tables and gateways are named ``<network>-<tier>-<zone letter>``.
+    network: str | None = None
+    #: KMS aliases of the platform's keys: placeholder ``{purpose}`` (``secrets``).
+    kms_alias: str | None = None
+
+    def pattern(self, family: str) -> str | None:
+        """The stack's pattern for ``family`` (a key of `NAME_FAMILIES`), None for the default."""
+        return {"role": self.role, "nodeGroup": self.node_group, "network": self.network, "kmsAlias": self.kms_alias}[
+            family
+        ]
+
+
 @dataclass(frozen=True)
 class NamingContext:
-    """Project and stack: everything a physical name is derived from."""
+    """Project, stack, the cluster's name and the stack's name patterns: everything a physical name comes from."""
 
     project: str
     stack: str
+    #: ``cluster.name`` of the settings; None: ``{project}-{stack}``.
+    cluster: str | None = None
+    patterns: NamePatterns = field(default_factory=NamePatterns)
+
+    @classmethod
+    def from_settings(cls, project: str, stack: str, settings: Mapping[str, Any] | None) -> NamingContext:
+        """The context the raw (camelCase) settings describe: ``cluster.name`` and ``naming``.
+
+        The program (through `config.Settings`) and the policy pack both read names this way. Values of the wrong
+        shape are ignored here: the settings refuse them before anything registers.
+        """
+        raw = settings or {}
+        cluster = raw.get("cluster")
+        name = cluster.get("name") if isinstance(cluster, Mapping) else None
+        naming = raw.get("naming")
+        naming = naming if isinstance(naming, Mapping) else {}
+
+        def text(key: str) -> str | None:
+            value = naming.get(key)
+            return value if isinstance(value, str) and value else None
+
+        roles = naming.get("roles")
+        patterns = NamePatterns(
+            role=text("role"),
+            roles={k: v for k, v in roles.items() if isinstance(v, str)} if isinstance(roles, Mapping) else {},
+            node_group=text("nodeGroup"),
+            network=text("network"),
+            kms_alias=text("kmsAlias"),
+        )
+        return cls(project, stack, name if isinstance(name, str) and name else None, patterns)
 
     @property
     def prefix(self) -> str:
-        """``{project}-{stack}``, the prefix of every physical name of this stack."""
+        """``{project}-{stack}``, the prefix of every physical name of this stack that has no pattern of its own."""
         return f"{self.project}-{self.stack}"
 
     @property
     def cluster_name(self) -> str:
-        """The EKS cluster's name (also the Karpenter discovery tag value)."""
-        return fit(self.prefix, MAX_LENGTH["eks_cluster"])
+        """The EKS cluster's name (also the Karpenter discovery tag value): ``cluster.name`` or the prefix."""
+        return self.cluster or fit(self.prefix, MAX_LENGTH["eks_cluster"])
+
+    def placeholders(self) -> dict[str, str]:
+        """Values of the stack placeholders (`STACK_PLACEHOLDERS`)."""
+        return {"project": self.project, "env": self.stack, "prefix": self.prefix, "cluster": self.cluster_name}
+
+    def render(self, pattern: str, **member: str) -> str:
+        """``pattern`` with the stack placeholders and ``member`` (e.g. ``role="node"``) filled in."""
+        return pattern.format(**self.placeholders(), **member)
 
     def name(self, role: str, kind: str = "default") -> str:
         """Physical name ``{project}-{stack}-{role}``, length-safe for ``kind`` (a key of MAX_LENGTH)."""
@@ -93,7 +171,38 @@ class NamingContext:
         if role not in PLATFORM_ROLES:
             msg = f"{role!r} is not one of the platform roles ({', '.join(sorted(PLATFORM_ROLES))})"
             raise ValueError(msg)
+        if role in self.patterns.roles:
+            return self.render(self.patterns.roles[role])
+        if self.patterns.role:
+            return self.render(self.patterns.role, role=role)
         return self.name(role, "iam_role")
+
+    def node_group(self, group: str) -> str:
+        """Physical name of managed node group ``group`` (also its launch template's name)."""
+        if self.patterns.node_group:
+            return self.render(self.patterns.node_group, group=group)
+        return self.name(group, "eks_node_group")
+
+    @property
+    def network_name(self) -> str:
+        """The VPC's ``Name`` tag, the stem of its subnets', route tables' and gateways' ``Name`` tags."""
+        return self.render(self.patterns.network) if self.patterns.network else self.prefix
+
+    def kms_alias(self, purpose: str) -> str:
+        """The alias of the platform's KMS key for ``purpose`` (e.g. ``secrets``)."""
+        if self.patterns.kms_alias:
+            return self.render(self.patterns.kms_alias, purpose=purpose)
+        return f"alias/{self.cluster_name}-{purpose}"
+
+    def pattern_regexes(self) -> list[re.Pattern[str]]:
+        """Regexes of the names the stack's own patterns produce (any member), for the naming policy."""
+        member = "[A-Za-z0-9_+=,.@-]+"
+        patterns = [
+            pattern_regex(pattern, self.placeholders(), member)
+            for family in NAME_FAMILIES
+            if (pattern := self.patterns.pattern(family))
+        ]
+        return patterns + [re.compile(f"^{re.escape(self.render(name))}$") for name in self.patterns.roles.values()]
 
     def platform_role_names(self) -> dict[str, str]:
         """Every physical IAM role name the platform itself may create, mapped to what it is for."""
@@ -110,6 +219,15 @@ class NamingContext:
         """
         rendered = pattern.format(cluster=self.cluster_name, project=self.project, env=self.stack, service=service)
         return fit(rendered, MAX_LENGTH["iam_role"])
+
+
+def pattern_regex(pattern: str, values: Mapping[str, str], member: str) -> re.Pattern[str]:
+    """A regex matching ``pattern`` with ``values`` filled in and any other placeholder matching ``member``."""
+    regex = "".join(
+        re.escape(literal) + ("" if field is None else re.escape(values[field]) if field in values else member)
+        for literal, field, _, _ in string.Formatter().parse(pattern)
+    )
+    return re.compile(f"^{regex}$")
 
 
 def arn_key(arn: str) -> str:

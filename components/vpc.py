@@ -7,8 +7,8 @@ primitives (not awsx, whose children are invisible to offline checks).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Literal
 
@@ -40,6 +40,10 @@ class VpcArgs:
     flow_log_retention_days: int = 365
     #: Explicit subnet CIDRs; default: ``plan_subnets(cidr, zones)``.
     subnets: Sequence[ZoneSubnets] | None = None
+    #: Extra tags of the VPC and of the subnets by tier (``public``, ``private``, ``intra``), besides the provider's
+    #: default tags; a ``Name`` in ``vpc_tags`` replaces the VPC's.
+    vpc_tags: Mapping[str, str] = field(default_factory=dict)
+    subnet_tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def zone_key(zone: str) -> str:
@@ -71,7 +75,7 @@ class Vpc(pulumi.ComponentResource):
             cidr_block=str(args.cidr),
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags={"Name": args.naming.prefix},
+            tags={"Name": args.naming.network_name, **args.vpc_tags},
             opts=child,
         )
         # CIS: the default security group allows nothing.
@@ -80,12 +84,12 @@ class Vpc(pulumi.ComponentResource):
             vpc_id=vpc.id,
             ingress=[],
             egress=[],
-            tags={"Name": f"{args.naming.prefix}-default"},
+            tags={"Name": f"{args.naming.network_name}-default"},
             opts=child,
         )
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": args.naming.prefix}, opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": args.naming.network_name}, opts=child)
         public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": f"{args.naming.prefix}-public"}, opts=child
+            f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": f"{args.naming.network_name}-public"}, opts=child
         )
         aws.ec2.Route(
             f"{name}-public-default",
@@ -96,7 +100,7 @@ class Vpc(pulumi.ComponentResource):
         )
         intra_rt = (
             aws.ec2.RouteTable(
-                f"{name}-intra-rt", vpc_id=vpc.id, tags={"Name": f"{args.naming.prefix}-intra"}, opts=child
+                f"{name}-intra-rt", vpc_id=vpc.id, tags={"Name": f"{args.naming.network_name}-intra"}, opts=child
             )
             if args.intra_subnets
             else None
@@ -123,7 +127,7 @@ class Vpc(pulumi.ComponentResource):
             private_rt = aws.ec2.RouteTable(
                 f"{name}-private-rt-{key}",
                 vpc_id=vpc.id,
-                tags={"Name": f"{args.naming.prefix}-private-{key}"},
+                tags={"Name": f"{args.naming.network_name}-private-{key}"},
                 opts=child,
             )
             aws.ec2.Route(
@@ -152,7 +156,7 @@ class Vpc(pulumi.ComponentResource):
             service_name=f"com.amazonaws.{args.account.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[*self.private_route_table_ids, *([intra_rt.id] if intra_rt else [])],
-            tags={"Name": f"{args.naming.prefix}-s3"},
+            tags={"Name": f"{args.naming.network_name}-s3"},
             opts=child,
         )
         self._flow_logs(name, args, vpc)
@@ -177,20 +181,20 @@ class Vpc(pulumi.ComponentResource):
             cidr_block=str(cidr),
             availability_zone=zone,
             map_public_ip_on_launch=False,
-            tags={"Name": f"{args.naming.prefix}-{tier}-{key}", **tags},
+            tags={"Name": f"{args.naming.network_name}-{tier}-{key}", **args.subnet_tags.get(tier, {}), **tags},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _nat(self, name: str, args: VpcArgs, public: aws.ec2.Subnet, key: str) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
         eip = aws.ec2.Eip(
-            f"{name}-nat-eip-{key}", domain="vpc", tags={"Name": f"{args.naming.prefix}-nat-{key}"}, opts=child
+            f"{name}-nat-eip-{key}", domain="vpc", tags={"Name": f"{args.naming.network_name}-nat-{key}"}, opts=child
         )
         nat = aws.ec2.NatGateway(
             f"{name}-nat-{key}",
             subnet_id=public.id,
             allocation_id=eip.allocation_id,
-            tags={"Name": f"{args.naming.prefix}-nat-{key}"},
+            tags={"Name": f"{args.naming.network_name}-nat-{key}"},
             opts=child,
         )
         return nat.id
@@ -224,6 +228,6 @@ class Vpc(pulumi.ComponentResource):
             log_destination=log_group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
-            tags={"Name": args.naming.prefix},
+            tags={"Name": args.naming.network_name},
             opts=child,
         )

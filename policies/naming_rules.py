@@ -4,8 +4,10 @@ The convention comes from ``components.naming`` (the module the program names th
 name starts with ``{project}-{stack}`` (`NamingContext.prefix`), except names AWS or EKS dictate
 (``/aws/eks/<cluster>/cluster``) or that carry the prefix further in (``/aws/vpc/<prefix>/...``,
 ``/aws/codebuild/<prefix>-...``, CodeBuild's own convention for a project's logs,
-``alias/<cluster>-...``). IAM roles for service accounts follow their own configurable patterns, e.g. the
-Mozilla seed's ``eks-{service}-{env}`` or the Eventual seed's ``{cluster}_DaftRole``.
+``alias/<cluster>-...``), or that the stack's own ``naming`` patterns give, or that start with its ``cluster.name``
+(`NamingContext.from_settings`, the program's reading of the same settings). IAM roles for service accounts
+follow their own configurable patterns, e.g. the Mozilla seed's ``eks-{service}-{env}`` or the Eventual seed's
+``{cluster}_DaftRole``.
 
 Auto-names are accepted: the house style names things physically only where another system needs the name,
 and in a real preview the provider's Check fills ``name`` with ``<logical name>-<7 hex>`` for the rest.
@@ -102,10 +104,12 @@ def check_name_prefix(args: ResourceValidationArgs, report: ReportViolation, *, 
     if args.resource_type == ROLE_TYPE and _is_irsa_or_unclassified_role(props):
         return  # IRSA roles follow `irsa-role-name-pattern`; an unknown trust policy cannot be classified yet
     naming = ctx.naming
-    exceptions = [exception_regex(p, naming) for p in cfg["exceptionPatterns"]]
+    exceptions = [exception_regex(p, naming) for p in cfg["exceptionPatterns"]] + naming.pattern_regexes()
     for key in cfg["nameKeys"]:
         value = props.get(key)
-        if not isinstance(value, str) or has_prefix(value, naming.prefix) or is_auto_name(value, args.name):
+        if not isinstance(value, str) or is_auto_name(value, args.name):
+            continue
+        if has_prefix(value, naming.prefix) or has_prefix(value, naming.cluster_name):
             continue
         if any(regex.fullmatch(value) for regex in exceptions):
             continue

@@ -136,10 +136,10 @@ class PackContext:
     #: The stack's config as the CLI passes it (``{"<namespace>:<key>": "<text>"}``).
     stack_config: Mapping[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def naming(self) -> NamingContext:
         """The naming context the program derives physical names from."""
-        return NamingContext(self.project, self.stack)
+        return NamingContext.from_settings(self.project, self.stack, stack_settings(self.stack_config, self.project))
 
     @cached_property
     def service_role_patterns(self) -> tuple[str, ...]:

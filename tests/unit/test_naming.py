@@ -57,3 +57,47 @@ def test_service_role_regex_rejects_other_environments():
 
 def test_pattern_placeholders():
     assert pattern_placeholders("{cluster}_{service}-{oops}") == {"cluster", "service", "oops"}
+
+
+# --- the stack's own patterns (naming.*) ------------------------------------------------------------------------
+def test_patterns_name_the_platform_s_resources():
+    from components.naming import NamePatterns
+
+    ctx = NamingContext(
+        "eks-platform",
+        "prod",
+        cluster="dpe-k8",
+        patterns=NamePatterns(
+            role="{cluster}_{role}",
+            roles={"cluster": "eks_admin_role", "node": "{env}-nodes"},
+            node_group="{cluster}-{group}",
+            network="{prefix}-net",
+            kms_alias="alias/{cluster}/{purpose}",
+        ),
+    )
+    assert ctx.cluster_name == "dpe-k8"
+    assert ctx.platform_role("cluster") == "eks_admin_role"
+    assert ctx.platform_role("node") == "prod-nodes"
+    assert ctx.platform_role("ebs-csi") == "dpe-k8_ebs-csi"
+    assert ctx.node_group("system") == "dpe-k8-system"
+    assert ctx.network_name == "eks-platform-prod-net"
+    assert ctx.kms_alias("secrets") == "alias/dpe-k8/secrets"
+    # Pattern names are used as written: never cut with a hash (the settings check them instead).
+    long = NamingContext("p", "s", patterns=NamePatterns(role="{role}-" + "x" * 80))
+    assert long.platform_role("node") == "node-" + "x" * 80
+
+
+def test_pattern_regexes_match_what_the_patterns_render_and_nothing_else():
+    from components.naming import NamePatterns
+
+    ctx = NamingContext("eks-platform", "dev", cluster="dpe-k8", patterns=NamePatterns(role="{cluster}_{role}"))
+    regexes = ctx.pattern_regexes()
+    assert any(r.fullmatch(ctx.platform_role("karpenter-controller")) for r in regexes)
+    assert not any(r.fullmatch("other_karpenter-controller") for r in regexes)
+    assert NamingContext("eks-platform", "dev").pattern_regexes() == []
+
+
+def test_from_settings_ignores_what_the_settings_would_refuse():
+    ctx = NamingContext.from_settings("p", "s", {"cluster": {"name": 7}, "naming": {"role": ["x"], "roles": "y"}})
+    assert ctx == NamingContext("p", "s")
+    assert ctx.cluster_name == "p-s"
