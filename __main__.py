@@ -38,6 +38,24 @@ tags = required_tags(
     project=naming.project, environment=naming.stack, owner=settings.owner, cost_center=settings.cost_center
 )
 
+# --- adopting what exists (README "Adopting what exists") ------------------------------------------------------
+adopted = settings.adopt.targets()
+imported: set[tuple[str, str]] = set()
+
+
+def adopt(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    """Import an adopted resource by its id instead of creating it, and protect it from deletion."""
+    target = (args.type_, args.name)
+    if target not in adopted:
+        return None
+    imported.add(target)
+    options = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(import_=adopted[target], protect=True))
+    return pulumi.ResourceTransformationResult(args.props, options)
+
+
+if adopted:
+    pulumi.runtime.register_stack_transformation(adopt)
+
 # --- providers and account facts ------------------------------------------------------------------
 aws_provider = aws.Provider(
     "aws",
@@ -65,6 +83,13 @@ if len(zones) < settings.vpc.az_count:
         f"Pulumi.{naming.stack}.yaml: {naming.project}:settings.vpc.azCount: {settings.vpc.az_count} zones requested, "
         f"{settings.region} offers {len(zones)}"
     )
+letters = {zone[-1] for zone in zones}
+for subnet_key in sorted(settings.adopt.subnets):
+    if subnet_key[-1] not in letters:
+        raise pulumi.RunError(
+            f"Pulumi.{naming.stack}.yaml: {naming.project}:settings.adopt.subnets.{subnet_key}: the stack's zones are "
+            f"{', '.join(zones)}; zone letter {subnet_key[-1]!r} is not one of them"
+        )
 on_aws = pulumi.ResourceOptions(providers=[aws_provider])
 account = AwsContext(
     account_id=account_id,
@@ -327,3 +352,8 @@ def cluster_and_platform() -> None:
 # runner, where the API endpoint answers (docs/decisions/0003).
 if phase != NETWORK_PHASE:
     cluster_and_platform()
+
+# Every adopted id reached its resource: a miss is a program bug (components/adoption.py ADOPTABLE names a resource
+# the program does not declare), and the import would silently not happen.
+if phase != NETWORK_PHASE and (missed := sorted(set(adopted) - imported)):
+    raise pulumi.RunError(f"adopt: no resource {missed[0][1]!r} of type {missed[0][0]} was declared")

@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
 from components.cidrs import covers_internet
 from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
 from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
@@ -1211,6 +1212,66 @@ class ExtraTagsSettings(Model):
         return {naming.render(key): naming.render(value) for key, value in self.families()[family].items()}
 
 
+class AdoptSettings(Model):
+    """Existing resources this stack takes over instead of creating (Pulumi's `import` option; always protected).
+
+    Each must already match what the settings describe: a preview shows any difference, and `pulumi up` refuses
+    to import a resource that differs. See the README's "Adopting what exists".
+    """
+
+    vpc: str | None = Field(default=None, pattern=ADOPTABLE["vpc"].id_pattern.pattern, description="VPC id.")
+    internet_gateway: str | None = Field(
+        default=None, pattern=ADOPTABLE["internetGateway"].id_pattern.pattern, description="Internet gateway id."
+    )
+    subnets: dict[
+        Annotated[str, Field(pattern=SUBNET_KEY.pattern)],
+        Annotated[str, Field(pattern=ADOPTABLE["subnets"].id_pattern.pattern)],
+    ] = Field(default_factory=dict, description="Subnet ids by `<tier>-<zone letter>` (e.g. `private-a`).")
+    cluster: str | None = Field(
+        default=None, pattern=ADOPTABLE["cluster"].id_pattern.pattern, description="The EKS cluster's name."
+    )
+    control_plane_log_group: str | None = Field(
+        default=None,
+        pattern=ADOPTABLE["controlPlaneLogGroup"].id_pattern.pattern,
+        description="`/aws/eks/<cluster>/cluster`, which EKS created when the cluster's logging was turned on.",
+    )
+    cluster_role: str | None = Field(
+        default=None, pattern=ADOPTABLE["clusterRole"].id_pattern.pattern, description="The cluster role's name."
+    )
+    node_role: str | None = Field(
+        default=None, pattern=ADOPTABLE["nodeRole"].id_pattern.pattern, description="The node role's name."
+    )
+    oidc_provider: str | None = Field(
+        default=None, pattern=ADOPTABLE["oidcProvider"].id_pattern.pattern, description="The OIDC provider's ARN."
+    )
+    secrets_key: str | None = Field(
+        default=None, pattern=ADOPTABLE["secretsKey"].id_pattern.pattern, description="The secrets key's id."
+    )
+    node_groups: dict[K8sName, Annotated[str, Field(pattern=ADOPTABLE["nodeGroups"].id_pattern.pattern)]] = Field(
+        default_factory=dict, description="`<cluster>:<node group name>` by `cluster.nodeGroups` key."
+    )
+    app_roles: dict[K8sName, Annotated[str, Field(pattern=ADOPTABLE["appRoles"].id_pattern.pattern)]] = Field(
+        default_factory=dict, description="Role names by `appRoles` key."
+    )
+
+    @model_validator(mode="after")
+    def _whole(self) -> Self:
+        if self.subnets and not self.vpc:
+            msg = ".subnets: subnets are adopted with their VPC (set adopt.vpc)"
+            raise ValueError(msg)
+        if self.internet_gateway and not self.vpc:
+            msg = ".internetGateway: an internet gateway is adopted with its VPC (set adopt.vpc)"
+            raise ValueError(msg)
+        if self.cluster and not self.cluster_role:
+            msg = ".clusterRole: a cluster is adopted with its role (EKS cannot change a cluster's role)"
+            raise ValueError(msg)
+        return self
+
+    def targets(self) -> dict[tuple[str, str], str]:
+        """``{(type, logical name): import id}`` (`components.adoption.import_targets`)."""
+        return import_targets(self.model_dump(by_alias=True))
+
+
 class Settings(Model):
     """All settings of one stack (the value of `eks-platform:settings`)."""
 
@@ -1259,6 +1320,9 @@ class Settings(Model):
     )
     extra_tags: ExtraTagsSettings = Field(
         default_factory=ExtraTagsSettings, description="Tags beyond the required ones, per resource family."
+    )
+    adopt: AdoptSettings = Field(
+        default_factory=AdoptSettings, description="Existing resources to take over by id (Pulumi import)."
     )
     vpc: VpcSettings = Field(default_factory=VpcSettings, description="The VPC.")
     cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="The EKS cluster.")
@@ -1366,6 +1430,35 @@ def app_role_name(settings: Settings, naming: NamingContext, service: str) -> st
     return naming.service_role_name(role.role_name or settings.service_role_name_pattern, service)
 
 
+def adoption_problems(settings: Settings, naming: NamingContext) -> list[str]:
+    """Adopted resources whose id is not the name the settings give them: the import would fail at `pulumi up`."""
+    adopt, cluster = settings.adopt, naming.cluster_name
+    expected = {
+        "cluster": (adopt.cluster, cluster, "set cluster.name to the cluster's name"),
+        "controlPlaneLogGroup": (adopt.control_plane_log_group, f"/aws/eks/{cluster}/cluster", "EKS's own name"),
+        "clusterRole": (adopt.cluster_role, naming.platform_role("cluster"), "set naming.roles.cluster"),
+        "nodeRole": (adopt.node_role, naming.platform_role("node"), "set naming.roles.node"),
+    }
+    problems = [
+        f".adopt.{field}: {given!r} is not the name these settings give it, {want!r} ({hint})"
+        for field, (given, want, hint) in expected.items()
+        if given is not None and given != want
+    ]
+    for group, given in sorted(adopt.node_groups.items()):
+        if group not in settings.cluster.node_groups:
+            problems.append(f".adopt.nodeGroups.{group}: not one of cluster.nodeGroups")
+        elif given != (want := f"{cluster}:{naming.node_group(group)}"):
+            problems.append(f".adopt.nodeGroups.{group}: {given!r} is not {want!r} (set naming.nodeGroup)")
+    for service, given in sorted(adopt.app_roles.items()):
+        if service not in settings.app_roles:
+            problems.append(f".adopt.appRoles.{service}: not one of appRoles")
+        elif given != (want := app_role_name(settings, naming, service)):
+            problems.append(f".adopt.appRoles.{service}: {given!r} is not {want!r} (set appRoles.{service}.roleName)")
+    if not settings.vpc.intra_subnets and any(key.startswith("intra-") for key in adopt.subnets):
+        problems.append(".adopt.subnets: intra subnets adopted while vpc.intraSubnets is false")
+    return problems
+
+
 def platform_name_problems(settings: Settings, naming: NamingContext) -> list[str]:
     """Names of the platform's own resources that a `naming` pattern or `extraTags` entry makes unusable."""
     problems: list[str] = []
@@ -1390,6 +1483,7 @@ def platform_name_problems(settings: Settings, naming: NamingContext) -> list[st
     network_problem = tag_value_problem(naming.network_name)
     if network_problem:
         problems.append(f".naming.network: the VPC's Name tag {naming.network_name!r} {network_problem}")
+    problems += adoption_problems(settings, naming)
     for family in settings.extra_tags.families():
         for key, value in settings.extra_tags.rendered(family, naming).items():
             problem = tag_key_problem(key) or tag_value_problem(value)

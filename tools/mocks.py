@@ -632,7 +632,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
         elif res.type.startswith("aws:"):
             ctx = self.aws_context(args.provider)
             res = dataclasses.replace(res, provider_region=ctx.region, account=ctx.account_id)
-            resource_id, state = aws_state(res, self._lookup, preview=self.preview)
+            # An import (the `import` option) reads the existing resource in a preview too: its id is the import id
+            # and its state is known (pulumi/pulumi developer-docs/architecture/import.md, the ImportStep).
+            importing = bool(args.resource_id)
+            resource_id, state = aws_state(res, self._lookup, preview=self.preview and not importing)
+            if importing:
+                resource_id = str(args.resource_id)
+                state["arn"] = aws_arn(res, resource_id)
         elif res.type.startswith("kubernetes:"):
             resource_id, state = kubernetes_state(res)
         else:
