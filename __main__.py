@@ -24,6 +24,7 @@ from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
+from components.workload_key import WorkloadKey, WorkloadKeyArgs
 from config import AppRoleSettings, RunnerKind, app_role_name, load_settings
 
 settings = load_settings()
@@ -243,6 +244,26 @@ def app_roles(cluster: EksCluster, opts: pulumi.ResourceOptions) -> dict[str, Ir
     }
 
 
+def workload_keys(apps: dict[str, IrsaRole]) -> dict[str, WorkloadKey]:
+    """One customer KMS key per `kmsKeys` entry, usable by the app roles it names only."""
+    return {
+        key: WorkloadKey(
+            f"kms-{key}",
+            WorkloadKeyArgs(
+                naming=naming,
+                account=account,
+                key_name=key,
+                description=spec.description,
+                user_role_arns={service: apps[service].role_arn for service in spec.app_roles},
+                deletion_window_days=spec.deletion_window_days,
+                protect=settings.protect,
+            ),
+            on_aws,
+        )
+        for key, spec in sorted(settings.kms_keys.items())
+    }
+
+
 def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
     """Vault's AWS auth and secrets for the cluster, with its own provider (None when `vault.enabled` is false)."""
     if not settings.vault.enabled:
@@ -321,6 +342,7 @@ def cluster_and_platform() -> None:
         in_cluster,
     )
     apps = app_roles(cluster, in_cluster)
+    keys = workload_keys(apps)
     vault_auth = vault_aws_auth(cluster)
     argo = argo_bootstrap(
         cluster,
@@ -340,6 +362,8 @@ def cluster_and_platform() -> None:
     pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
     pulumi.export("appRoleArns", {service: role.role_arn for service, role in apps.items()})
     pulumi.export("guardDutyDetectorId", detector.detector_id)
+    if keys:
+        pulumi.export("kmsKeyArns", {key: workload.key_arn for key, workload in keys.items()})
     if vault_auth:
         pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
         pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)

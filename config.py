@@ -1212,6 +1212,28 @@ class ExtraTagsSettings(Model):
         return {naming.render(key): naming.render(value) for key, value in self.families()[family].items()}
 
 
+class KmsKeySettings(Model):
+    """A customer KMS key for workloads: only the listed app roles may use it (the key policy names them)."""
+
+    description: str = Field(
+        min_length=1, max_length=8192, description="What the key protects (the key's description)."
+    )
+    app_roles: list[K8sName] = Field(
+        min_length=1, description="`appRoles` keys whose roles may encrypt, decrypt and make data keys with it."
+    )
+    deletion_window_days: int = Field(
+        default=30, ge=7, le=30, description="Days a scheduled deletion waits (KMS allows 7-30)."
+    )
+
+    @field_validator("app_roles")
+    @classmethod
+    def _unique(cls, roles: list[str]) -> list[str]:
+        if len(set(roles)) != len(roles):
+            msg = "lists an app role twice"
+            raise ValueError(msg)
+        return roles
+
+
 class AdoptSettings(Model):
     """Existing resources this stack takes over instead of creating (Pulumi's `import` option; always protected).
 
@@ -1336,6 +1358,10 @@ class Settings(Model):
             "for the stack file (the whole stack config must fit one 128 KiB environment variable)."
         ),
     )
+    kms_keys: dict[K8sName, KmsKeySettings] = Field(
+        default_factory=dict,
+        description="Customer KMS keys for workloads by name (alias from `naming.kmsAlias`), used by named roles only.",
+    )
     guard_duty: GuardDutySettings = Field(default_factory=GuardDutySettings, description="GuardDuty.")
     node_autoscaler: NodeAutoscalerSettings = Field(
         default_factory=NodeAutoscalerSettings, description="Node autoscaling."
@@ -1373,6 +1399,18 @@ class Settings(Model):
         if problem:
             msg = f".delivery.runner: the deploy job {problem}"
             raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _key_users_exist(self) -> Self:
+        for name, key in sorted(self.kms_keys.items()):
+            if name == "secrets":
+                msg = ".kmsKeys.secrets: the cluster's secrets key has that alias; choose another name"
+                raise ValueError(msg)
+            unknown = [role for role in key.app_roles if role not in self.app_roles]
+            if unknown:
+                msg = f".kmsKeys.{name}.appRoles: not keys of appRoles: {', '.join(unknown)}"
+                raise ValueError(msg)
         return self
 
     @model_validator(mode="after")
@@ -1480,6 +1518,11 @@ def platform_name_problems(settings: Settings, naming: NamingContext) -> list[st
     alias_problem = name_problem(alias, "kms_alias")
     if alias_problem:
         problems.append(f".naming.kmsAlias: the secrets key's alias {alias!r} {alias_problem}")
+    for key in sorted(settings.kms_keys):
+        key_alias = naming.kms_alias(key)
+        problem = name_problem(key_alias, "kms_alias")
+        if problem:
+            problems.append(f".kmsKeys.{key}: its alias {key_alias!r} {problem}")
     network_problem = tag_value_problem(naming.network_name)
     if network_problem:
         problems.append(f".naming.network: the VPC's Name tag {naming.network_name!r} {network_problem}")

@@ -231,6 +231,54 @@ def kms_key_policy(*, account_id: str, partition: str, service_principals: list[
     return document(*statements)
 
 
+#: The key administrators statement of KMS's default key policy: manage the key, never use it (AWS KMS Developer
+#: Guide, "Default key policy", "Allows key administrators to administer the KMS key").
+KMS_KEY_ADMIN_ACTIONS = (
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+)
+#: The key users statement for a symmetric encryption key (same guide, "Allows key users to use the KMS key").
+KMS_KEY_USER_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+
+
+def workload_key_policy(*, account_id: str, partition: str, user_role_arns: list[str]) -> PolicyDocument:
+    """Key policy of a workload's key: the account administers it without using it; only the named roles use it.
+
+    The account statement holds the key administrators' actions only, so no IAM policy in the account can grant
+    encryption or decryption with the key: the roles named here are its only users (as principals of a key policy,
+    they need no IAM permission of their own). Key administrators can still rewrite the policy (``kms:Put*``): the
+    guide's warning, which the deploy role needs to keep the key managed.
+    """
+    return document(
+        {
+            "Sid": "AccountAdministersWithoutUse",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": list(KMS_KEY_ADMIN_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "NamedRolesUseKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": sorted(user_role_arns)},
+            "Action": list(KMS_KEY_USER_ACTIONS),
+            "Resource": "*",
+        },
+    )
+
+
 def compact_length(doc: PolicyDocument) -> int:
     """The length IAM counts against its limits (JSON without insignificant whitespace)."""
     return len(json.dumps(doc, separators=(",", ":")))
