@@ -1418,6 +1418,13 @@ def lifecycle_warnings(settings: Settings, today: dt.date | None = None) -> list
     return [f".cluster.kubernetesVersion: {problem[1]}"] if problem and problem[0] == "warning" else []
 
 
+def deprecation_warnings(settings: Settings) -> list[str]:
+    """``.field: message`` for deprecated spellings the settings still accept."""
+    if settings.guard_duty.adopt_detector_id is not None:
+        return [".guardDuty.adoptDetectorId: deprecated; write `detector: adopt` and `detectorId` instead"]
+    return []
+
+
 def parse_settings(
     raw: object,
     *,
@@ -1528,6 +1535,6 @@ def load_settings() -> Settings:
     if problems:
         count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
         raise SettingsError("; ".join(problems) + count)
-    for warning in lifecycle_warnings(settings):
+    for warning in [*lifecycle_warnings(settings), *deprecation_warnings(settings)]:
         pulumi.log.warn(f"{stack_file}: {key}{warning}")
     return settings

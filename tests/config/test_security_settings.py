@@ -3,7 +3,7 @@
 import pytest
 
 from components.limits import AWS_REGIONS, SES_REGIONS
-from config import AgentManagement, DetectorMode
+from config import AgentManagement, DetectorMode, deprecation_warnings
 from tests.config.test_settings import KEY, error_of, parse, stack_settings
 
 BASE = {"region": "eu-west-1", "owner": "o", "costCenter": "c"}
@@ -37,6 +37,10 @@ def test_adopt_takes_a_detector_id_and_the_deprecated_spelling_still_works():
     deprecated = guard(adoptDetectorId=DETECTOR_ID)
     assert (deprecated.detector_mode, deprecated.adopted_detector_id) == (DetectorMode.ADOPT, DETECTOR_ID)
     assert guard(detector="adopt", adoptDetectorId=DETECTOR_ID).adopted_detector_id == DETECTOR_ID
+    assert deprecation_warnings(parse({**BASE, "guardDuty": {"adoptDetectorId": DETECTOR_ID}})) == [
+        ".guardDuty.adoptDetectorId: deprecated; write `detector: adopt` and `detectorId` instead"
+    ]
+    assert deprecation_warnings(parse({**BASE, "guardDuty": {"detector": "adopt", "detectorId": DETECTOR_ID}})) == []
 
 
 def test_a_central_security_account_defaults_to_the_stacks_agent():
