@@ -1,4 +1,4 @@
-"""Names of the email and GuardDuty resources: the SMTP user (IAM, 64), the configuration set (SES, 64), the endpoint."""
+"""Names of the email and GuardDuty resources: SMTP user (IAM, 64), configuration set (SES, 64), the endpoint."""
 
 import pytest
 
