@@ -16,7 +16,8 @@ from components.context import AwsContext
 from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE, RUNNER_ROLE, deploy_phase, runner_project_name
 from components.eks_access import access_policy_name
 from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, StorageClassSpec, VpcCniSpec
-from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs
+from components.email import Email, EmailArgs
+from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, arn_key, unique_tail_aliases
 from components.network_plan import ZoneSubnets
@@ -25,7 +26,7 @@ from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
 from components.workload_key import WorkloadKey, WorkloadKeyArgs
-from config import AppRoleSettings, RunnerKind, app_role_name, load_settings
+from config import AgentManagement, AppRoleSettings, RunnerKind, app_role_name, load_settings
 
 settings = load_settings()
 try:
@@ -309,17 +310,48 @@ def argo_bootstrap(
     )
 
 
-def guard_duty() -> GuardDuty:
-    """Account security: the GuardDuty detector with EKS protection."""
-    export = settings.guard_duty.findings_export
+def guard_duty(cluster: EksCluster) -> GuardDuty:
+    """Account security: the GuardDuty detector with EKS protection, and the runtime agent when the stack owns it."""
+    guard = settings.guard_duty
+    export = guard.findings_export
     return GuardDuty(
         "guardduty",
         GuardDutyArgs(
-            adopt_detector_id=settings.guard_duty.adopt_detector_id,
-            finding_publishing_frequency=settings.guard_duty.finding_publishing_frequency.value,
-            runtime_monitoring=settings.guard_duty.runtime_monitoring,
+            naming=naming,
+            account=account,
+            detector=guard.detector_mode.value,
+            detector_id=guard.adopted_detector_id,
+            finding_publishing_frequency=guard.finding_publishing_frequency.value,
+            runtime_monitoring=guard.runtime_monitoring,
             findings_destination=FindingsDestination(export.bucket_arn, export.kms_key_arn) if export else None,
+            agent=StackAgent(
+                cluster_name=cluster.cluster_name,
+                kubernetes_version=settings.cluster.kubernetes_version,
+                vpc_id=vpc.vpc_id,
+                subnet_ids=vpc.private_subnet_ids,
+                vpc_cidr=str(settings.vpc.cidr),
+            )
+            if guard.agent_management is AgentManagement.STACK
+            else None,
             protect=settings.protect,
+        ),
+        on_aws,
+    )
+
+
+def email() -> Email | None:
+    """SES identities and the SMTP-sending user (None when `email` is unset)."""
+    if settings.email is None:
+        return None
+    return Email(
+        "email",
+        EmailArgs(
+            naming=naming,
+            account=account,
+            domains=settings.email.domains,
+            addresses=settings.email.addresses,
+            configuration_set=settings.email.configuration_set,
+            smtp_user=settings.email.smtp_user,
         ),
         on_aws,
     )
@@ -353,7 +385,8 @@ def cluster_and_platform() -> None:
         },
         in_cluster,
     )
-    detector = guard_duty()
+    detector = guard_duty(cluster)
+    mail = email()
 
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterEndpoint", cluster.endpoint)
@@ -361,9 +394,19 @@ def cluster_and_platform() -> None:
     pulumi.export("kubeconfig", cluster.kubeconfig)
     pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
     pulumi.export("appRoleArns", {service: role.role_arn for service, role in apps.items()})
-    pulumi.export("guardDutyDetectorId", detector.detector_id)
     if keys:
         pulumi.export("kmsKeyArns", {key: workload.key_arn for key, workload in keys.items()})
+    if detector.detector_id is not None:  # detector: none: the delegated administrator's, not this stack's
+        pulumi.export("guardDutyDetectorId", detector.detector_id)
+    if mail:
+        pulumi.export("emailIdentityArns", mail.identity_arns)
+        pulumi.export("emailDkimRecords", mail.dkim_records)
+        pulumi.export("smtpEndpoint", mail.smtp_endpoint)
+        if mail.configuration_set_name is not None:
+            pulumi.export("emailConfigurationSet", mail.configuration_set_name)
+        if mail.smtp_username is not None and mail.smtp_password is not None:
+            pulumi.export("smtpUsername", mail.smtp_username)
+            pulumi.export("smtpPassword", mail.smtp_password)
     if vault_auth:
         pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
         pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)

@@ -41,6 +41,7 @@ from components.limits import (
     AWS_REGIONS,
     DNS_LABEL_MAX,
     PATTERNS,
+    SES_REGIONS,
     VPC_PREFIX_RANGE,
     eks_label_key_problem,
     eks_label_value_problem,
@@ -778,19 +779,174 @@ class FindingsExport(Model):
     kms_key_arn: str = Field(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+$", description="KMS key ARN.")
 
 
+class DetectorMode(StrEnum):
+    """Who owns the account's GuardDuty detector (GuardDuty allows one per account and region)."""
+
+    CREATE = "create"
+    ADOPT = "adopt"
+    NONE = "none"
+
+
+class AgentManagement(StrEnum):
+    """Who installs the GuardDuty runtime agent (the ``aws-guardduty-agent`` EKS add-on) in the cluster."""
+
+    GUARDDUTY = "guardduty"
+    STACK = "stack"
+
+
+_DETECTOR_ID = r"^[0-9a-f]{32}$"
+
+
 class GuardDutySettings(Model):
     """GuardDuty threat detection for the cluster."""
 
+    detector: DetectorMode | None = Field(
+        None,
+        description=(
+            "`create` (default) a detector; `adopt` the account's existing one (`detectorId`); `none`: the "
+            "organisation's delegated administrator (a central security account) manages the detector and its "
+            "features, and the stack declares no detector, feature or findings export."
+        ),
+    )
+    detector_id: str | None = Field(None, pattern=_DETECTOR_ID, description="The detector `detector: adopt` adopts.")
     adopt_detector_id: str | None = Field(
-        None, pattern=r"^[0-9a-f]{32}$", description="Use the account's existing detector instead of creating one."
+        None, pattern=_DETECTOR_ID, description="Deprecated: `detector: adopt` with `detectorId`."
+    )
+    agent: AgentManagement | None = Field(
+        None,
+        description=(
+            "Who installs the runtime agent add-on: `guardduty` (GuardDuty's automated agent configuration, "
+            "EKS_ADDON_MANAGEMENT; the default with a detector of the stack's) or `stack` (the stack installs the "
+            "pinned aws-guardduty-agent add-on and its guardduty-data endpoint; the default with `detector: none`)."
+        ),
     )
     finding_publishing_frequency: PublishingFrequency = Field(
         PublishingFrequency.FIFTEEN_MINUTES, description="How often updated findings are published."
     )
     runtime_monitoring: StrictBool = Field(
-        default=True, description="Runtime monitoring with the EKS agent managed by GuardDuty."
+        default=True, description="Runtime monitoring (the RUNTIME_MONITORING feature) with the EKS agent."
     )
     findings_export: FindingsExport | None = Field(default=None, description="Optional S3 export of findings.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.adopt_detector_id is not None:
+            if self.detector_id is not None:
+                msg = ".adoptDetectorId: deprecated spelling of detectorId; set only detector: adopt and detectorId"
+                raise ValueError(msg)
+            if self.detector not in (None, DetectorMode.ADOPT):
+                msg = f".adoptDetectorId: adopts a detector, but detector is {self.detector.value}"
+                raise ValueError(msg)
+        if self.detector is DetectorMode.ADOPT and self.adopted_detector_id is None:
+            msg = ".detectorId: detector: adopt needs the id of the account's existing detector"
+            raise ValueError(msg)
+        if self.detector_id is not None and self.detector is not DetectorMode.ADOPT:
+            mode = self.detector.value if self.detector else "create (the default)"
+            msg = f".detectorId: set while detector is {mode}; set detector: adopt to adopt it"
+            raise ValueError(msg)
+        if self.detector_mode is DetectorMode.NONE:
+            managed = {
+                "findingsExport": "findings_export",
+                "findingPublishingFrequency": "finding_publishing_frequency",
+                "runtimeMonitoring": "runtime_monitoring",
+            }
+            for field, attribute in managed.items():
+                if attribute in self.model_fields_set:
+                    msg = (
+                        f".{field}: with detector: none the delegated administrator manages the detector, its "
+                        "features and its findings export; remove it"
+                    )
+                    raise ValueError(msg)
+        if self.agent_management is AgentManagement.STACK and not self.runtime_monitoring:
+            msg = ".agent: the stack installs the runtime agent, but runtimeMonitoring is false (nothing would use it)"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def detector_mode(self) -> DetectorMode:
+        """The detector's owner: ``detector``, else adopt with the deprecated ``adoptDetectorId``, else create."""
+        if self.detector is not None:
+            return self.detector
+        return DetectorMode.ADOPT if self.adopt_detector_id is not None else DetectorMode.CREATE
+
+    @property
+    def adopted_detector_id(self) -> str | None:
+        """The detector to adopt (``detectorId``, or the deprecated ``adoptDetectorId``)."""
+        return self.detector_id or self.adopt_detector_id
+
+    @property
+    def agent_management(self) -> AgentManagement:
+        """Who installs the agent: ``agent``, else the stack with ``detector: none``, else GuardDuty."""
+        if self.agent is not None:
+            return self.agent
+        return AgentManagement.STACK if self.detector_mode is DetectorMode.NONE else AgentManagement.GUARDDUTY
+
+
+#: A domain SES can verify: DNS labels of letters, digits and inner hyphens, at least two, 253 characters at most.
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+#: An address identity: a plain local part (RFC 5322 dot-atom characters) at such a domain.
+#: RFC 5321 section 4.5.3.1.1: a local part holds at most 64 octets (the domain's 253 are checked by `_DOMAIN`).
+_LOCAL_PART_MAX = 64
+_ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?P<domain>.+)$")
+
+
+class EmailSettings(Model):
+    """SES identities, an optional configuration set, and an SMTP-sending IAM user (components/email.py)."""
+
+    domains: list[str] = Field(
+        default_factory=list,
+        description="Domain identities (lowercase), signed with Easy DKIM: publish the exported DKIM CNAME records.",
+    )
+    addresses: list[str] = Field(
+        default_factory=list, description="Email address identities (SES mails each a verification link)."
+    )
+    configuration_set: StrictBool = Field(
+        default=False,
+        description="A configuration set `<project>-<env>-email` the identities send with: TLS required, reputation "
+        "metrics.",
+    )
+    smtp_user: StrictBool = Field(
+        default=True,
+        description="An IAM user `<project>-<env>-smtp` allowed only ses:SendRawEmail on these identities, with an "
+        "access key: SMTP username and password as secret outputs.",
+    )
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, domains: list[str]) -> list[str]:
+        bad = [domain for domain in domains if not _DOMAIN.fullmatch(domain)]
+        if bad:
+            msg = f"not lowercase DNS domain names: {', '.join(map(repr, bad))}"
+            raise ValueError(msg)
+        if len(set(domains)) != len(domains):
+            msg = "lists a domain twice"
+            raise ValueError(msg)
+        return domains
+
+    @field_validator("addresses")
+    @classmethod
+    def _addresses(cls, addresses: list[str]) -> list[str]:
+        bad = [
+            address
+            for address in addresses
+            if not (match := _ADDRESS.fullmatch(address))
+            or len(address.split("@")[0]) > _LOCAL_PART_MAX
+            or not _DOMAIN.fullmatch(match["domain"].lower())
+        ]
+        if bad:
+            msg = f"not email addresses (local@domain): {', '.join(map(repr, bad))}"
+            raise ValueError(msg)
+        if len({address.lower() for address in addresses}) != len(addresses):
+            msg = "lists an address twice"
+            raise ValueError(msg)
+        return addresses
+
+    @model_validator(mode="after")
+    def _has_identities(self) -> Self:
+        if not self.domains and not self.addresses:
+            msg = ".domains: email lists no domain and no address to send from"
+            raise ValueError(msg)
+        return self
 
 
 class Toleration(Model):
@@ -1363,6 +1519,9 @@ class Settings(Model):
         description="Customer KMS keys for workloads by name (alias from `naming.kmsAlias`), used by named roles only.",
     )
     guard_duty: GuardDutySettings = Field(default_factory=GuardDutySettings, description="GuardDuty.")
+    email: EmailSettings | None = Field(
+        default=None, description="SES identities and an SMTP-sending IAM user; unset: no email resources."
+    )
     node_autoscaler: NodeAutoscalerSettings = Field(
         default_factory=NodeAutoscalerSettings, description="Node autoscaling."
     )
@@ -1382,6 +1541,13 @@ class Settings(Model):
                 ".cluster.endpoint.publicAccessCidrs: a production stack may not open the API endpoint to 0.0.0.0/0 "
                 f"(these CIDRs together cover the whole internet: {', '.join(cidrs)})"
             )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _email_where_ses_is(self) -> Self:
+        if self.email is not None and self.region not in SES_REGIONS:
+            msg = f".email: Amazon SES is not offered in {self.region} (components/limits.py SES_REGIONS)"
             raise ValueError(msg)
         return self
 
@@ -1586,6 +1752,13 @@ def lifecycle_warnings(settings: Settings, today: dt.date | None = None) -> list
     return [f".cluster.kubernetesVersion: {problem[1]}"] if problem and problem[0] == "warning" else []
 
 
+def deprecation_warnings(settings: Settings) -> list[str]:
+    """``.field: message`` for deprecated spellings the settings still accept."""
+    if settings.guard_duty.adopt_detector_id is not None:
+        return [".guardDuty.adoptDetectorId: deprecated; write `detector: adopt` and `detectorId` instead"]
+    return []
+
+
 def parse_settings(
     raw: object,
     *,
@@ -1696,6 +1869,6 @@ def load_settings() -> Settings:
     if problems:
         count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
         raise SettingsError("; ".join(problems) + count)
-    for warning in lifecycle_warnings(settings):
+    for warning in [*lifecycle_warnings(settings), *deprecation_warnings(settings)]:
         pulumi.log.warn(f"{stack_file}: {key}{warning}")
     return settings

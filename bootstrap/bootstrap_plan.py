@@ -123,6 +123,31 @@ BOUNDED_ROLE_ACTIONS = [
     "iam:DeleteRolePolicy",
     "iam:UpdateAssumeRolePolicy",
 ]
+#: User actions whose request carries ``iam:PermissionsBoundary`` (Service Authorization Reference, IAM; parliament's
+#: iam_definition.json lists it for these): the boundary CreateUser and PutUserPermissionsBoundary set, the one the
+#: user carries for the policy writes. The SMTP user (components/email.py) needs these and no attached policy.
+BOUNDED_USER_ACTIONS = [
+    "iam:CreateUser",
+    "iam:PutUserPermissionsBoundary",
+    "iam:PutUserPolicy",
+    "iam:DeleteUserPolicy",
+]
+#: What `pulumi up` does with the environment's users beyond that: reads, tags, its access key, deletion.
+USER_ACTIONS = [
+    "iam:GetUser",
+    "iam:DeleteUser",
+    "iam:TagUser",
+    "iam:UntagUser",
+    "iam:ListUserTags",
+    "iam:GetUserPolicy",
+    "iam:ListUserPolicies",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListGroupsForUser",
+    "iam:CreateAccessKey",
+    "iam:DeleteAccessKey",
+    "iam:UpdateAccessKey",
+    "iam:ListAccessKeys",
+]
 #: Every request that creates, changes, deletes or passes a role (a boundary keeps them to the environment's own).
 ROLE_WRITE_ACTIONS = [
     *BOUNDED_ROLE_ACTIONS,
@@ -787,6 +812,11 @@ def deny_assuming(role_arns: Sequence[str]) -> list[Document]:
     ]
 
 
+def platform_user_glob(project: str, environment: str) -> str:
+    """``<project>-<env>-*``: every IAM user the platform stack ``environment`` creates."""
+    return f"{project}-{environment}-*"
+
+
 def platform_iam_policy(
     *,
     account_id: str,
@@ -799,10 +829,11 @@ def platform_iam_policy(
 ) -> Document:
     """IAM the platform's `pulumi up` needs, limited to its own roles, policies and OIDC providers, and never the CI.
 
-    PowerUserAccess (attached too) excludes IAM; this adds back only what the program manages. Every role it creates
-    or whose permissions, trust or boundary it changes must carry the environment's permissions boundary
+    PowerUserAccess (attached too) excludes IAM; this adds back only what the program manages. Every role and user it
+    creates or whose permissions, trust or boundary it changes must carry the environment's permissions boundary
     (`permissions_boundary_arn`, condition key ``iam:PermissionsBoundary``), which it can neither remove nor edit:
-    a role it creates cannot do more than the boundary lets it (`permissions_boundary_policy`).
+    a role or user it creates cannot do more than the boundary lets it (`permissions_boundary_policy`). Users are
+    ``user/<project>-<env>-*`` only (the SMTP user, with its access key).
 
     A role glob such as ``eks-*-dev`` also matches ``eks-platform-github-deploy-dev``, the deploy role itself: the
     explicit denies keep every CI role (by name, and by the bootstrap's ``Project`` tag) and the GitHub OIDC provider
@@ -810,6 +841,7 @@ def platform_iam_policy(
     """
     iam = f"arn:{partition}:iam::{account_id}"
     roles = [f"{iam}:role/{glob}" for glob in role_globs]
+    users = f"{iam}:user/{platform_user_glob(project, environment)}"
     ci = [f"{iam}:role/{ci_role_prefix(project)}*", f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"]
     boundary = permissions_boundary_arn(partition, account_id, project, environment)
     return {
@@ -837,6 +869,14 @@ def platform_iam_policy(
                 "Effect": "Allow",
                 "Action": BOUNDED_ROLE_ACTIONS,
                 "Resource": roles,
+                "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}},
+            },
+            {"Sid": "ManageOwnUsers", "Effect": "Allow", "Action": USER_ACTIONS, "Resource": users},
+            {
+                "Sid": "ManageOwnUsersWithBoundary",
+                "Effect": "Allow",
+                "Action": BOUNDED_USER_ACTIONS,
+                "Resource": users,
                 "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}},
             },
             {
@@ -897,7 +937,7 @@ def platform_iam_policy(
             {
                 "Sid": "DenyBoundaryRemoval",
                 "Effect": "Deny",
-                "Action": "iam:DeleteRolePermissionsBoundary",
+                "Action": ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
                 "Resource": "*",
             },
             {

@@ -292,3 +292,55 @@ def arn_name(arn: str) -> str:
 def managed_policy_arn(partition: str, name: str) -> str:
     """ARN of an AWS-managed policy, e.g. ``AmazonEKSClusterPolicy``."""
     return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def guardduty_data_endpoint_policy(account_id: str) -> PolicyDocument:
+    """The ``guardduty-data`` interface endpoint's policy: only principals of ``account_id`` may use it.
+
+    Verbatim the policy of the GuardDuty User Guide, "Prerequisite - Creating an Amazon VPC endpoint"
+    (eksrunmon-prereq-deploy-security-agent.html, step 7; checked 2026-12-01): an Allow of everything and a Deny of
+    every principal whose ``aws:PrincipalAccount`` is not the account holding the VPC and the endpoint.
+    """
+    return document(
+        {"Action": "*", "Resource": "*", "Effect": "Allow", "Principal": "*"},
+        {
+            "Condition": {"StringNotEquals": {"aws:PrincipalAccount": account_id}},
+            "Action": "*",
+            "Resource": "*",
+            "Effect": "Deny",
+            "Principal": "*",
+        },
+    )
+
+
+#: What the SES SMTP interface authorises a send as: the SMTP password is the access key's secret signed for
+#: ``SendRawEmail`` (SES Developer Guide, "Obtaining Amazon SES SMTP credentials": the ``AmazonSesSendingAccess``
+#: policy allows ``ses:SendRawEmail`` only).
+SES_SMTP_ACTION = "ses:SendRawEmail"
+
+
+def ses_identity_arn(*, partition: str, region: str, account_id: str, identity: str) -> str:
+    """``arn:<partition>:ses:<region>:<account>:identity/<domain or address>`` (Service Authorization Ref.)."""
+    return f"arn:{partition}:ses:{region}:{account_id}:identity/{identity}"
+
+
+def ses_configuration_set_arn(*, partition: str, region: str, account_id: str, name: str) -> str:
+    """``arn:<partition>:ses:<region>:<account>:configuration-set/<name>`` (Service Authorization Reference, SES)."""
+    return f"arn:{partition}:ses:{region}:{account_id}:configuration-set/{name}"
+
+
+def ses_smtp_send_policy(resource_arns: Sequence[str]) -> PolicyDocument:
+    """The SMTP user's policy: ``ses:SendRawEmail`` on the stack's identities (and configuration set), nothing else.
+
+    ``SendRawEmail`` authorises the identity (required) and the configuration set a message uses (Service
+    Authorization Reference, Amazon SES: resource types ``identity*`` and ``configuration-set``), so a configuration
+    set the identities send with is listed too.
+    """
+    return document(
+        {
+            "Sid": "SmtpSendFromOwnIdentities",
+            "Effect": "Allow",
+            "Action": SES_SMTP_ACTION,
+            "Resource": sorted(resource_arns),
+        }
+    )

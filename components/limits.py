@@ -18,6 +18,9 @@ Sources (checked 2026-12-01):
   characters (Helm's ``releaseNameMaxLen``) and DNS-1123 subdomains.
 - VPC: CreateVpc (an IPv4 block from /16 to /28).
 - CodeBuild: CreateProject (``[A-Za-z0-9][A-Za-z0-9\-_]{1,254}``; the console and CloudFormation cap it at 150).
+- IAM: CreateUser (``UserName`` 1-64 of ``[\w+=,.@-]``). SES: ConfigurationSet (``Name``: letters, numbers, ``_`` and
+  ``-``, 64 or fewer). SES Regions: the ``email`` (SES v1 and v2) endpoints of botocore 1.44.8's ``endpoints.json``,
+  which the AWS General Reference's "Amazon Simple Email Service endpoints and quotas" lists too.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ MAX_LENGTH: Final[dict[str, int]] = {
     "eks_node_group": 63,
     "iam_role": 64,
     "iam_policy": 128,
+    "iam_user": 64,
+    "ses_configuration_set": 64,
     "instance_profile": 128,
     "sqs_queue": 80,
     "eventbridge_rule": 64,
@@ -48,6 +53,8 @@ MAX_LENGTH: Final[dict[str, int]] = {
 PATTERNS: Final[dict[str, re.Pattern[str]]] = {
     "iam_role": re.compile(r"^[\w+=,.@-]+$", re.ASCII),
     "iam_policy": re.compile(r"^[\w+=,.@-]+$", re.ASCII),
+    "iam_user": re.compile(r"^[\w+=,.@-]+$", re.ASCII),
+    "ses_configuration_set": re.compile(r"^[A-Za-z0-9_-]+$"),
     "eks_cluster": re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*$"),
     "eks_node_group": re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*$"),
     "sqs_queue": re.compile(r"^[A-Za-z0-9_-]+$"),
@@ -67,6 +74,8 @@ PATTERNS: Final[dict[str, re.Pattern[str]]] = {
 KIND_LABELS: Final[dict[str, str]] = {
     "iam_role": "IAM role",
     "iam_policy": "IAM policy",
+    "iam_user": "IAM user",
+    "ses_configuration_set": "SES configuration set",
     "eks_cluster": "EKS cluster",
     "eks_node_group": "EKS node group",
     "sqs_queue": "SQS queue",
@@ -130,6 +139,11 @@ AWS_REGIONS: Final = frozenset(
         "us-west-2",
     }
 )
+
+
+#: AWS Regions where SES (the API, and with it identities, configuration sets and sending) is offered: AWS_REGIONS
+#: but ap-east-1 and the China Regions (botocore 1.44.8 endpoints.json, services ``email`` and ``sesv2``).
+SES_REGIONS: Final = AWS_REGIONS - {"ap-east-1", "cn-north-1", "cn-northwest-1"}
 
 
 #: An IAM role ARN: an optional path of IAM path segments, then a role name of 1-64 IAM name characters

@@ -40,6 +40,9 @@ PLATFORM_ROLES = frozenset(
         "ci-runner",
     }
 )
+#: The platform's own IAM users: the role part of ``{project}-{stack}-{role}`` (see `NamingContext.platform_user`).
+#: ``smtp``: the SES SMTP sender of ``email.smtpUser`` (components/email.py).
+PLATFORM_USERS = frozenset({"smtp"})
 #: The Vault bound role (``<cluster>-vault-bound-role``): a fixed service-role pattern and its service.
 VAULT_BOUND_ROLE_PATTERN = "{cluster}-vault-bound-role"
 VAULT_BOUND_ROLE_SERVICE = "vault"
@@ -203,6 +206,13 @@ class NamingContext:
             if (pattern := self.patterns.pattern(family))
         ]
         return patterns + [re.compile(f"^{re.escape(self.render(name))}$") for name in self.patterns.roles.values()]
+
+    def platform_user(self, role: str) -> str:
+        """Physical name of one of the platform's own IAM users (``role`` must be in `PLATFORM_USERS`)."""
+        if role not in PLATFORM_USERS:
+            msg = f"{role!r} is not one of the platform users ({', '.join(sorted(PLATFORM_USERS))})"
+            raise ValueError(msg)
+        return self.name(role, "iam_user")
 
     def platform_role_names(self) -> dict[str, str]:
         """Every physical IAM role name the platform itself may create, mapped to what it is for."""

@@ -83,9 +83,18 @@ def support_problem(
     return None
 
 
+#: The GuardDuty security agent's EKS add-on. `EksCluster` installs every other add-on of `EKS_ADDON_VERSIONS`;
+#: this one is the `GuardDuty` component's, and only with ``guardDuty.agent: stack`` (else GuardDuty's automated agent
+#: configuration installs and updates it).
+GUARDDUTY_AGENT_ADDON: Final = "aws-guardduty-agent"
+
 #: EKS managed add-on versions per Kubernetes version (kube-proxy and coredns from the EKS User Guide's
 #: per-version tables; vpc-cni, eks-pod-identity-agent and aws-ebs-csi-driver as reported by
-#: describe-addon-versions for that Kubernetes version).
+#: describe-addon-versions for that Kubernetes version). aws-guardduty-agent: GuardDuty User Guide, "Prerequisites
+#: for Amazon EKS cluster support", table "Kubernetes versions supported by GuardDuty security agent"
+#: (prereq-runtime-monitoring-eks-support.html#gdu-agent-supported-k8-version, checked 2026-12-01): v1.16.0, latest
+#: build v1.16.0-eksbuild.2, supports Kubernetes 1.28 - 1.36 (release notes: "GuardDuty security agent release
+#: versions", runtime-monitoring-agent-release-history.html).
 EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
     "1.36": {
         "vpc-cni": "v1.23.1-eksbuild.1",
@@ -93,6 +102,7 @@ EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
         "coredns": "v1.14.3-eksbuild.3",
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
         "aws-ebs-csi-driver": "v1.66.0-eksbuild.1",
+        GUARDDUTY_AGENT_ADDON: "v1.16.0-eksbuild.2",
     },
     "1.35": {
         "vpc-cni": "v1.23.1-eksbuild.1",
@@ -100,6 +110,7 @@ EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
         "coredns": "v1.14.3-eksbuild.3",
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
         "aws-ebs-csi-driver": "v1.64.0-eksbuild.1",
+        GUARDDUTY_AGENT_ADDON: "v1.16.0-eksbuild.2",
     },
     "1.34": {
         "vpc-cni": "v1.20.4-eksbuild.2",
@@ -107,6 +118,7 @@ EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
         "coredns": "v1.12.3-eksbuild.1",
         "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
         "aws-ebs-csi-driver": "v1.50.1-eksbuild.1",
+        GUARDDUTY_AGENT_ADDON: "v1.16.0-eksbuild.2",
     },
 }
 

@@ -49,6 +49,20 @@ from policies.settings import PackContext, policy_config, schema, string_list
 ROLE_TYPE = "aws:iam/role:Role"
 ROLE_POLICY_TYPE = "aws:iam/rolePolicy:RolePolicy"
 POLICY_TYPE = "aws:iam/policy:Policy"
+USER_TYPE = "aws:iam/user:User"
+USER_POLICY_TYPE = "aws:iam/userPolicy:UserPolicy"
+ACCESS_KEY_TYPE = "aws:iam/accessKey:AccessKey"
+#: Principals the permissions boundary must cap: every role and user the stack creates.
+BOUNDED_TYPES = {ROLE_TYPE: "IAM role", USER_TYPE: "IAM user"}
+#: What an access key's user may do: send through the SES SMTP interface, nothing else.
+SMTP_ACTION = "ses:SendRawEmail"
+#: What gives a user permissions (or a console password) besides its inline policies: none may name a keyed user.
+USER_GRANT_TYPES = {
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "user",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "userName",
+    "aws:iam/userGroupMembership:UserGroupMembership": "user",
+    "aws:iam/userLoginProfile:UserLoginProfile": "user",
+}
 #: Identity policies by type: the inputs holding documents.
 IDENTITY_POLICY_TYPES = {
     POLICY_TYPE: "policy",
@@ -409,14 +423,15 @@ def check_wildcard_subjects(args: ResourceValidationArgs, report: ReportViolatio
 
 
 def check_permissions_boundary(args: ResourceValidationArgs, report: ReportViolation, *, ctx: PackContext) -> None:
-    """Every IAM role carries the stack's permissions boundary when its settings name one.
+    """Every IAM role and user carries the stack's permissions boundary when its settings name one.
 
-    The bootstrap's deploy role may create or change a role only with that boundary (``iam:PermissionsBoundary``
-    condition): a role without it is refused at ``pulumi up`` with AccessDenied, and a role outside it could be used
-    to escalate beyond the environment.
+    The bootstrap's deploy role may create or change a role or a user only with that boundary
+    (``iam:PermissionsBoundary`` condition): one without it is refused at ``pulumi up`` with AccessDenied, and a
+    principal outside it could be used to escalate beyond the environment.
     """
     boundary = ctx.permissions_boundary
-    if boundary is None or args.resource_type != "aws:iam/role:Role":
+    kind = BOUNDED_TYPES.get(args.resource_type)
+    if boundary is None or kind is None:
         return
     actual = plain_props(args.props).get("permissionsBoundary")
     if is_unknown(actual):
@@ -424,10 +439,75 @@ def check_permissions_boundary(args: ResourceValidationArgs, report: ReportViola
     if actual != boundary:
         found = f"permissionsBoundary {actual!r}" if actual else "no permissionsBoundary"
         report(
-            f"IAM role has {found}; the stack's settings require {boundary} (permissionsBoundaryArn).\n"
-            "Remediation: pass permissions_boundary=settings.permissions_boundary_arn to the role's component.",
+            f"{kind} has {found}; the stack's settings require {boundary} (permissionsBoundaryArn).\n"
+            "Remediation: pass permissions_boundary=settings.permissions_boundary_arn to the component.",
             None,
         )
+
+
+def _user_of(resource: PolicyResource, key: str) -> str | None:
+    """The user name a resource names in ``key``: a user of the stack it depends on, else its known value."""
+    for dependency in resource.property_dependencies.get(key, []):
+        if dependency.resource_type == USER_TYPE:
+            name = plain_props(dependency.props).get("name")
+            return name if isinstance(name, str) else dependency.urn
+    value = plain_props(resource.props).get(key)
+    return value if isinstance(value, str) else None
+
+
+def smtp_statement_problems(document: object) -> list[str]:
+    """Why an inline policy of a keyed user grants more than ``ses:SendRawEmail`` on named SES resources."""
+    problems = []
+    for index, statement in enumerate(statements(document)):
+        if statement.get("Effect") != "Allow":
+            continue
+        where = f"statement {_sid(statement, index)}"
+        if "NotAction" in statement or "NotResource" in statement:
+            problems.append(f"{where} uses NotAction/NotResource")
+            continue
+        other = [a for a in actions(statement) if not is_unknown(a) and str(a).lower() != SMTP_ACTION.lower()]
+        if other:
+            problems.append(f"{where} allows {', '.join(map(repr, other))} besides {SMTP_ACTION}")
+        resources = [r for r in as_list(statement.get("Resource")) if not is_unknown(r)]
+        if "*" in resources or any(isinstance(r, str) and not r.startswith("arn:") for r in resources):
+            problems.append(f"{where} allows {SMTP_ACTION} on every identity ('*'), not the stack's")
+    return problems
+
+
+def check_access_keys(args: StackValidationArgs, report: ReportViolation) -> None:
+    """An access key (a long-lived credential without MFA or session) only for an SES SMTP sender of the stack.
+
+    Its user must be declared by the stack, hold no attached policy, group or console password, and its inline
+    policies may allow ``ses:SendRawEmail`` on SES resources only (components/email.py).
+    """
+    resources = list(args.resources)
+    users = {r.urn: r for r in resources if r.resource_type == USER_TYPE}
+    names = {name for u in users.values() if isinstance(name := plain_props(u.props).get("name"), str)}
+    remediation = (
+        "Remediation: use IAM roles (IRSA) for workloads; an access key is for the SES SMTP user of "
+        "components/email.py only (email.smtpUser)."
+    )
+    keyed = {}
+    for key in (r for r in resources if r.resource_type == ACCESS_KEY_TYPE):
+        user = _user_of(key, "user")
+        if user is None:
+            continue  # unknown during a preview
+        if user not in names and user not in users:
+            report(f"access key for IAM user {user!r}, which the stack does not declare.\n{remediation}", key.urn)
+            continue
+        keyed[user] = key
+    for resource in resources:
+        grant = USER_GRANT_TYPES.get(resource.resource_type)
+        user = _user_of(resource, grant) if grant else None
+        if user in keyed:
+            kind = resource.resource_type.rsplit(":", 1)[-1]
+            report(f"IAM user {user!r} has an access key and a {kind}.\n{remediation}", resource.urn)
+        if resource.resource_type == USER_POLICY_TYPE and _user_of(resource, "user") in keyed:
+            document = json_document(plain_props(resource.props).get("policy"))
+            if is_unknown(document) or contains_unknown(document):
+                continue
+            for problem in smtp_statement_problems(document):
+                report(f"the inline policy of a user with an access key: {problem}.\n{remediation}", resource.urn)
 
 
 def policies(ctx: PackContext) -> list[Policy]:
@@ -469,11 +549,20 @@ def policies(ctx: PackContext) -> list[Policy]:
         ),
         ResourceValidationPolicy(
             name="iam-role-permissions-boundary",
-            description="Every IAM role carries the permissions boundary the stack's settings name.",
+            description="Every IAM role and IAM user carries the permissions boundary the stack's settings name.",
             validate=partial(check_permissions_boundary, ctx=ctx),
-            # The deploy role's CreateRole is conditioned on the boundary: without it `pulumi up` fails everywhere.
+            # The deploy role's CreateRole and CreateUser are conditioned on the boundary: without it `pulumi up`
+            # fails everywhere.
             enforcement_level=EnforcementLevel.MANDATORY,
-            remediation_steps="Set permissions_boundary from settings.permissions_boundary_arn on the role.",
+            remediation_steps="Set permissions_boundary from settings.permissions_boundary_arn on the role or user.",
+        ),
+        StackValidationPolicy(
+            name="iam-access-key-smtp-only",
+            description="An IAM access key belongs to a user of the stack that may only ses:SendRawEmail on SES "
+            "resources (no attached policy, group or console password).",
+            validate=check_access_keys,
+            enforcement_level=level,
+            remediation_steps="Use IAM roles for workloads; keep access keys to the SES SMTP user.",
         ),
         StackValidationPolicy(
             name="iam-role-inline-policies-size",

@@ -157,6 +157,25 @@ class PackContext:
         value = (stack_settings(self.stack_config, self.project) or {}).get("permissionsBoundaryArn")
         return value if isinstance(value, str) and value else None
 
+    @cached_property
+    def guard_duty_detector(self) -> str:
+        """The settings' GuardDuty detector owner as the program resolves it: create, adopt or none."""
+        guard = (stack_settings(self.stack_config, self.project) or {}).get("guardDuty")
+        guard = guard if isinstance(guard, dict) else {}
+        detector = guard.get("detector")
+        if isinstance(detector, str):
+            return detector
+        return "adopt" if guard.get("adoptDetectorId") else "create"
+
+    @cached_property
+    def guard_duty_agent(self) -> str:
+        """Who installs the GuardDuty agent as the program resolves it: guardduty, or stack (default with none)."""
+        guard = (stack_settings(self.stack_config, self.project) or {}).get("guardDuty")
+        agent = guard.get("agent") if isinstance(guard, dict) else None
+        if isinstance(agent, str):
+            return agent
+        return "stack" if self.guard_duty_detector == "none" else "guardduty"
+
     @property
     def security_level(self) -> EnforcementLevel:
         """Default level of security and naming policies: mandatory in production, advisory elsewhere."""

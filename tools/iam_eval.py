@@ -30,7 +30,7 @@ resource ARNs case-sensitively. ``NotPrincipal`` excludes only the ARNs it lists
 Conditions, chosen so that "denied" stays a sound answer (the evaluator never claims a denial AWS would not make):
 
 * the evaluator knows two condition keys: ``aws:PrincipalArn`` (the request's principal, always present) and
-  ``iam:PermissionsBoundary`` (from ``context``: the boundary a request sets, or the one the target role carries;
+  ``iam:PermissionsBoundary`` (from ``context``: the boundary a request sets, or the target role or user carries;
   missing from ``context`` means missing from the request). Supported operators on them: ``StringEquals``,
   ``StringNotEquals``, ``StringLike``, ``StringNotLike``, ``ArnEquals``, ``ArnLike``, ``ArnNotEquals``,
   ``ArnNotLike`` (and their ``...IfExists`` forms), and ``Null``. A missing key matches no positive operator and
@@ -59,7 +59,7 @@ Document = Mapping[str, Any]
 #: The condition key the evaluator answers from the principal itself (lowercase: keys compare case-insensitively).
 PRINCIPAL_ARN_KEY: Final = "aws:principalarn"
 #: ``iam:PermissionsBoundary``: the boundary policy ARN a request sets (CreateRole, PutRolePermissionsBoundary) or
-#: the target role carries (PutRolePolicy, AttachRolePolicy, ...), per the Service Authorization Reference.
+#: the target role or user carries (PutRolePolicy, PutUserPolicy, ...), per the Service Authorization Reference.
 PERMISSIONS_BOUNDARY_KEY: Final = "iam:permissionsboundary"
 #: The keys a request ``context`` may hold; each is evaluated, and its absence from the context is its absence.
 CONTEXT_KEYS: Final = frozenset({PERMISSIONS_BOUNDARY_KEY})

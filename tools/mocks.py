@@ -209,6 +209,8 @@ _NAME_KEYS: dict[str, str] = {
     "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
     "aws:s3/bucket:Bucket": "bucket",
     "aws:s3/bucketV2:BucketV2": "bucket",
+    "aws:sesv2/emailIdentity:EmailIdentity": "emailIdentity",
+    "aws:sesv2/configurationSet:ConfigurationSet": "configurationSetName",
 }
 
 #: ARN service per module where it differs from the module (``None`` key: every resource of the module).
@@ -263,6 +265,11 @@ _ARNS: dict[str, Callable[[MockedResource, str], str]] = {
     "aws:kms/alias:Alias": lambda res, _id: _regional(res, "kms", _physical_name(res)),
     "aws:s3/bucket:Bucket": lambda res, _id: f"arn:aws:s3:::{_physical_name(res)}",
     "aws:s3/bucketV2:BucketV2": lambda res, _id: f"arn:aws:s3:::{_physical_name(res)}",
+    # SES v2 resources have SES ARNs (service ``ses``): identity/<domain or address>, configuration-set/<name>.
+    "aws:sesv2/emailIdentity:EmailIdentity": lambda res, _id: _regional(res, "ses", f"identity/{_physical_name(res)}"),
+    "aws:sesv2/configurationSet:ConfigurationSet": lambda res, _id: _regional(
+        res, "ses", f"configuration-set/{_physical_name(res)}"
+    ),
 }
 
 #: Id builders for types whose id is neither EC2-style nor the physical name.
@@ -275,6 +282,7 @@ _IDS: dict[str, Callable[[MockedResource], str]] = {
     "aws:eks/nodeGroup:NodeGroup": lambda res: f"{res.text('clusterName')}:{_physical_name(res)}",
     "aws:eks/addon:Addon": lambda res: f"{res.text('clusterName')}:{res.text('addonName')}",
     "aws:sqs/queue:Queue": lambda res: f"https://sqs.{res.region}.{DNS_SUFFIX}/{res.account}/{_physical_name(res)}",
+    "aws:iam/accessKey:AccessKey": lambda res: "AKIA" + res.digest(16).upper(),
 }
 
 
@@ -365,7 +373,35 @@ _COMPUTED: dict[str, Callable[[MockedResource, Callable[[str], State]], State]] 
     "aws:kms/key:Key": lambda res, _: {"keyId": res.uuid()},
     "aws:sqs/queue:Queue": lambda res, _: {"url": aws_id(res)},
     "aws:guardduty/detector:Detector": lambda res, _: {"accountId": res.account},
+    "aws:iam/user:User": lambda res, _: {"uniqueId": "AIDA" + res.digest(17).upper()},
+    # Fake credentials of the right shapes (a 40-character secret; the SMTP password is base64 of 33 bytes).
+    "aws:iam/accessKey:AccessKey": lambda res, _: {
+        "secret": res.digest(40),
+        "sesSmtpPasswordV4": "B" + res.digest(43),
+        "status": "Active",
+    },
+    "aws:sesv2/emailIdentity:EmailIdentity": lambda res, _: _email_identity(res),
 }
+
+
+def _email_identity(res: MockedResource) -> State:
+    """An SES v2 identity as created: a domain gets three Easy DKIM tokens, an address none."""
+    identity = _physical_name(res)
+    domain = "@" not in identity
+    signing = res.mapping("dkimSigningAttributes")
+    if domain:
+        signing.update(
+            {
+                "tokens": [hashlib.sha256(f"{identity}:{i}".encode()).hexdigest()[:32] for i in range(3)],
+                "status": "PENDING",
+                "signingAttributesOrigin": "AWS_SES",
+            }
+        )
+    return {
+        "identityType": "DOMAIN" if domain else "EMAIL_ADDRESS",
+        "dkimSigningAttributes": signing,
+        "verifiedForSendingStatus": False,
+    }
 
 
 def aws_state(res: MockedResource, lookup: Callable[[str], State], *, preview: bool = False) -> tuple[str, State]:

@@ -37,8 +37,11 @@ from tools.stack_config import StackConfigError, project_name
 EXIT_BAD_STATE = 2
 PHASES = ("applications", "in-cluster", "cluster", "network")
 ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-#: Components whose AWS resources go with the cluster (phase 3) rather than the network (phase 4).
+#: Components whose AWS resources go with the network (phase 4) rather than the cluster (phase 3).
 NETWORK_COMPONENTS = ("eksplatform:platform:Vpc", "eksplatform:platform:CiRunner", "eksplatform:platform:GuardDuty")
+#: Resources of a network component that belong to the cluster: the GuardDuty agent add-on (``guardDuty.agent:
+#: stack``) lives in the cluster and goes with it; its endpoint stays for the network phase.
+CLUSTER_TYPES = frozenset({"aws:eks/addon:Addon"})
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ def phase_of(resource: StateResource, by_urn: dict[str, StateResource]) -> str |
         return "applications"
     if resource.type.startswith(("kubernetes:", "vault:")):
         return "in-cluster"
+    if resource.type in CLUSTER_TYPES:
+        return "cluster"
     ancestor = by_urn.get(resource.parent)
     while ancestor is not None:
         if ancestor.type in NETWORK_COMPONENTS:

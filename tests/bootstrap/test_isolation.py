@@ -12,8 +12,18 @@ import json
 
 import pytest
 
-from bootstrap.bootstrap_plan import BOUNDED_ROLE_ACTIONS, permissions_boundary_arn, permissions_boundary_name
-from components.iam_documents import INLINE_ROLE_POLICIES_MAX_CHARS, MANAGED_POLICY_MAX_CHARS, compact_length
+from bootstrap.bootstrap_plan import (
+    BOUNDED_ROLE_ACTIONS,
+    BOUNDED_USER_ACTIONS,
+    permissions_boundary_arn,
+    permissions_boundary_name,
+)
+from components.iam_documents import (
+    INLINE_ROLE_POLICIES_MAX_CHARS,
+    MANAGED_POLICY_MAX_CHARS,
+    compact_length,
+    ses_smtp_send_policy,
+)
 from tests.bootstrap.account import POLICY, ROLE_POLICY, Account, denied_all
 from tests.bootstrap.managed_documents import require_documents
 from tools.harness import REPO_ROOT, Plan, run_program
@@ -483,3 +493,87 @@ def test_no_ci_role_and_no_bounded_role_can_assume_a_person(account, env):
     assert not [p for p in people if bounded_account.can(bounded_role, "sts:AssumeRole", p)]
     # The roles the environment runs on stay assumable: the deny names people only.
     assert account.can(account.ci("deploy", env), "sts:AssumeRole", account.role(f"eks-platform-{env}-node"))
+
+
+# --- IAM users: the SMTP user of `email`, created only with the boundary, and what it can do --------------------------
+
+
+def user(account: Account, name: str) -> str:
+    return f"arn:aws:iam::{account.account_id}:user/{name}"
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_deploy_role_creates_its_users_only_with_its_boundary(account, env, other):
+    deploy, mine = account.ci("deploy", env), user(account, f"eks-platform-{env}-smtp")
+    # A real CreateUser: with the environment's boundary in the request allowed, without it (or another) denied.
+    assert account.can(deploy, "iam:CreateUser", mine, bounded(account, env))
+    for context in other_boundaries(account, env, other):
+        for action in BOUNDED_USER_ACTIONS:
+            assert not account.can(deploy, action, mine, context), (action, context)
+    for action in BOUNDED_USER_ACTIONS:
+        assert account.can(deploy, action, mine, bounded(account, env)), action
+    # What the SMTP user's key, tags and deletion need: no boundary in those requests.
+    for action in ("iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys", "iam:TagUser", "iam:DeleteUser"):
+        assert account.can(deploy, action, mine), action
+    # Never an attached (managed) policy, nor a boundary removed.
+    assert not account.can(deploy, "iam:AttachUserPolicy", mine, bounded(account, env))
+    decision = account.decide(deploy, "iam:DeleteUserPermissionsBoundary", mine, bounded(account, env))
+    assert decision.outcome is Outcome.EXPLICIT_DENY, decision
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_a_deploy_role_touches_no_other_user(account, env, other):
+    deploy = account.ci("deploy", env)
+    theirs = [user(account, name) for name in (f"eks-platform-{other}-smtp", "admin", "ci-bot", "eks-platform-smtp")]
+    actions = [*BOUNDED_USER_ACTIONS, "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteUser", "iam:TagUser"]
+    for context in (None, bounded(account, env), bounded(account, other)):
+        assert denied_all(account, deploy, actions, theirs, context) == []
+    preview = account.ci("preview", env)
+    assert (
+        denied_all(account, preview, actions, [user(account, f"eks-platform-{env}-smtp")], bounded(account, env)) == []
+    )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_preview_role_reads_the_users_and_ses(account, env):
+    preview, mine = account.ci("preview", env), user(account, f"eks-platform-{env}-smtp")
+    for action in ("iam:GetUser", "iam:GetUserPolicy", "iam:ListAccessKeys", "iam:ListUserTags"):
+        assert account.can(preview, action, mine), action  # ReadOnlyAccess
+    identity = f"arn:aws:ses:us-west-2:{account.account_id}:identity/example.com"
+    for action in ("ses:GetEmailIdentity", "ses:GetConfigurationSet", "ses:ListTagsForResource"):
+        assert account.can(preview, action, identity), action
+    assert not account.can(preview, "ses:CreateEmailIdentity", identity)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_deploy_role_manages_ses_identities_the_guardduty_agent_and_its_endpoint(account, env):
+    # PowerUserAccess grants SES, EC2 and EKS: the bootstrap adds nothing for them (and denies none).
+    deploy = account.ci("deploy", env)
+    region = f"arn:aws:ses:us-west-2:{account.account_id}"
+    for action, resource in [
+        ("ses:CreateEmailIdentity", f"{region}:identity/example.com"),
+        ("ses:PutEmailIdentityDkimSigningAttributes", f"{region}:identity/example.com"),
+        ("ses:DeleteEmailIdentity", f"{region}:identity/example.com"),
+        ("ses:CreateConfigurationSet", f"{region}:configuration-set/eks-platform-{env}-email"),
+        ("ses:TagResource", f"{region}:identity/example.com"),
+        ("ec2:CreateVpcEndpoint", "*"),
+        ("eks:CreateAddon", f"arn:aws:eks:us-west-2:{account.account_id}:cluster/eks-platform-{env}"),
+    ]:
+        assert account.can(deploy, action, resource), action
+
+
+@pytest.mark.parametrize(("env", "other"), PAIRS)
+def test_the_smtp_user_under_the_boundary_sends_email_and_does_nothing_else(account, env, other):
+    smtp = user(account, f"eks-platform-{env}-smtp")
+    identity = f"arn:aws:ses:us-west-2:{account.account_id}:identity/example.com"
+    account = account.with_role(smtp, [ses_smtp_send_policy([identity])], account.boundary(env))  # components/email.py
+    assert account.can(smtp, "ses:SendRawEmail", identity)
+    assert not account.can(smtp, "ses:SendRawEmail", identity.replace("example.com", "other.example"))
+    assert not account.can(smtp, "ses:SendEmail", identity)
+    assert not account.can(smtp, "iam:CreateUser", user(account, f"eks-platform-{env}-x"), bounded(account, env))
+    stacks = [account.object(key) for key in state_files(other) + lock_files(other)]
+    assert denied_all(account, smtp, [*WRITES, "s3:GetObject"], stacks) == []
+    # Even given everything, the boundary keeps a key-holding user off IAM users, the state and other roles.
+    grown = account.with_role(smtp, [ALLOW_ALL], account.boundary(env))
+    assert denied_all(grown, smtp, ["iam:CreateAccessKey", "iam:CreateUser"], [user(account, "admin")]) == []
+    assert denied_all(grown, smtp, IAM_MUTATIONS, [account.ci("deploy", other)]) == []

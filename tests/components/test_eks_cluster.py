@@ -9,7 +9,7 @@ import pytest
 from components.context import AwsContext
 from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, kubeconfig, taint_tolerations
 from components.naming import NamingContext, short_hash
-from components.versions import EKS_ADDON_VERSIONS
+from components.versions import EKS_ADDON_VERSIONS, GUARDDUTY_AGENT_ADDON
 from config import NodeGroupSettings, Taint, TaintEffect
 from tools.harness import MODES, UNKNOWN, Mode, Plan, run_callable
 from tools.mocks import OIDC_ISSUER_URL
@@ -120,7 +120,8 @@ def test_oidc_provider_uses_the_cluster_issuer_and_the_sts_audience(plan):
 
 def test_addons_are_pinned_and_the_cni_and_ebs_driver_use_irsa(plan):
     addons = {r.inputs["addonName"]: r for r in plan.by_type("aws:eks/addon:Addon")}
-    assert {name: r.inputs["addonVersion"] for name, r in addons.items()} == EKS_ADDON_VERSIONS["1.34"]
+    pinned = {name: version for name, version in EKS_ADDON_VERSIONS["1.34"].items() if name != GUARDDUTY_AGENT_ADDON}
+    assert {name: r.inputs["addonVersion"] for name, r in addons.items()} == pinned  # the agent: GuardDuty's
     roles = {r.name: r for r in plan.by_type("aws:iam/role:Role")}
     for addon, role, sa in (
         ("vpc-cni", "eks-vpc-cni-role", "aws-node"),

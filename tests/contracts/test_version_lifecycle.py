@@ -13,6 +13,7 @@ from components.versions import (
     CLUSTER_AUTOSCALER_IMAGE_TAGS,
     DEFAULT_KUBERNETES_VERSION,
     EKS_ADDON_VERSIONS,
+    GUARDDUTY_AGENT_ADDON,
     KUBERNETES_LIFECYCLE,
     SUPPORT_WARNING_DAYS,
     SUPPORTED_KUBERNETES_VERSIONS,
@@ -46,7 +47,14 @@ def test_the_calendar_matches_the_eks_dates_we_rely_on():
 def test_every_supported_version_has_matching_pins(version):
     assert version in KUBERNETES_LIFECYCLE
     addons = EKS_ADDON_VERSIONS[version]
-    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver"}
+    assert set(addons) == {
+        "vpc-cni",
+        "kube-proxy",
+        "coredns",
+        "eks-pod-identity-agent",
+        "aws-ebs-csi-driver",
+        "aws-guardduty-agent",
+    }
     assert all(ADDON.match(v) for v in addons.values()), addons
     # kube-proxy and the cluster-autoscaler must run the cluster's own minor version.
     assert minor(addons["kube-proxy"]) == minor(version)
@@ -114,7 +122,8 @@ def test_the_cluster_carries_the_upgrade_policy_and_the_pinned_addons():
     version = raw["cluster"]["kubernetesVersion"]
     assert cluster["version"] == version
     addons = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in plan.by_type("aws:eks/addon:Addon")}
-    assert addons == EKS_ADDON_VERSIONS[version]
+    # GuardDuty's automated agent configuration installs the agent in prod (guardDuty.agent: guardduty).
+    assert addons == {k: v for k, v in EKS_ADDON_VERSIONS[version].items() if k != GUARDDUTY_AGENT_ADDON}
     assert {r.inputs["version"] for r in plan.by_type("aws:eks/nodeGroup:NodeGroup")} == {version}
 
 
@@ -131,7 +140,9 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version))
 
 
-@pytest.mark.parametrize("addon", ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver"])
+@pytest.mark.parametrize(
+    "addon", ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "aws-guardduty-agent"]
+)
 def test_an_upgrade_never_downgrades_an_addon(addon):
     # The runbook moves a cluster up one version at a time: each add-on pin must not go backwards on the way.
     ordered = sorted(SUPPORTED_KUBERNETES_VERSIONS, key=minor)

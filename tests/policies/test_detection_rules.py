@@ -1,5 +1,7 @@
 """GuardDuty policies: an enabled detector with EKS audit-log and runtime monitoring features."""
 
+import json
+
 import pytest
 from pulumi_policy import PolicyResource
 
@@ -67,3 +69,47 @@ def test_a_cluster_without_guardduty_fails():
     assert message.startswith("the stack runs an EKS cluster but manages no GuardDuty detector features.")
     assert urn is None
     assert check_stack("guardduty-eks-protection", []) == []
+
+
+ADDON = "aws:eks/addon:Addon"
+
+
+def agent_addon() -> PolicyResource:
+    return resource(ADDON, "guardduty-agent", {"addonName": "aws-guardduty-agent", "clusterName": "c"})
+
+
+def guard_ctx(**guard_duty: str):
+    from policies.settings import PackContext
+
+    settings = {"region": "us-west-2", "guardDuty": guard_duty}
+    return PackContext(
+        "eks-platform", "prod", production=True, stack_config={"eks-platform:settings": json.dumps(settings)}
+    )
+
+
+def test_the_stacks_own_agent_stands_in_for_guarddutys_agent_management():
+    detector = resource(DETECTOR, "detector", {"enable": True})
+    graph = [detector, *features(detector, addon="DISABLED")]
+    assert check_stack("guardduty-eks-protection", [*graph, agent_addon()]) == []
+    # Without the add-on, nobody installs the agent: refused.
+    [(message, _)] = check_stack("guardduty-eks-protection", graph)
+    assert message.startswith("feature RUNTIME_MONITORING: EKS_ADDON_MANAGEMENT is DISABLED.")
+    # Another add-on is no agent.
+    other = resource(ADDON, "coredns", {"addonName": "coredns"})
+    assert len(check_stack("guardduty-eks-protection", [*graph, other])) == 1
+
+
+def test_a_central_security_account_needs_no_detector_features_but_the_agent_it_declares():
+    cluster = resource(CLUSTER, "cluster", {})
+    central = guard_ctx(detector="none")
+    assert central.guard_duty_detector == "none"
+    assert central.guard_duty_agent == "stack"
+    assert check_stack("guardduty-eks-protection", [cluster, agent_addon()], ctx=central) == []
+    [(message, urn)] = check_stack("guardduty-eks-protection", [cluster], ctx=central)
+    assert message.startswith("guardDuty.agent is stack but the cluster has no aws-guardduty-agent add-on.")
+    assert urn is None
+    # The central account's automated agent configuration installs it: nothing for the stack to declare.
+    automated = guard_ctx(detector="none", agent="guardduty")
+    assert check_stack("guardduty-eks-protection", [cluster], ctx=automated) == []
+    # Settings that keep the detector still need its features.
+    assert len(check_stack("guardduty-eks-protection", [cluster], ctx=guard_ctx(agent="stack"))) == 1
