@@ -320,6 +320,7 @@ def cluster_and_platform() -> None:
             account=account,
             node_groups=cluster.node_groups,
             controller_replicas=min(2, max(1, system_min_nodes())),
+            balance_similar_node_groups=any(group.per_zone for group in settings.cluster.node_groups.values()),
         ),
         in_cluster,
     )

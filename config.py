@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -588,7 +589,7 @@ class ClusterSettings(Model):
         default="system",
         description="Node group that runs platform controllers (add-ons, autoscaler, Argo CD, Vault injector).",
     )
-    webhook_ports: list[int] = Field(
+    webhook_ports: list[StrictInt] = Field(
         default_factory=list,
         description=(
             "TCP ports the control plane calls admission webhooks on, e.g. Istio's 15017: a node security group "
