@@ -1,11 +1,14 @@
 """Node settings: AMI family per group and its architecture, per-zone groups, webhook ports."""
 
+from typing import Any
+
 import pytest
+import yaml
 
 from components.instance_types import is_arm64_instance_type
 from components.limits import NODE_GROUP_LABEL
 from components.versions import NODE_AMI_TYPE, NODE_AMI_TYPES
-from tests.config.test_settings import KEY, error_of, parse, stack_settings, with_change
+from tests.config.test_settings import KEY, ROOT, error_of, parse, stack_settings, with_change
 
 SYSTEM = "cluster.nodeGroups.system"
 ARM_TYPES = ["m7g.large", "c7gn.xlarge", "t4g.medium", "a1.large", "x2gd.large"]
@@ -91,3 +94,28 @@ def test_webhook_ports_are_tcp_ports_each_once():
         assert f"{KEY}.cluster.webhookPorts[0]: Input should be a valid integer" in error_of(
             with_change("dev", "cluster.webhookPorts", [not_a_number])
         )
+
+
+def readme_example(marker: str) -> dict[str, Any]:
+    """The YAML example following ``marker`` in the README's Settings section."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(marker) :].split("```yaml\n", 1)[1].split("```", 1)[0]
+    parsed = yaml.safe_load(block)
+    assert isinstance(parsed, dict)
+    return parsed
+
+
+@pytest.mark.parametrize("marker", ["**Pod networking**", "**Nodes**"])
+def test_the_readme_examples_are_valid_settings(marker):
+    raw = stack_settings("prod")
+    example = readme_example(marker)["cluster"]
+    raw["cluster"] = {**raw["cluster"], **example}
+    settings = parse(raw, "prod")
+    if marker == "**Nodes**":
+        groups = settings.cluster.node_groups
+        assert groups["workers"].per_zone
+        assert groups["workers"].ami_type == "AL2023_ARM_64_STANDARD"
+        assert groups["storage"].ami_type == "BOTTLEROCKET_x86_64"
+    else:
+        assert settings.cluster.webhook_ports == [15017, 6443, 8443, 9443]
+        assert settings.cluster.vpc_cni.pod_security_group_enforcing_mode == "standard"
