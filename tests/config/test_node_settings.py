@@ -5,9 +5,11 @@ from typing import Any
 import pytest
 import yaml
 
+from components.eks_cluster import TaintEffect as ComponentTaintEffect
 from components.instance_types import is_arm64_instance_type
 from components.limits import NODE_GROUP_LABEL
 from components.versions import NODE_AMI_TYPE, NODE_AMI_TYPES
+from config import TaintEffect
 from tests.config.test_settings import KEY, ROOT, error_of, parse, stack_settings, with_change
 
 SYSTEM = "cluster.nodeGroups.system"
@@ -119,3 +121,8 @@ def test_the_readme_examples_are_valid_settings(marker):
     else:
         assert settings.cluster.webhook_ports == [15017, 6443, 8443, 9443]
         assert settings.cluster.vpc_cni.pod_security_group_enforcing_mode == "standard"
+
+
+def test_every_taint_effect_of_the_settings_maps_to_the_components():
+    # __main__.py maps config.TaintEffect to the component's TaintEffect by value.
+    assert [effect.value for effect in TaintEffect] == [effect.value for effect in ComponentTaintEffect]
