@@ -15,7 +15,16 @@ from components.ci_runner import CiRunner, CiRunnerArgs
 from components.context import AwsContext
 from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE, RUNNER_ROLE, deploy_phase, runner_project_name
 from components.eks_access import access_policy_name
-from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, StorageClassSpec, VpcCniSpec
+from components.eks_cluster import (
+    AccessEntrySpec,
+    EksCluster,
+    EksClusterArgs,
+    NodeGroupSpec,
+    StorageClassSpec,
+    TaintEffect,
+    TaintSpec,
+    VpcCniSpec,
+)
 from components.email import Email, EmailArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
@@ -26,7 +35,7 @@ from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
 from components.workload_key import WorkloadKey, WorkloadKeyArgs
-from config import AgentManagement, AppRoleSettings, RunnerKind, app_role_name, load_settings
+from config import AgentManagement, AppRoleSettings, NodeGroupSettings, RunnerKind, app_role_name, load_settings
 
 settings = load_settings()
 try:
@@ -157,6 +166,23 @@ if ci_runner:
     pulumi.export("ciRunnerRunsOn", ci_runner.runs_on)
 
 
+def node_group_spec(group: NodeGroupSettings) -> NodeGroupSpec:
+    """A node group's settings as the cluster component takes them."""
+    return NodeGroupSpec(
+        instance_types=tuple(group.instance_types),
+        capacity_type=group.capacity_type.value,
+        min_size=group.min_size,
+        max_size=group.max_size,
+        desired_size=group.desired,
+        disk_size_gib=group.disk_size_gib,
+        labels=dict(group.labels),
+        taints=tuple(TaintSpec(t.key, t.value, TaintEffect(t.effect.value)) for t in group.taints),
+        metadata_hop_limit=group.metadata_hop_limit,
+        ami_type=group.ami_type,
+        per_zone=group.per_zone,
+    )
+
+
 def eks_cluster() -> EksCluster:
     """The control plane, its access entries, add-ons and managed node groups."""
     return EksCluster(
@@ -164,10 +190,11 @@ def eks_cluster() -> EksCluster:
         EksClusterArgs(
             naming=naming,
             kubernetes_version=settings.cluster.kubernetes_version,
-            node_subnet_ids=vpc.private_subnet_ids,
+            # Vpc.private_subnet_ids follow its zones' order.
+            node_subnets=dict(zip(zones, vpc.private_subnet_ids, strict=True)),
             control_plane_subnet_ids=vpc.intra_subnet_ids or vpc.private_subnet_ids,
             account=account,
-            node_groups=settings.cluster.node_groups,
+            node_groups={key: node_group_spec(group) for key, group in settings.cluster.node_groups.items()},
             public_access=settings.cluster.endpoint.public_access,
             public_access_cidrs=[str(cidr) for cidr in settings.cluster.endpoint.public_access_cidrs],
             log_types=[log_type.value for log_type in settings.cluster.log_types],
@@ -202,7 +229,10 @@ def eks_cluster() -> EksCluster:
                 network_policy=settings.cluster.vpc_cni.network_policy,
                 prefix_delegation=settings.cluster.vpc_cni.prefix_delegation,
                 pod_security_groups=settings.cluster.vpc_cni.pod_security_groups,
+                pod_security_group_enforcing_mode=settings.cluster.vpc_cni.pod_security_group_enforcing_mode,
             ),
+            webhook_ports=settings.cluster.webhook_ports,
+            vpc_id=vpc.vpc_id,
         ),
         on_aws,
     )
@@ -357,6 +387,12 @@ def email() -> Email | None:
     )
 
 
+def system_min_nodes() -> int:
+    """The system group's smallest node count: its minSize, in each zone when it is per zone."""
+    group = settings.cluster.system_group
+    return group.min_size * (len(zones) if group.per_zone else 1)
+
+
 def cluster_and_platform() -> None:
     """The cluster and everything in and around it: every deploy but a new environment's first, network-only one."""
     cluster = eks_cluster()
@@ -369,7 +405,8 @@ def cluster_and_platform() -> None:
             cluster=cluster.ref,
             account=account,
             node_groups=cluster.node_groups,
-            controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
+            controller_replicas=min(2, max(1, system_min_nodes())),
+            balance_similar_node_groups=any(group.per_zone for group in settings.cluster.node_groups.values()),
         ),
         in_cluster,
     )
@@ -392,6 +429,9 @@ def cluster_and_platform() -> None:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", cluster.kubeconfig)
+    if cluster.node_security_group_id is not None:
+        # For SecurityGroupPolicy groupIds: pods with security groups of their own then admit the webhook ports.
+        pulumi.export("nodeSecurityGroupId", cluster.node_security_group_id)
     pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
     pulumi.export("appRoleArns", {service: role.role_arn for service, role in apps.items()})
     if keys:

@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -40,6 +41,7 @@ from components.instance_types import amd64_problem, is_arm64_instance_type
 from components.limits import (
     AWS_REGIONS,
     DNS_LABEL_MAX,
+    NODE_GROUP_LABEL,
     PATTERNS,
     SES_REGIONS,
     VPC_PREFIX_RANGE,
@@ -49,6 +51,7 @@ from components.limits import (
     label_key_problem,
     label_value_problem,
     name_problem,
+    port_list_problem,
     tag_key_problem,
     tag_value_problem,
 )
@@ -71,6 +74,7 @@ from components.vault_names import user_role_problems
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
     NODE_AMI_TYPE,
+    NODE_AMI_TYPES,
     SUPPORTED_KUBERNETES_VERSIONS,
     UpgradePolicy,
     support_problem,
@@ -310,12 +314,42 @@ class NodeGroupSettings(Model):
     min_size: int = Field(default=2, ge=0, le=450, description="Minimum node count.")
     max_size: int = Field(default=3, ge=1, le=450, description="Maximum node count.")
     desired_size: int | None = Field(default=None, ge=0, le=450, description="Initial node count (default: minSize).")
-    disk_size_gib: int = Field(default=50, ge=20, le=16384, description="Encrypted gp3 root volume size.")
+    disk_size_gib: int = Field(
+        default=50,
+        ge=20,
+        le=16384,
+        description=(
+            "Size of the encrypted gp3 volume containers live on: AL2023's root volume, Bottlerocket's data volume "
+            "(its OS volume is a fixed 4 GiB, also encrypted gp3)."
+        ),
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
     taints: list[Taint] = Field(default_factory=list, description="Kubernetes node taints.")
     metadata_hop_limit: int = Field(
         1, ge=1, le=2, description="IMDSv2 hop limit: 1 keeps pods off the node's instance credentials."
     )
+    ami_type: str = Field(
+        NODE_AMI_TYPE,
+        description=(
+            "AMI family (EKS API amiType): AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, BOTTLEROCKET_x86_64 or "
+            "BOTTLEROCKET_ARM_64; instanceTypes must be of its architecture (Graviton types for the ARM ones)."
+        ),
+    )
+    per_zone: StrictBool = Field(
+        default=False,
+        description=(
+            "One managed node group per availability zone (`<name>-<zone letter>`, each in its zone's private "
+            "subnet) instead of one across the zones; minSize, maxSize and desiredSize are then each zone's."
+        ),
+    )
+
+    @field_validator("ami_type")
+    @classmethod
+    def _known_ami_type(cls, ami_type: str) -> str:
+        if ami_type not in NODE_AMI_TYPES:
+            msg = f"{ami_type!r} is not one of the AMI types {', '.join(NODE_AMI_TYPES)} (components/versions.py)"
+            raise ValueError(msg)
+        return ami_type
 
     @model_validator(mode="after")
     def _sizes(self) -> Self:
@@ -332,6 +366,9 @@ class NodeGroupSettings(Model):
     @classmethod
     def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
         problems = [f"{key!r} {problem}" for key in labels if (problem := eks_label_key_problem(key))]
+        problems += [
+            f"{key!r} is set by the platform (on per-zone groups)" for key in labels if key == NODE_GROUP_LABEL
+        ]
         if problems:
             msg = f"invalid label key(s): {'; '.join(problems)}"
             raise ValueError(msg)
@@ -359,14 +396,20 @@ class NodeGroupSettings(Model):
         if bad:
             msg = f"not EC2 instance types (family.size, e.g. m6i.large): {', '.join(bad)}"
             raise ValueError(msg)
-        arm = [t for t in types if is_arm64_instance_type(t)]
-        if arm:
-            msg = f"arm64 (Graviton) instance types cannot run the node group's {NODE_AMI_TYPE} AMI: {', '.join(arm)}"
-            raise ValueError(msg)
         if len(set(types)) != len(types):
             msg = "lists an instance type twice"
             raise ValueError(msg)
         return types
+
+    @model_validator(mode="after")
+    def _architecture(self) -> Self:
+        arm_ami = NODE_AMI_TYPES[self.ami_type] == "arm64"
+        wrong = [t for t in self.instance_types if is_arm64_instance_type(t) != arm_ami]
+        if wrong:
+            kind = "x86_64" if arm_ami else "arm64 (Graviton)"
+            msg = f".instanceTypes: {kind} instance types cannot run the {self.ami_type} AMI: {', '.join(wrong)}"
+            raise ValueError(msg)
+        return self
 
     @property
     def desired(self) -> int:
@@ -449,6 +492,21 @@ class VpcCniSettings(Model):
     pod_security_groups: StrictBool = Field(
         default=False, description="Security groups for pods (ENABLE_POD_ENI; SecurityGroupPolicy objects)."
     )
+    pod_security_group_enforcing_mode: Literal["strict", "standard"] | None = Field(
+        default=None,
+        description=(
+            "POD_SECURITY_GROUP_ENFORCING_MODE, only with podSecurityGroups: `strict` (every packet of a pod with a "
+            "security group is filtered by it) or `standard` (traffic on the node and NATed egress is not); unset: "
+            "the plugin's default, strict."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _mode_needs_pod_security_groups(self) -> Self:
+        if self.pod_security_group_enforcing_mode is not None and not self.pod_security_groups:
+            msg = ".podSecurityGroupEnforcingMode: only with podSecurityGroups: true (it shapes their traffic)"
+            raise ValueError(msg)
+        return self
 
 
 class StorageSettings(Model):
@@ -555,8 +613,36 @@ class ClusterSettings(Model):
         default="system",
         description="Node group that runs platform controllers (add-ons, autoscaler, Argo CD, Vault injector).",
     )
+    webhook_ports: list[StrictInt] = Field(
+        default_factory=list,
+        description=(
+            "TCP ports the control plane calls admission webhooks on, e.g. Istio's 15017: a node security group "
+            "admits them from the cluster security group and every node gets it beside the cluster security group. "
+            "Empty: nodes have the cluster security group only."
+        ),
+    )
 
     _retention = field_validator("log_retention_days")(_check_retention)
+
+    @field_validator("webhook_ports")
+    @classmethod
+    def _ports(cls, ports: list[int]) -> list[int]:
+        problem = port_list_problem(ports)
+        if problem:
+            raise ValueError(problem)
+        return ports
+
+    @model_validator(mode="after")
+    def _zone_group_keys_are_free(self) -> Self:
+        # A per-zone group's groups are keyed `<group>-<zone letter>`: another group of that key would share their
+        # logical and physical names.
+        for group, settings in sorted(self.node_groups.items()):
+            zone_of = re.compile(rf"{re.escape(group)}-[a-z]")
+            clash = sorted(other for other in self.node_groups if settings.per_zone and zone_of.fullmatch(other))
+            if clash:
+                msg = f".nodeGroups.{clash[0]}: is the name of a zone's group of the per-zone group {group!r}"
+                raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _system_group_exists(self) -> Self:
@@ -1675,8 +1761,9 @@ def platform_name_problems(settings: Settings, naming: NamingContext) -> list[st
             problems.append(f"{where}: the {role} role's name {name!r} {problem}")
         elif seen.setdefault(name.lower(), role) != role:
             problems.append(f"{where}: the {role} role's name {name!r} is the {seen[name.lower()]} role's too")
-    for group in sorted(settings.cluster.node_groups):
-        name = naming.node_group(group)
+    for group, spec in sorted(settings.cluster.node_groups.items()):
+        # A per-zone group's names end in -<zone letter>; a pattern's name is not cut to make room for it.
+        name = naming.node_group(group) + ("-a" if spec.per_zone and settings.naming.node_group else "")
         problem = name_problem(name, "eks_node_group")
         if problem:
             problems.append(f".naming.nodeGroup: node group {group!r} gets the name {name!r}, which {problem}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
@@ -19,9 +20,18 @@ from components.context import AwsContext, ClusterRef
 from components.delivery import API_PORT
 from components.eks_access import ACCESS_POLICY_SHORT_NAMES, access_policy_arn
 from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.naming import NamingContext, arn_key, unique_tail_aliases
-from components.versions import EKS_ADDON_VERSIONS, NODE_AMI_TYPE, ROOT_DEVICE
-from config import NodeGroupSettings
+from components.limits import MAX_LENGTH, NODE_GROUP_LABEL, port_list_problem
+from components.naming import NamingContext, arn_key, fit, unique_tail_aliases
+from components.versions import (
+    BOTTLEROCKET_DATA_DEVICE,
+    BOTTLEROCKET_OS_DEVICE,
+    BOTTLEROCKET_OS_VOLUME_GIB,
+    EKS_ADDON_VERSIONS,
+    NODE_AMI_TYPE,
+    ROOT_DEVICE,
+    is_bottlerocket,
+)
+from components.vpc import zone_key
 
 CLUSTER_ADMIN_POLICY = ACCESS_POLICY_SHORT_NAMES["cluster-admin"]
 #: Read access to every resource, Secrets included (EKS "Review access policy permissions").
@@ -30,6 +40,48 @@ VIEWER_POLICY = ACCESS_POLICY_SHORT_NAMES["admin-view"]
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 #: Add-ons whose workloads are Deployments: they need schedulable nodes before they can become ACTIVE.
 ADDONS_NEEDING_NODES = ("coredns", "aws-ebs-csi-driver")
+#: Modes of security groups for pods (aws/amazon-vpc-cni-k8s README, ``POD_SECURITY_GROUP_ENFORCING_MODE``, v1.11.0+;
+#: the plugin's default is ``strict``).
+POD_SECURITY_GROUP_ENFORCING_MODES = ("strict", "standard")
+
+
+class TaintEffect(StrEnum):
+    """EKS API spelling of Kubernetes taint effects."""
+
+    NO_SCHEDULE = "NO_SCHEDULE"
+    NO_EXECUTE = "NO_EXECUTE"
+    PREFER_NO_SCHEDULE = "PREFER_NO_SCHEDULE"
+
+
+@dataclass(frozen=True)
+class TaintSpec:
+    """A Kubernetes taint on a node group's nodes (EKS API spelling of the effect)."""
+
+    key: str
+    value: str = ""
+    effect: TaintEffect = TaintEffect.NO_SCHEDULE
+
+
+@dataclass(frozen=True)
+class NodeGroupSpec:
+    """One EKS managed node group (its key in ``EksClusterArgs.node_groups`` is its identity)."""
+
+    instance_types: tuple[str, ...] = ("m6i.large",)
+    #: ON_DEMAND or SPOT.
+    capacity_type: str = "ON_DEMAND"
+    #: Sizes; with ``per_zone`` they are each zone's group's.
+    min_size: int = 2
+    max_size: int = 3
+    desired_size: int = 2
+    #: The encrypted gp3 root volume (AL2023) or data volume (Bottlerocket), in GiB.
+    disk_size_gib: int = 50
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[TaintSpec, ...] = ()
+    metadata_hop_limit: int = 1
+    #: One of components/versions.py ``NODE_AMI_TYPES``.
+    ami_type: str = NODE_AMI_TYPE
+    #: One node group (and launch template) per zone, each in its zone's subnet, instead of one across the zones.
+    per_zone: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +101,9 @@ class VpcCniSpec:
     network_policy: bool = False
     prefix_delegation: bool = False
     pod_security_groups: bool = False
+    #: ``strict`` or ``standard`` (`POD_SECURITY_GROUP_ENFORCING_MODES`), only with ``pod_security_groups``; None:
+    #: the plugin's default (strict).
+    pod_security_group_enforcing_mode: str | None = None
 
 
 def vpc_cni_configuration(spec: VpcCniSpec) -> dict[str, object]:
@@ -56,9 +111,15 @@ def vpc_cni_configuration(spec: VpcCniSpec) -> dict[str, object]:
 
     Keys and their string values: EKS User Guide, "Amazon VPC CNI" (``{"enableNetworkPolicy": "true"}``, the
     ``env`` map of ``ENABLE_PREFIX_DELEGATION`` and ``ENABLE_POD_ENI``, string booleans in the add-on's
-    configuration schema) and the aws-vpc-cni chart's ``values.yaml``. Security groups for pods also need the
-    cluster role's ``AmazonEKSVPCResourceController``, which it always has.
+    configuration schema) and the aws-vpc-cni chart's ``values.yaml`` (its ``env`` map becomes the aws-node
+    container's environment). ``POD_SECURITY_GROUP_ENFORCING_MODE`` (``strict``/``standard``) is read by the plugin
+    once ``ENABLE_POD_ENI`` is true (aws/amazon-vpc-cni-k8s README). Security groups for pods also need the cluster
+    role's ``AmazonEKSVPCResourceController``, which it always has.
     """
+    mode = spec.pod_security_group_enforcing_mode
+    if mode is not None and (not spec.pod_security_groups or mode not in POD_SECURITY_GROUP_ENFORCING_MODES):
+        msg = f"pod security group enforcing mode {mode!r}: strict or standard, and only with pod security groups"
+        raise ValueError(msg)
     values: dict[str, object] = {}
     if spec.network_policy:
         values["enableNetworkPolicy"] = "true"
@@ -70,9 +131,37 @@ def vpc_cni_configuration(spec: VpcCniSpec) -> dict[str, object]:
         )
         if enabled
     }
+    if mode is not None:
+        env["POD_SECURITY_GROUP_ENFORCING_MODE"] = mode
     if env:
         values["env"] = env
     return values
+
+
+def node_block_devices(ami_type: str, disk_size_gib: int) -> list[aws.ec2.LaunchTemplateBlockDeviceMappingArgsDict]:
+    """A node's volumes, each encrypted gp3: AL2023's root volume, or Bottlerocket's OS and data volumes.
+
+    ``disk_size_gib`` sizes the volume containers live on: AL2023's root, Bottlerocket's data volume (its OS volume
+    is `BOTTLEROCKET_OS_VOLUME_GIB`). Device names: components/versions.py.
+    """
+    volumes = (
+        [(BOTTLEROCKET_OS_DEVICE, BOTTLEROCKET_OS_VOLUME_GIB), (BOTTLEROCKET_DATA_DEVICE, disk_size_gib)]
+        if is_bottlerocket(ami_type)
+        else [(ROOT_DEVICE, disk_size_gib)]
+    )
+    return [
+        {
+            "device_name": device,
+            "ebs": {"volume_size": size, "volume_type": "gp3", "encrypted": "true", "delete_on_termination": "true"},
+        }
+        for device, size in volumes
+    ]
+
+
+def zone_node_group_name(group_name: str, zone: str) -> str:
+    """The physical name of one zone's group: the group's name (cut to fit) and ``-<zone letter>``, at most 63."""
+    suffix = f"-{zone_key(zone)}"
+    return fit(group_name, MAX_LENGTH["eks_node_group"] - len(suffix)) + suffix
 
 
 @dataclass(frozen=True)
@@ -91,14 +180,15 @@ class EksClusterArgs:
 
     naming: NamingContext
     kubernetes_version: str
-    #: Subnets of the nodes (private).
-    node_subnet_ids: Sequence[pulumi.Input[str]]
+    #: Subnets of the nodes (private), keyed by zone name in zone order: a group spans them all, or has one group in
+    #: each (``NodeGroupSpec.per_zone``).
+    node_subnets: Mapping[str, pulumi.Input[str]]
     #: Subnets of the control-plane ENIs (intra if the VPC has them, else private).
     control_plane_subnet_ids: Sequence[pulumi.Input[str]]
     #: Account, partition, region, the tags for what the provider's default_tags do not reach (instances, volumes
     #: and ENIs of node groups) and the permissions boundary of every role.
     account: AwsContext
-    node_groups: Mapping[str, NodeGroupSettings]
+    node_groups: Mapping[str, NodeGroupSpec]
     public_access: bool = False
     public_access_cidrs: Sequence[str] = ()
     log_types: Sequence[str] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -128,9 +218,14 @@ class EksClusterArgs:
     #: (``extraTags.nodeGroups``), besides the provider's default tags.
     cluster_tags: Mapping[str, str] = field(default_factory=dict)
     node_group_tags: Mapping[str, str] = field(default_factory=dict)
+    #: TCP ports the control plane calls admission webhooks on (Istio's 15017, ...). Non-empty: a node security group
+    #: admits them from the cluster security group, and every launch template lists both groups.
+    webhook_ports: Sequence[int] = ()
+    #: The VPC of the node security group (required with ``webhook_ports``).
+    vpc_id: pulumi.Input[str] | None = None
 
 
-def taint_tolerations(settings: NodeGroupSettings | None) -> list[dict[str, str]]:
+def taint_tolerations(settings: NodeGroupSpec | None) -> list[dict[str, str]]:
     """Kubernetes tolerations (``NoSchedule`` spelling) matching a node group's taints."""
     effects = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
     return [
@@ -194,10 +289,15 @@ class EksCluster(pulumi.ComponentResource):
     node_role_name: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    #: Managed node groups by key: the group's, or ``<group>-<zone letter>`` for each zone of a per-zone group.
     node_groups: dict[str, aws.eks.NodeGroup]
-    #: Where platform controllers run: the system node group (its name is an Output, so workloads placed
-    #: with it wait for the group to exist) and tolerations of its taints.
+    #: Where platform controllers run: the system node group, by its name (``eks.amazonaws.com/nodegroup``) or, per
+    #: zone, by `NODE_GROUP_LABEL`; the value is an Output of the groups, so workloads placed with it wait for them.
+    #: And tolerations of its taints.
     system_node_selector: dict[str, pulumi.Output[str]]
+    #: The node security group (None without webhook ports): list it in a SecurityGroupPolicy's ``groupIds`` so pods
+    #: with security groups of their own still admit the control plane on the webhook ports.
+    node_security_group_id: pulumi.Output[str] | None = None
     system_tolerations: list[dict[str, str]]
     provider: k8s.Provider
     #: The facts above the in-cluster components share, as one reference.
@@ -345,14 +445,9 @@ class EksCluster(pulumi.ComponentResource):
         node_role, node_policies = self._node_role()
         self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
         addons = self._addons(cluster, before_nodes=True)
-        self.node_groups = {
-            group: self._node_group(cluster, group, settings, node_role, [*node_policies, *addons.values()])
-            for group, settings in sorted(args.node_groups.items())
-        }
+        self.node_groups = self._all_node_groups(cluster, node_role, [*node_policies, *addons.values()])
         addons.update(self._addons(cluster, before_nodes=False))
-        self.system_node_selector = {
-            "eks.amazonaws.com/nodegroup": self.node_groups[args.system_node_group].node_group_name
-        }
+        self.system_node_selector = self._system_node_selector()
         self.system_tolerations = taint_tolerations(args.node_groups[args.system_node_group])
 
         ca_data = cluster.certificate_authority.apply(lambda ca: ca.data)
@@ -404,8 +499,74 @@ class EksCluster(pulumi.ComponentResource):
                 "clusterSecurityGroupId": self.cluster_security_group_id,
                 "nodeRoleArn": self.node_role_arn,
                 "kubeconfig": self.kubeconfig,
+                # Only with webhook ports: stacks without them keep the outputs they had.
+                **(
+                    {"nodeSecurityGroupId": self.node_security_group_id}
+                    if self.node_security_group_id is not None
+                    else {}
+                ),
             }
         )
+
+    def _system_node_selector(self) -> dict[str, pulumi.Output[str]]:
+        """The system group's nodes: by its name, or (per zone) by `NODE_GROUP_LABEL` once every zone's group is up."""
+        args = self._args
+        group = args.system_node_group
+        if not args.node_groups[group].per_zone:
+            return {"eks.amazonaws.com/nodegroup": self.node_groups[group].node_group_name}
+        names = [self.node_groups[key].node_group_name for key in self._zone_keys(group)]
+        return {NODE_GROUP_LABEL: pulumi.Output.all(*names).apply(lambda _: group)}
+
+    def _zone_keys(self, group: str) -> list[str]:
+        """The `node_groups` keys of a per-zone group: ``<group>-<zone letter>``, in zone order."""
+        return [f"{group}-{zone_key(zone)}" for zone in self._args.node_subnets]
+
+    def _node_security_group(self) -> list[pulumi.Input[str]]:
+        """With webhook ports: the node security group and its rules; the groups every launch template then lists.
+
+        Without any, nothing: EKS gives nodes the cluster security group itself. Naming any group in a launch template
+        drops that (EKS User Guide, "Customize managed nodes with launch templates", "Using custom security
+        groups": "If you specify custom security groups in the launch template ... Amazon EKS doesn't add the
+        cluster security group"), so the templates list the cluster security group beside the node group.
+        """
+        args, name, child = self._args, self._name, pulumi.ResourceOptions(parent=self)
+        if not args.webhook_ports:
+            return []
+        problem = port_list_problem(tuple(args.webhook_ports))
+        if problem:
+            msg = f"webhook ports: {problem}"
+            raise ValueError(msg)
+        if args.vpc_id is None:
+            msg = "webhook ports need the VPC of the node security group (vpc_id)"
+            raise ValueError(msg)
+        group = aws.ec2.SecurityGroup(
+            f"{name}-node-sg",
+            name=args.naming.name("node-sg"),
+            description=f"Nodes of {args.naming.cluster_name}: admission webhooks from the control plane",
+            vpc_id=args.vpc_id,
+            opts=child,
+        )
+        for port in sorted(args.webhook_ports):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-node-sg-webhook-{port}",
+                security_group_id=group.id,
+                referenced_security_group_id=self.cluster_security_group_id,
+                description=f"Admission webhooks on {port} from the control plane (cluster security group)",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                opts=child,
+            )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-node-sg-egress",
+            security_group_id=group.id,
+            description="All traffic out (the cluster security group, beside it on every node, allows the same)",
+            ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0",
+            opts=child,
+        )
+        self.node_security_group_id = group.id
+        return [self.cluster_security_group_id, group.id]
 
     def _storage_class(self, spec: StorageClassSpec, driver: aws.eks.Addon) -> k8s.storage.v1.StorageClass:
         """The default StorageClass: encrypted gp3 from the EBS CSI driver, bound where the pod lands, expandable."""
@@ -579,39 +740,102 @@ class EksCluster(pulumi.ComponentResource):
             for addon, (role_arn, values) in specs.items()
         }
 
-    def _node_group(
+    def _all_node_groups(
+        self, cluster: aws.eks.Cluster, node_role: aws.iam.Role, prerequisites: Sequence[pulumi.Resource]
+    ) -> dict[str, aws.eks.NodeGroup]:
+        """Every managed node group, by `node_groups` key, with the node security group they list (if any)."""
+        security_groups = self._node_security_group()
+        return {
+            key: node_group
+            for group, spec in sorted(self._args.node_groups.items())
+            for key, node_group in self._node_groups(
+                cluster,
+                group,
+                spec,
+                node_role=node_role,
+                security_groups=security_groups,
+                prerequisites=prerequisites,
+            ).items()
+        }
+
+    def _node_groups(
         self,
         cluster: aws.eks.Cluster,
         group: str,
-        settings: NodeGroupSettings,
+        spec: NodeGroupSpec,
+        *,
         node_role: aws.iam.Role,
+        security_groups: Sequence[pulumi.Input[str]],
         prerequisites: Sequence[pulumi.Resource],
-    ) -> aws.eks.NodeGroup:
-        args, child = self._args, pulumi.ResourceOptions(parent=self)
+    ) -> dict[str, aws.eks.NodeGroup]:
+        """The group's managed node group, or one per zone (keyed ``<group>-<zone letter>``) with ``per_zone``."""
+        args = self._args
         physical = args.naming.node_group(group)
+        if not spec.per_zone:
+            return {
+                group: self._node_group(
+                    cluster,
+                    key=group,
+                    physical=physical,
+                    description=f"Node group {group} of {args.naming.cluster_name}",
+                    spec=spec,
+                    subnet_ids=list(args.node_subnets.values()),
+                    node_role=node_role,
+                    security_groups=security_groups,
+                    prerequisites=prerequisites,
+                )
+            }
+        taken = set(args.node_groups) - {group}
+        groups = {}
+        for key, (zone, subnet) in zip(self._zone_keys(group), args.node_subnets.items(), strict=True):
+            if key in taken:
+                msg = f"node group {group!r} in zone {zone} would be keyed {key!r}, the key of another node group"
+                raise ValueError(msg)
+            groups[key] = self._node_group(
+                cluster,
+                key=key,
+                physical=zone_node_group_name(physical, zone),
+                description=f"Node group {group} of {args.naming.cluster_name} in {zone}",
+                spec=spec,
+                subnet_ids=[subnet],
+                node_role=node_role,
+                security_groups=security_groups,
+                prerequisites=prerequisites,
+                labels={NODE_GROUP_LABEL: group},
+            )
+        return groups
+
+    def _node_group(
+        self,
+        cluster: aws.eks.Cluster,
+        *,
+        key: str,
+        physical: str,
+        description: str,
+        spec: NodeGroupSpec,
+        subnet_ids: list[pulumi.Input[str]],
+        node_role: aws.iam.Role,
+        security_groups: Sequence[pulumi.Input[str]],
+        prerequisites: Sequence[pulumi.Resource],
+        labels: Mapping[str, str] | None = None,
+    ) -> aws.eks.NodeGroup:
+        """One managed node group ``<name>-<key>`` and its launch template: IMDSv2, encrypted gp3 volumes, tags."""
+        args, child = self._args, pulumi.ResourceOptions(parent=self)
         propagated = {**args.account.tags, **args.node_group_tags, "Name": physical}
         template = aws.ec2.LaunchTemplate(
-            f"{self._name}-{group}-lt",
+            f"{self._name}-{key}-lt",
             name=physical,
-            description=f"Node group {group} of {args.naming.cluster_name}: IMDSv2, encrypted gp3",
+            description=f"{description}: IMDSv2, encrypted gp3",
             update_default_version=True,
             metadata_options={
                 "http_endpoint": "enabled",
                 "http_tokens": "required",
-                "http_put_response_hop_limit": settings.metadata_hop_limit,
+                "http_put_response_hop_limit": spec.metadata_hop_limit,
                 "instance_metadata_tags": "disabled",
             },
-            block_device_mappings=[
-                {
-                    "device_name": ROOT_DEVICE,
-                    "ebs": {
-                        "volume_size": settings.disk_size_gib,
-                        "volume_type": "gp3",
-                        "encrypted": "true",
-                        "delete_on_termination": "true",
-                    },
-                }
-            ],
+            block_device_mappings=node_block_devices(spec.ami_type, spec.disk_size_gib),
+            # None (not an empty list) without a node security group: EKS then adds the cluster security group.
+            vpc_security_group_ids=list(security_groups) or None,
             monitoring={"enabled": True},
             tag_specifications=[
                 {"resource_type": kind, "tags": propagated} for kind in ("instance", "volume", "network-interface")
@@ -619,23 +843,23 @@ class EksCluster(pulumi.ComponentResource):
             opts=child,
         )
         return aws.eks.NodeGroup(
-            f"{self._name}-{group}",
+            f"{self._name}-{key}",
             cluster_name=cluster.name,
             node_group_name=physical,
             version=args.kubernetes_version,
             node_role_arn=node_role.arn,
-            subnet_ids=list(args.node_subnet_ids),
-            ami_type=NODE_AMI_TYPE,
-            capacity_type=settings.capacity_type.value,
-            instance_types=list(settings.instance_types),
+            subnet_ids=subnet_ids,
+            ami_type=spec.ami_type,
+            capacity_type=spec.capacity_type,
+            instance_types=list(spec.instance_types),
             scaling_config={
-                "min_size": settings.min_size,
-                "max_size": settings.max_size,
-                "desired_size": settings.desired,
+                "min_size": spec.min_size,
+                "max_size": spec.max_size,
+                "desired_size": spec.desired_size,
             },
             update_config={"max_unavailable": 1},
-            labels=dict(settings.labels),
-            taints=[{"key": t.key, "value": t.value, "effect": t.effect.value} for t in settings.taints],
+            labels={**spec.labels, **(labels or {})},
+            taints=[{"key": t.key, "value": t.value, "effect": t.effect.value} for t in spec.taints],
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             tags=dict(args.node_group_tags) or None,
             opts=pulumi.ResourceOptions(

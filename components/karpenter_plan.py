@@ -380,8 +380,16 @@ def cluster_autoscaler_values(
     image_tag: str,
     node_selector: Mapping[str, pulumi.Input[str]],
     node_tolerations: Sequence[Mapping[str, str]],
+    balance_similar_node_groups: bool = False,
 ) -> dict[str, Any]:
-    """Values of the cluster-autoscaler chart: ASG auto-discovery, IRSA ServiceAccount, placement."""
+    """Values of the cluster-autoscaler chart: ASG auto-discovery, IRSA ServiceAccount, placement.
+
+    ``balance_similar_node_groups`` (with per-zone node groups) adds ``--balance-similar-node-groups``, which the EKS
+    User Guide ("Managed node groups") asks for beside one node group per zone: the groups of a zone-spread set then
+    grow together (the AWS comparator ignores ``eks.amazonaws.com/nodegroup``, the one label they differ in). The
+    chart turns each ``extraArgs`` entry into ``--<key>=<value>`` and merges it into its defaults.
+    """
+    extra_args = {"extraArgs": {"balance-similar-node-groups": True}} if balance_similar_node_groups else {}
     return {
         "cloudProvider": "aws",
         "awsRegion": region,
@@ -396,6 +404,7 @@ def cluster_autoscaler_values(
         },
         "nodeSelector": dict(node_selector),
         "tolerations": [dict(t) for t in node_tolerations],
+        **extra_args,
     }
 
 

@@ -229,3 +229,23 @@ def label_value_problem(value: str) -> str | None:
     if len(value) > LABEL_VALUE_MAX or not PATTERNS["label_value"].fullmatch(value):
         return "is not a label value (at most 63 of A-Za-z0-9_.-, beginning and ending alphanumeric)"
     return None
+
+
+#: The node label the platform sets on every node of a per-zone node group, valued the group's key (components/
+#: eks_cluster.py): settings refuse it as a label of their own.
+NODE_GROUP_LABEL: Final = "platform.eks/node-group"
+#: Ports a security group rule takes (EC2 AuthorizeSecurityGroupIngress: ``FromPort``/``ToPort`` 0-65535; port 0 is
+#: no port a webhook listens on).
+PORT_RANGE: Final = (1, 65535)
+
+
+def port_list_problem(ports: list[int] | tuple[int, ...]) -> str | None:
+    """Why ``ports`` are not a list of TCP ports (1-65535), each once; None if they are."""
+    low, high = PORT_RANGE
+    bad = [port for port in ports if not low <= port <= high]
+    if bad:
+        return f"not TCP ports ({low}-{high}): {', '.join(map(str, bad))}"
+    repeated = sorted({port for port in ports if ports.count(port) > 1})
+    if repeated:
+        return f"lists {', '.join(map(str, repeated))} more than once"
+    return None

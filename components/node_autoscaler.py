@@ -57,6 +57,8 @@ class NodeAutoscalerArgs:
     node_groups: Mapping[str, aws.eks.NodeGroup]
     #: Controller replicas (Karpenter spreads them over nodes and zones; use 1 with a one-node system group).
     controller_replicas: int = 2
+    #: cluster-autoscaler: balance similar node groups (set when node groups are per zone).
+    balance_similar_node_groups: bool = False
 
 
 class NodeAutoscaler(pulumi.ComponentResource):
@@ -334,6 +336,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
                 image_tag=CLUSTER_AUTOSCALER_IMAGE_TAGS[args.cluster.kubernetes_version],
                 node_selector=ca.node_selector if own_placement else args.cluster.system_node_selector,
                 node_tolerations=plan.tolerations(ca.tolerations) if own_placement else args.cluster.system_tolerations,
+                balance_similar_node_groups=args.balance_similar_node_groups,
             ),
             # The role's inline policy (a child of the IrsaRole) is not an input of the release.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[controller]),

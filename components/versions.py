@@ -122,10 +122,37 @@ EKS_ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
     },
 }
 
-#: Node AMI family for managed node groups (EKS picks the newest AL2023 release of the cluster's version).
+Architecture = Literal["x86_64", "arm64"]
+#: AMI families a managed node group may run (``nodeGroups.<g>.amiType``), with their architecture; EKS picks the
+#: newest release of the family for the cluster's version. The values are the EKS API's ``AMITypes`` enum (EKS API
+#: Reference, Nodegroup ``amiType``; botocore's eks 2017-11-01 service model; note the lowercase ``x86_64`` and
+#: the uppercase ``ARM_64``), checked 2026-12-01.
+NODE_AMI_TYPES: Final[dict[str, Architecture]] = {
+    "AL2023_x86_64_STANDARD": "x86_64",
+    "AL2023_ARM_64_STANDARD": "arm64",
+    "BOTTLEROCKET_x86_64": "x86_64",
+    "BOTTLEROCKET_ARM_64": "arm64",
+}
+#: The default AMI family of managed node groups (every group before ``amiType`` existed ran it).
 NODE_AMI_TYPE: Final = "AL2023_x86_64_STANDARD"
-#: Root volume device of AL2023 EKS AMIs (managed node groups and Karpenter nodes).
+#: Root volume device of AL2023 EKS AMIs (managed node groups and Karpenter nodes): karpenter-provider-aws
+#: pkg/providers/amifamily/al2023.go, ``DefaultBlockDeviceMappings``.
 ROOT_DEVICE: Final = "/dev/xvda"
+#: Bottlerocket boots from an OS volume and keeps container images, pod logs and ephemeral storage on a separate data
+#: volume (bottlerocket-os/bottlerocket README, "Default Volumes"). Their device names and the OS volume's size are
+#: those of karpenter-provider-aws pkg/providers/amifamily/bottlerocket.go (``DefaultBlockDeviceMappings``:
+#: ``/dev/xvda`` 4Gi; ``EphemeralBlockDevice``: ``/dev/xvdb``) and of Bottlerocket's own Karpenter test mapping
+#: (TESTING.md); 4 GiB holds the largest OS image of the aws-k8s variants (the NVIDIA ones set
+#: ``os-image-size-gib = 4``). Checked 2026-12-01.
+BOTTLEROCKET_OS_DEVICE: Final = "/dev/xvda"
+BOTTLEROCKET_DATA_DEVICE: Final = "/dev/xvdb"
+BOTTLEROCKET_OS_VOLUME_GIB: Final = 4
+
+
+def is_bottlerocket(ami_type: str) -> bool:
+    """True for the Bottlerocket AMI families (OS volume and data volume), False for AL2023 (one root volume)."""
+    return ami_type.startswith("BOTTLEROCKET_")
+
 
 #: Helm charts: (repository, chart, version). OCI repositories carry the chart in the URL.
 #: Karpenter 1.14 supports Kubernetes 1.29-1.36 (karpenter-provider-aws upgrading/compatibility.md).

@@ -65,7 +65,11 @@ def _unencrypted(mappings: object, *, path: str) -> list[str]:
 
 
 def check_node_volume_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """Node volumes (launch templates, Karpenter EC2NodeClasses) are encrypted."""
+    """Node volumes (launch templates, Karpenter EC2NodeClasses) are encrypted: every mapping, however many.
+
+    AL2023 templates map one root volume; Bottlerocket ones two, the OS volume and the data volume containers live on
+    (components/versions.py BOTTLEROCKET_OS_DEVICE, BOTTLEROCKET_DATA_DEVICE): each must be encrypted.
+    """
     props = plain_props(args.props)
     if args.resource_type == LAUNCH_TEMPLATE_TYPE:
         mappings = props.get("blockDeviceMappings")
@@ -83,7 +87,11 @@ def check_node_volume_encryption(args: ResourceValidationArgs, report: ReportVio
     else:
         return
     for problem in problems:
-        report(f"{problem}.\nRemediation: declare the root volume with encrypted=true (gp3).", None)
+        report(
+            f"{problem}.\nRemediation: declare the volume with encrypted=true (gp3); Bottlerocket nodes: both the OS "
+            "and the data volume.",
+            None,
+        )
 
 
 def policies(ctx: PackContext) -> list[Policy]:

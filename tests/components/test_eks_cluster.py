@@ -7,22 +7,33 @@ import pulumi_aws as aws
 import pytest
 
 from components.context import AwsContext
-from components.eks_cluster import AccessEntrySpec, EksCluster, EksClusterArgs, kubeconfig, taint_tolerations
+from components.eks_cluster import (
+    AccessEntrySpec,
+    EksCluster,
+    EksClusterArgs,
+    NodeGroupSpec,
+    TaintEffect,
+    TaintSpec,
+    kubeconfig,
+    taint_tolerations,
+)
 from components.naming import NamingContext, short_hash
 from components.versions import EKS_ADDON_VERSIONS, GUARDDUTY_AGENT_ADDON
-from config import NodeGroupSettings, Taint, TaintEffect
 from tools.harness import MODES, UNKNOWN, Mode, Plan, run_callable
 from tools.mocks import OIDC_ISSUER_URL
 
 NAMING = NamingContext("eks-platform", "test")
 TAGS = {"Project": "eks-platform", "Environment": "test", "Owner": "o", "CostCenter": "c", "ManagedBy": "pulumi"}
-SYSTEM = NodeGroupSettings(
-    instance_types=["m6i.large"],
+SYSTEM = NodeGroupSpec(
+    instance_types=("m6i.large",),
     min_size=2,
     max_size=4,
+    desired_size=2,
     labels={"dedicated": "system"},
-    taints=[Taint(key="dedicated", value="system", effect=TaintEffect.NO_SCHEDULE)],
+    taints=(TaintSpec(key="dedicated", value="system", effect=TaintEffect.NO_SCHEDULE),),
 )
+#: The nodes' subnets by zone, in zone order.
+ZONE_SUBNETS = {"us-west-2a": "subnet-a", "us-west-2b": "subnet-b"}
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
 
 
@@ -30,7 +41,7 @@ def cluster_plan(mode: Mode, **changes: object) -> Plan:
     args = {
         "naming": NAMING,
         "kubernetes_version": "1.34",
-        "node_subnet_ids": ["subnet-a", "subnet-b"],
+        "node_subnets": ZONE_SUBNETS,
         "control_plane_subnet_ids": ["subnet-ia", "subnet-ib"],
         "account": AwsContext(account_id="123456789012", partition="aws", region="us-west-2", tags=TAGS),
         "node_groups": {"system": SYSTEM},

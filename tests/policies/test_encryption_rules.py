@@ -50,9 +50,30 @@ def test_launch_template_with_encrypted_root_volume_passes():
 def test_launch_template_with_unencrypted_volume_fails():
     [message] = check("node-volume-encryption", LT, launch_template("false"))
     assert message.startswith("blockDeviceMappings[0] (/dev/xvda) is not encrypted.")
-    assert "Remediation: declare the root volume with encrypted=true" in message
+    assert "Remediation: declare the volume with encrypted=true (gp3); Bottlerocket nodes: both" in message
     [message] = check("node-volume-encryption", LT, {"name": "x"})
     assert message.startswith("no blockDeviceMappings: the root volume is created unencrypted")
+
+
+#: A Bottlerocket node's template (components/eks_cluster.py node_block_devices): OS and data volume.
+BOTTLEROCKET = {
+    "blockDeviceMappings": [
+        {"deviceName": "/dev/xvda", "ebs": {"volumeSize": 4.0, "volumeType": "gp3", "encrypted": "true"}},
+        {"deviceName": "/dev/xvdb", "ebs": {"volumeSize": 100.0, "volumeType": "gp3", "encrypted": "true"}},
+    ]
+}
+
+
+def test_a_bottlerocket_template_with_both_volumes_encrypted_passes():
+    assert check("node-volume-encryption", LT, BOTTLEROCKET) == []
+
+
+@pytest.mark.parametrize(("index", "device"), [(0, "/dev/xvda"), (1, "/dev/xvdb")])
+def test_a_bottlerocket_template_with_either_volume_unencrypted_fails(index, device):
+    mappings = [dict(m) for m in BOTTLEROCKET["blockDeviceMappings"]]
+    mappings[index] = {**mappings[index], "ebs": {**mappings[index]["ebs"], "encrypted": "false"}}
+    [message] = check("node-volume-encryption", LT, {"blockDeviceMappings": mappings})
+    assert message.startswith(f"blockDeviceMappings[{index}] ({device}) is not encrypted.")
 
 
 def test_ec2_node_class_volumes():

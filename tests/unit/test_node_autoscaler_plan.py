@@ -199,6 +199,24 @@ def test_seed_placement_is_expressible_in_settings_and_reaches_the_values():
     }
 
 
+def test_per_zone_groups_are_balanced_through_the_charts_extra_args():
+    # EKS User Guide, "Managed node groups": one node group per zone, with --balance-similar-node-groups; the chart's
+    # values.yaml takes flags as extraArgs entries (merged into its defaults: logtostderr, stderrthreshold, v).
+    def values(*, balance: bool) -> dict[str, object]:
+        return plan.cluster_autoscaler_values(
+            cluster_name=CLUSTER,
+            role_arn="arn:aws:iam::123456789012:role/ca",
+            region="us-west-2",
+            image_tag="v1.35.2",
+            node_selector={},
+            node_tolerations=[],
+            balance_similar_node_groups=balance,
+        )
+
+    assert values(balance=True)["extraArgs"] == {"balance-similar-node-groups": True}
+    assert "extraArgs" not in values(balance=False)
+
+
 def test_exists_tolerations_carry_no_value():
     assert plan.tolerations([Toleration(key="CriticalAddonsOnly", operator="Exists")]) == [
         {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
