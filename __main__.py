@@ -88,9 +88,18 @@ vpc = Vpc(
         subnets=None
         if explicit is None
         else [
-            ZoneSubnets(zone, public, private, explicit.intra[i] if explicit.intra else None)
+            ZoneSubnets(
+                zone,
+                public,
+                private,
+                explicit.intra[i] if explicit.intra else None,
+                explicit.nat[i] if i < len(explicit.nat) else None,
+            )
             for i, (zone, public, private) in enumerate(zip(zones, explicit.public, explicit.private, strict=True))
         ],
+        nat_subnets=settings.vpc.nat_subnets,
+        ipv6=settings.vpc.ipv6,
+        interface_endpoints=settings.vpc.endpoint_services,
     ),
     on_aws,
 )
@@ -119,6 +128,7 @@ if delivery is not None and delivery.runner is RunnerKind.CODEBUILD:
     )
 pulumi.export("vpcId", vpc.vpc_id)
 pulumi.export("privateSubnetIds", vpc.private_subnet_ids)
+pulumi.export("natPublicIps", vpc.nat_public_ips)
 if ci_runner:
     pulumi.export("ciRunnerProject", ci_runner.project_name)
     pulumi.export("ciRunnerRunsOn", ci_runner.runs_on)
@@ -168,6 +178,7 @@ def eks_cluster() -> EksCluster:
                 prefix_delegation=settings.cluster.vpc_cni.prefix_delegation,
                 pod_security_groups=settings.cluster.vpc_cni.pod_security_groups,
             ),
+            ip_family=settings.cluster.ip_family,
         ),
         on_aws,
     )
@@ -275,24 +286,29 @@ def cluster_and_platform() -> None:
     """The cluster and everything in and around it: every deploy but a new environment's first, network-only one."""
     cluster = eks_cluster()
     in_cluster = pulumi.ResourceOptions(providers=[aws_provider, cluster.provider])
-    node_autoscaler = NodeAutoscaler(
-        "node-autoscaler",
-        NodeAutoscalerArgs(
-            naming=naming,
-            settings=settings.node_autoscaler,
-            cluster=cluster.ref,
-            account=account,
-            node_groups=cluster.node_groups,
-            controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
-        ),
-        in_cluster,
+    # engine none: the node groups keep their sizes (a cluster without egress cannot pull an autoscaler's image).
+    node_autoscaler = (
+        NodeAutoscaler(
+            "node-autoscaler",
+            NodeAutoscalerArgs(
+                naming=naming,
+                settings=settings.node_autoscaler,
+                cluster=cluster.ref,
+                account=account,
+                node_groups=cluster.node_groups,
+                controller_replicas=min(2, max(1, settings.cluster.system_group.min_size)),
+            ),
+            in_cluster,
+        )
+        if settings.node_autoscaler.engine != "none"
+        else None
     )
     apps = app_roles(cluster, in_cluster)
     vault_auth = vault_aws_auth(cluster)
     argo = argo_bootstrap(
         cluster,
         {
-            "node-autoscaler": node_autoscaler.controller_role_arn,
+            **({"node-autoscaler": node_autoscaler.controller_role_arn} if node_autoscaler else {}),
             **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
             **{f"app-{service}": role.role_arn for service, role in apps.items()},
         },
@@ -304,7 +320,8 @@ def cluster_and_platform() -> None:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", cluster.kubeconfig)
-    pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
+    if node_autoscaler:
+        pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
     pulumi.export("appRoleArns", {service: role.role_arn for service, role in apps.items()})
     pulumi.export("guardDutyDetectorId", detector.detector_id)
     if vault_auth:
