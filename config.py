@@ -209,7 +209,12 @@ class VpcSettings(Model):
     """The VPC and its subnets."""
 
     cidr: Cidr = Field(IPv4Network("10.0.0.0/16"), description="VPC IPv4 CIDR (/16 to /28).")
-    az_count: int = Field(default=3, ge=1, le=6, description="Number of availability zones.")
+    az_count: int = Field(
+        default=3,
+        ge=2,
+        le=6,
+        description="Number of availability zones (EKS wants cluster subnets in two zones at least).",
+    )
     nat_strategy: NatStrategy = Field(
         NatStrategy.ONE_PER_AZ,
         description=(
@@ -264,6 +269,10 @@ class VpcSettings(Model):
             raise ValueError(msg)
         if "s3" in services:
             msg = "s3 has the VPC's gateway endpoint already (private and intra route tables)"
+            raise ValueError(msg)
+        full = [service for service in services if service.startswith(("com.amazonaws.", "aws.", "cn.com."))]
+        if full:
+            msg = f"give the service name after com.amazonaws.<region>. (e.g. sts), not {', '.join(full)}"
             raise ValueError(msg)
         return services
 
