@@ -126,13 +126,23 @@ vpc = Vpc(
         subnet_tags={
             tier: {**extra_tags.rendered("subnets", naming), **extra_tags.rendered(f"{tier}Subnets", naming)}
             for tier in ("public", "private", "intra")
-        },
+        }
+        | {"nat": extra_tags.rendered("subnets", naming)},
         subnets=None
         if explicit is None
         else [
-            ZoneSubnets(zone, public, private, explicit.intra[i] if explicit.intra else None)
+            ZoneSubnets(
+                zone,
+                public,
+                private,
+                explicit.intra[i] if explicit.intra else None,
+                explicit.nat[i] if i < len(explicit.nat) else None,
+            )
             for i, (zone, public, private) in enumerate(zip(zones, explicit.public, explicit.private, strict=True))
         ],
+        nat_subnets=settings.vpc.nat_subnets,
+        ipv6=settings.vpc.ipv6,
+        interface_endpoints=settings.vpc.endpoint_services,
     ),
     on_aws,
 )
@@ -161,6 +171,7 @@ if delivery is not None and delivery.runner is RunnerKind.CODEBUILD:
     )
 pulumi.export("vpcId", vpc.vpc_id)
 pulumi.export("privateSubnetIds", vpc.private_subnet_ids)
+pulumi.export("natPublicIps", vpc.nat_public_ips)
 if ci_runner:
     pulumi.export("ciRunnerProject", ci_runner.project_name)
     pulumi.export("ciRunnerRunsOn", ci_runner.runs_on)
@@ -233,6 +244,7 @@ def eks_cluster() -> EksCluster:
             ),
             webhook_ports=settings.cluster.webhook_ports,
             vpc_id=vpc.vpc_id,
+            ip_family=settings.cluster.ip_family,
         ),
         on_aws,
     )
@@ -397,18 +409,23 @@ def cluster_and_platform() -> None:
     """The cluster and everything in and around it: every deploy but a new environment's first, network-only one."""
     cluster = eks_cluster()
     in_cluster = pulumi.ResourceOptions(providers=[aws_provider, cluster.provider])
-    node_autoscaler = NodeAutoscaler(
-        "node-autoscaler",
-        NodeAutoscalerArgs(
-            naming=naming,
-            settings=settings.node_autoscaler,
-            cluster=cluster.ref,
-            account=account,
-            node_groups=cluster.node_groups,
-            controller_replicas=min(2, max(1, system_min_nodes())),
-            balance_similar_node_groups=any(group.per_zone for group in settings.cluster.node_groups.values()),
-        ),
-        in_cluster,
+    # engine none: the node groups keep their sizes (a cluster without egress cannot pull an autoscaler's image).
+    node_autoscaler = (
+        NodeAutoscaler(
+            "node-autoscaler",
+            NodeAutoscalerArgs(
+                naming=naming,
+                settings=settings.node_autoscaler,
+                cluster=cluster.ref,
+                account=account,
+                node_groups=cluster.node_groups,
+                controller_replicas=min(2, max(1, system_min_nodes())),
+                balance_similar_node_groups=any(group.per_zone for group in settings.cluster.node_groups.values()),
+            ),
+            in_cluster,
+        )
+        if settings.node_autoscaler.engine != "none"
+        else None
     )
     apps = app_roles(cluster, in_cluster)
     keys = workload_keys(apps)
@@ -416,7 +433,7 @@ def cluster_and_platform() -> None:
     argo = argo_bootstrap(
         cluster,
         {
-            "node-autoscaler": node_autoscaler.controller_role_arn,
+            **({"node-autoscaler": node_autoscaler.controller_role_arn} if node_autoscaler else {}),
             **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
             **{f"app-{service}": role.role_arn for service, role in apps.items()},
         },
@@ -432,7 +449,8 @@ def cluster_and_platform() -> None:
     if cluster.node_security_group_id is not None:
         # For SecurityGroupPolicy groupIds: pods with security groups of their own then admit the webhook ports.
         pulumi.export("nodeSecurityGroupId", cluster.node_security_group_id)
-    pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
+    if node_autoscaler:
+        pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
     pulumi.export("appRoleArns", {service: role.role_arn for service, role in apps.items()})
     if keys:
         pulumi.export("kmsKeyArns", {key: workload.key_arn for key, workload in keys.items()})

@@ -37,7 +37,12 @@ from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
 from components.cidrs import covers_internet
 from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
 from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
-from components.instance_types import amd64_problem, is_arm64_instance_type
+from components.instance_types import (
+    NEWEST_XEN_GENERATION,
+    amd64_problem,
+    is_arm64_instance_type,
+    is_nitro_instance_type,
+)
 from components.limits import (
     AWS_REGIONS,
     DNS_LABEL_MAX,
@@ -66,7 +71,14 @@ from components.naming import (
     NamingContext,
     pattern_placeholders,
 )
-from components.network_plan import SMALLEST_PREFIX, NetworkPlanError, layout_problems, plan_subnets
+from components.network_plan import (
+    ENDPOINT_SERVICE_PATTERN,
+    PRIVATE_CLUSTER_ENDPOINTS,
+    SMALLEST_PREFIX,
+    NetworkPlanError,
+    layout_problems,
+    plan_subnets,
+)
 from components.rosters import RosterError, expand_rosters
 from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG, REQUIRED_TAG_KEYS
@@ -131,6 +143,7 @@ class NatStrategy(StrEnum):
 
     SINGLE = "single"
     ONE_PER_AZ = "one_per_az"
+    NONE = "none"
 
 
 class CapacityType(StrEnum):
@@ -197,15 +210,46 @@ class SubnetCidrs(Model):
     public: list[Cidr] = Field(description="Public subnets (load balancers, NAT gateways).")
     private: list[Cidr] = Field(description="Private subnets (nodes and pods).")
     intra: list[Cidr] = Field(default_factory=list, description="Intra subnets (EKS control-plane ENIs).")
+    nat: list[Cidr] = Field(
+        default_factory=list,
+        description="NAT subnets with `natSubnets`, one per NAT gateway (the first zone's with `single`).",
+    )
 
 
 class VpcSettings(Model):
     """The VPC and its subnets."""
 
     cidr: Cidr = Field(IPv4Network("10.0.0.0/16"), description="VPC IPv4 CIDR (/16 to /28).")
-    az_count: int = Field(default=3, ge=1, le=6, description="Number of availability zones.")
+    az_count: int = Field(
+        default=3,
+        ge=2,
+        le=6,
+        description="Number of availability zones (EKS wants cluster subnets in two zones at least).",
+    )
     nat_strategy: NatStrategy = Field(
-        NatStrategy.ONE_PER_AZ, description="`single` (cheap, one AZ of egress) or `one_per_az` (resilient)."
+        NatStrategy.ONE_PER_AZ,
+        description=(
+            "`single` (cheap, one AZ of egress), `one_per_az` (resilient) or `none` (no internet egress from the "
+            "private subnets: a private cluster, with the interface endpoints it needs)."
+        ),
+    )
+    nat_subnets: StrictBool = Field(
+        default=False,
+        description="Put the NAT gateways in small public subnets of their own (a /28 each), not the public ones.",
+    )
+    ipv6: StrictBool = Field(
+        default=False,
+        description=(
+            "Dual stack: an Amazon-provided IPv6 /56 for the VPC, a /64 per subnet, `::/0` to the internet gateway "
+            "(public) and to an egress-only internet gateway (private). Needed by `cluster.ipFamily: ipv6`."
+        ),
+    )
+    interface_endpoints: list[Annotated[str, Field(pattern=ENDPOINT_SERVICE_PATTERN)]] = Field(
+        default_factory=list,
+        description=(
+            "Interface endpoints to add, by service name after `com.amazonaws.<region>.` (e.g. `secretsmanager`); "
+            "`natStrategy: none` adds the ones a private cluster needs (components/network_plan.py)."
+        ),
     )
     intra_subnets: StrictBool = Field(
         default=True, description="Dedicated subnets without internet routes for the control plane."
@@ -216,6 +260,32 @@ class VpcSettings(Model):
     )
 
     _retention = field_validator("flow_log_retention_days")(_check_retention)
+
+    @property
+    def nat_gateway_count(self) -> int:
+        """How many NAT gateways the strategy puts up."""
+        return {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1}.get(self.nat_strategy, self.az_count)
+
+    @property
+    def endpoint_services(self) -> list[str]:
+        """Every interface endpoint of the VPC: a private cluster's (natStrategy none), then `interfaceEndpoints`."""
+        required = list(PRIVATE_CLUSTER_ENDPOINTS) if self.nat_strategy is NatStrategy.NONE else []
+        return list(dict.fromkeys([*required, *self.interface_endpoints]))
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _endpoint_services(cls, services: list[str]) -> list[str]:
+        if len(set(services)) != len(services):
+            msg = "lists a service twice"
+            raise ValueError(msg)
+        if "s3" in services:
+            msg = "s3 has the VPC's gateway endpoint already (private and intra route tables)"
+            raise ValueError(msg)
+        full = [service for service in services if service.startswith(("com.amazonaws.", "aws.", "cn.com."))]
+        if full:
+            msg = f"give the service name after com.amazonaws.<region>. (e.g. sts), not {', '.join(full)}"
+            raise ValueError(msg)
+        return services
 
     @field_validator("cidr")
     @classmethod
@@ -241,15 +311,29 @@ class VpcSettings(Model):
         return cidr
 
     @model_validator(mode="after")
+    def _nat_subnets_need_nat(self) -> Self:
+        if self.nat_subnets and self.nat_strategy is NatStrategy.NONE:
+            msg = ".natSubnets: natStrategy none has no NAT gateway to put in them"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
     def _subnets_fit(self) -> Self:
         if self.subnets is None:
             try:
-                plan_subnets(self.cidr, [str(i) for i in range(self.az_count)], intra=self.intra_subnets)
+                plan_subnets(
+                    self.cidr, [str(i) for i in range(self.az_count)], intra=self.intra_subnets, nat=self.nat_subnets
+                )
             except NetworkPlanError:
-                kinds = "public, private and intra" if self.intra_subnets else "public and private"
+                kinds = [
+                    "public",
+                    "private",
+                    *(["intra"] if self.intra_subnets else []),
+                    *(["NAT"] if self.nat_subnets else []),
+                ]
                 msg = (
-                    f".cidr: {self.cidr} cannot hold {kinds} subnets (/{SMALLEST_PREFIX} at least) "
-                    f"for {self.az_count} zones"
+                    f".cidr: {self.cidr} cannot hold {', '.join(kinds[:-1])} and {kinds[-1]} subnets "
+                    f"(/{SMALLEST_PREFIX} at least) for {self.az_count} zones"
                 )
                 raise ValueError(msg) from None
             return self
@@ -260,7 +344,18 @@ class VpcSettings(Model):
         if self.intra_subnets and len(self.subnets.intra) != self.az_count:
             msg = f".subnets.intra: has {len(self.subnets.intra)} CIDRs but azCount is {self.az_count}"
             raise ValueError(msg)
-        problems = layout_problems(self.cidr, [*self.subnets.public, *self.subnets.private, *self.subnets.intra])
+        nats = self.nat_gateway_count if self.nat_subnets else 0
+        if len(self.subnets.nat) != nats:
+            msg = (
+                f".subnets.nat: has {len(self.subnets.nat)} CIDRs but natSubnets with natStrategy "
+                f"{self.nat_strategy.value} puts up {nats} NAT gateways"
+                if self.nat_subnets
+                else f".subnets.nat: has {len(self.subnets.nat)} CIDRs but natSubnets is false"
+            )
+            raise ValueError(msg)
+        problems = layout_problems(
+            self.cidr, [*self.subnets.public, *self.subnets.private, *self.subnets.intra, *self.subnets.nat]
+        )
         if problems:
             raise ValueError(".subnets: " + "; ".join(problems))
         return self
@@ -619,6 +714,13 @@ class ClusterSettings(Model):
             "TCP ports the control plane calls admission webhooks on, e.g. Istio's 15017: a node security group "
             "admits them from the cluster security group and every node gets it beside the cluster security group. "
             "Empty: nodes have the cluster security group only."
+        ),
+    )
+    ip_family: Literal["ipv4", "ipv6"] = Field(
+        default="ipv4",
+        description=(
+            "Address family of pods and Services. Create-only: EKS cannot change it, a new value replaces the "
+            "cluster. `ipv6` needs `vpc.ipv6: true` and Nitro instance types."
         ),
     )
 
@@ -1119,7 +1221,10 @@ class ClusterAutoscalerSettings(Model):
 class NodeAutoscalerSettings(Model):
     """Node autoscaling: Karpenter (default) or the Kubernetes cluster-autoscaler."""
 
-    engine: Literal["karpenter", "cluster-autoscaler"] = Field(default="karpenter", description="Autoscaler.")
+    engine: Literal["karpenter", "cluster-autoscaler", "none"] = Field(
+        default="karpenter",
+        description="Autoscaler; `none`: the managed node groups keep their sizes (a cluster without internet egress).",
+    )
     karpenter: KarpenterSettings = Field(default_factory=KarpenterSettings, description="Karpenter settings.")
     cluster_autoscaler: ClusterAutoscalerSettings = Field(
         default_factory=ClusterAutoscalerSettings, description="cluster-autoscaler settings."
@@ -1702,6 +1807,67 @@ class Settings(Model):
             if owners.setdefault(account, where) != where:
                 msg = f"{where}: ServiceAccount {account!r} is already created by {owners[account].lstrip('.')}"
                 raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _ipv6_cluster_needs(self) -> Self:
+        """An IPv6 cluster (EKS User Guide, "Learn about IPv6 addresses to clusters, pods, and services")."""
+        if self.cluster.ip_family != "ipv6":
+            return self
+        if not self.vpc.ipv6:
+            msg = ".cluster.ipFamily: ipv6 needs IPv6 subnets: set vpc.ipv6: true (a dual-stack VPC)"
+            raise ValueError(msg)
+        for group, settings in sorted(self.cluster.node_groups.items()):
+            xen = [t for t in settings.instance_types if not is_nitro_instance_type(t)]
+            if xen:
+                msg = (
+                    f".cluster.nodeGroups.{group}.instanceTypes: an IPv6 cluster runs on Nitro instances only; "
+                    f"{', '.join(xen)} run on Xen"
+                )
+                raise ValueError(msg)
+        karpenter = self.node_autoscaler.karpenter
+        if self.node_autoscaler.engine == "karpenter" and karpenter.instance_generation_min <= NEWEST_XEN_GENERATION:
+            msg = (
+                f".nodeAutoscaler.karpenter.instanceGenerationMin: an IPv6 cluster runs on Nitro instances only, and "
+                f"generations up to {NEWEST_XEN_GENERATION} include Xen families (c4, m4, r4, t2, ...): "
+                f"use {NEWEST_XEN_GENERATION + 1} or more"
+            )
+            raise ValueError(msg)
+        if self.argo.enabled and self.argo.high_availability:
+            # Argo CD operator manual, "High Availability": "IPv6 only clusters are not supported" (redis-ha).
+            msg = ".argo.highAvailability: Argo CD's HA install (redis-ha) does not support IPv6-only clusters"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _private_cluster_reaches_nothing_outside(self) -> Self:
+        """Without NAT the nodes reach the VPC, its endpoints and ECR's private registries, nothing on the internet."""
+        if self.vpc.nat_strategy is not NatStrategy.NONE:
+            return self
+        why = "vpc.natStrategy none leaves the private subnets no route to the internet"
+        if self.delivery is not None and self.delivery.runner is RunnerKind.CODEBUILD:
+            msg = (
+                f".delivery.runner: the codebuild runner runs in the private subnets and must reach GitHub, but {why}: "
+                "use an external runner"
+            )
+            raise ValueError(msg)
+        engine = self.node_autoscaler.engine
+        if engine != "none":
+            registry = "public.ecr.aws (ECR Public has no VPC endpoint)" if engine == "karpenter" else "registry.k8s.io"
+            msg = f".nodeAutoscaler.engine: {engine} pulls its image from {registry}, but {why}: use engine none"
+            raise ValueError(msg)
+        if self.argo.enabled:
+            msg = (
+                f".argo.enabled: Argo CD pulls its images from quay.io and its sources from Git hosts, but {why}: "
+                "set it to false"
+            )
+            raise ValueError(msg)
+        if self.vault.enabled:
+            msg = (
+                f".vault.enabled: the Vault injector pulls its images from Docker Hub and the agents reach Vault at "
+                f"{self.vault.address}, but {why}: set it to false"
+            )
+            raise ValueError(msg)
         return self
 
     @property

@@ -223,6 +223,9 @@ class EksClusterArgs:
     webhook_ports: Sequence[int] = ()
     #: The VPC of the node security group (required with ``webhook_ports``).
     vpc_id: pulumi.Input[str] | None = None
+    #: ``ipv4`` or ``ipv6``: the family of pod and Service addresses. Create-only (EKS cannot change it: a new
+    #: value replaces the cluster); ``ipv6`` needs dual-stack subnets and gives the VPC CNI its IPv6 policy.
+    ip_family: str = "ipv4"
 
 
 def taint_tolerations(settings: NodeGroupSpec | None) -> list[dict[str, str]]:
@@ -390,6 +393,8 @@ class EksCluster(pulumi.ComponentResource):
                 "bootstrap_cluster_creator_admin_permissions": args.cluster_creator_admin,
             },
             upgrade_policy={"support_type": args.upgrade_policy},
+            # Left unset for ipv4 (EKS's default), so that existing clusters see no change.
+            kubernetes_network_config={"ip_family": "ipv6"} if args.ip_family == "ipv6" else None,
             deletion_protection=args.protect,
             tags=dict(args.cluster_tags) or None,
             opts=pulumi.ResourceOptions(
@@ -661,10 +666,10 @@ class EksCluster(pulumi.ComponentResource):
         role: str,
         namespace: str,
         service_account: str,
-        policy: str,
+        policy: str | None,
         inline_policies: Mapping[str, str] | None = None,
     ) -> IrsaRole:
-        """An add-on's IRSA role: one AWS-managed policy (with its path: ``service-role/...``), optional inline ones."""
+        """An add-on's IRSA role: an AWS-managed policy (with its path: ``service-role/...``) if any, inline ones."""
         return IrsaRole(
             f"{self._name}-{role}",
             IrsaRoleArgs(
@@ -673,9 +678,9 @@ class EksCluster(pulumi.ComponentResource):
                 oidc_issuer_url=self.oidc_issuer_url,
                 namespace=namespace,
                 service_account=service_account,
-                managed_policy_arns={
-                    iam.arn_name(policy): iam.managed_policy_arn(self._args.account.partition, policy)
-                },
+                managed_policy_arns={iam.arn_name(policy): iam.managed_policy_arn(self._args.account.partition, policy)}
+                if policy
+                else {},
                 inline_policies=dict(inline_policies or {}),
                 permissions_boundary=self._args.account.permissions_boundary,
             ),
@@ -689,7 +694,15 @@ class EksCluster(pulumi.ComponentResource):
         tolerations = taint_tolerations(args.node_groups.get(args.system_node_group))
         specs: dict[str, tuple[pulumi.Input[str] | None, dict[str, object]]]
         if before_nodes:
-            cni = self._irsa("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy")
+            # AmazonEKS_CNI_Policy grants the IPv4 actions only; an IPv6 cluster's CNI gets the guide's IPv6 policy.
+            ipv6 = args.ip_family == "ipv6"
+            cni = self._irsa(
+                "vpc-cni",
+                "kube-system",
+                "aws-node",
+                None if ipv6 else "AmazonEKS_CNI_Policy",
+                inline_policies={"ipv6": json.dumps(iam.vpc_cni_ipv6_policy(args.account.partition))} if ipv6 else None,
+            )
             specs = {
                 "vpc-cni": (cni.role_arn, vpc_cni_configuration(args.vpc_cni)),
                 "kube-proxy": (None, {}),

@@ -206,6 +206,36 @@ def ebs_csi_kms_policy(*, partition: str, region: str, account_id: str, key_alia
     )
 
 
+#: What the VPC CNI needs in an IPv6 cluster, which the managed AmazonEKS_CNI_Policy (IPv4 actions only) does not
+#: grant. EKS User Guide, "Create IAM policy for clusters that use the IPv6 family" (the AmazonEKS_CNI_IPv6_Policy
+#: document, awsdocs/amazon-eks-user-guide latest/ug/iam_policies/AmazonEKS_CNI_IPv6_Policy.json @ 2ef9e38):
+#: AssignIpv6Addresses, DescribeInstances, DescribeTags, DescribeNetworkInterfaces, DescribeInstanceTypes; plus
+#: DescribeSubnets and DescribeSecurityGroups, which the plugin's own IPv6-mode policy adds since it discovers
+#: subnets and security groups (aws/amazon-vpc-cni-k8s docs/iam-policy.md, "IPv6 mode", commit 00fe9f4).
+VPC_CNI_IPV6_ACTIONS = (
+    "ec2:AssignIpv6Addresses",
+    "ec2:DescribeInstances",
+    "ec2:DescribeTags",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
+
+
+def vpc_cni_ipv6_policy(partition: str) -> PolicyDocument:
+    """The VPC CNI's policy in an IPv6 cluster (``VPC_CNI_IPV6_ACTIONS``; tags on network interfaces only)."""
+    return document(
+        {"Sid": "AssignIpv6", "Effect": "Allow", "Action": list(VPC_CNI_IPV6_ACTIONS), "Resource": "*"},
+        {
+            "Sid": "TagNetworkInterfaces",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags"],
+            "Resource": [f"arn:{partition}:ec2:*:*:network-interface/*"],
+        },
+    )
+
+
 def kms_key_policy(*, account_id: str, partition: str, service_principals: list[str]) -> PolicyDocument:
     """Key policy: the account administers the key; listed services may use it through grants."""
     statements: list[dict[str, Any]] = [

@@ -60,3 +60,25 @@ def is_arm64_instance_type(instance_type: str) -> bool:
     if match is None:
         return False  # u-6tb1 and other special shapes are x86_64
     return match["category"] == "a" or "g" in match["attributes"]
+
+
+#: Families on the Xen hypervisor, which an IPv6 cluster cannot use ("You can only use IPv6 with AWS Nitro-based
+#: Amazon EC2 or Fargate nodes", EKS User Guide, "Learn about IPv6 addresses to clusters, pods, and services").
+#: Source: Karpenter's generated instance-type reference (aws/karpenter-provider-aws
+#: website/content/en/docs/reference/instance-types.md @ 1d92708: ``karpenter.k8s.aws/instance-hypervisor`` is
+#: ``xen``) for c1 c3 c4 d2 h1 i2 i3 m1 m2 m3 m4 r3 r4 t1 t2 x1 x1e, plus the retired Xen GPU/FPGA families that
+#: reference no longer lists (p2, p3 but not p3dn, g2, g3, g3s, f1). Every Xen family is of generation 4 or older.
+XEN_FAMILIES: Final = frozenset(
+    {
+        "c1", "c3", "c4", "d2", "h1", "i2", "i3", "m1", "m2", "m3", "m4", "r3", "r4", "t1", "t2", "x1", "x1e",
+        "p2", "p3", "g2", "g3", "g3s", "f1",
+    }
+)  # fmt: skip
+#: The newest generation with a Xen family: a Karpenter NodePool from the next one up launches Nitro types only.
+NEWEST_XEN_GENERATION: Final = 4
+
+
+def is_nitro_instance_type(instance_type: str) -> bool:
+    """True unless ``instance_type`` is of a Xen family; bare-metal sizes (``i3.metal``) run on Nitro hardware."""
+    family, _, size = instance_type.partition(".")
+    return family not in XEN_FAMILIES or size == "metal"

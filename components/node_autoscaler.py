@@ -76,8 +76,11 @@ class NodeAutoscaler(pulumi.ComponentResource):
         self._name, self._args = name, args
         if args.settings.engine == "karpenter":
             self._karpenter()
-        else:
+        elif args.settings.engine == "cluster-autoscaler":
             self._cluster_autoscaler()
+        else:
+            msg = f"engine {args.settings.engine!r} runs no autoscaler: declare no NodeAutoscaler"
+            raise ValueError(msg)
         self.register_outputs(
             {
                 "controllerRoleArn": self.controller_role_arn,

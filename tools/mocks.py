@@ -325,13 +325,19 @@ def _eks_cluster(res: MockedResource, lookup: Callable[[str], State]) -> State:
 
 
 def _vpc(res: MockedResource, _lookup: Callable[[str], State]) -> State:
-    return {
+    state: State = {
         "defaultSecurityGroupId": f"sg-{res.digest(17)}",
         "mainRouteTableId": f"rtb-{res.digest(17)}",
         "defaultRouteTableId": f"rtb-{res.digest(17)}",
         "defaultNetworkAclId": f"acl-{res.digest(17)}",
         "ownerId": res.account,
     }
+    if res.inputs.get("assignGeneratedIpv6CidrBlock") is True:
+        # An Amazon-provided block is a /56 from Amazon's pool (2600:1f00::/24 and others).
+        digest = res.digest(6)
+        state["ipv6CidrBlock"] = f"2600:1f14:{digest[:4]}:{digest[4:]}00::/56"
+        state["ipv6AssociationId"] = f"vpc-cidr-assoc-{res.digest(17)}"
+    return state
 
 
 def _node_group(res: MockedResource, _lookup: Callable[[str], State]) -> State:

@@ -91,6 +91,21 @@ def variants(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         raw["nodeAutoscaler"]["karpenter"]["instanceCategories"] = draw(
             st.lists(st.sampled_from(["c", "m", "t", "a", "r"]), min_size=1, max_size=3)
         )
+    if draw(st.integers(0, 3)) == 0:
+        raw["vpc"] |= {
+            "natStrategy": draw(st.sampled_from(["single", "one_per_az", "none"])),
+            "ipv6": draw(st.booleans()),
+            "natSubnets": draw(st.booleans()),
+            "azCount": draw(st.sampled_from([1, 2, 3, 3])),
+            "interfaceEndpoints": draw(
+                st.lists(st.sampled_from(["sts", "secretsmanager", "s3", "ecr.api"]), max_size=2)
+            ),
+        }
+        raw["cluster"]["ipFamily"] = draw(st.sampled_from(["ipv4", "ipv6"]))
+        if draw(st.booleans()):  # a private cluster's other settings, now and then
+            raw["nodeAutoscaler"]["engine"] = "none"
+            raw["argo"]["enabled"] = raw["vault"]["enabled"] = raw["argo"]["highAvailability"] = False
+            raw.pop("delivery", None)
     return stack, raw
 
 

@@ -163,3 +163,40 @@ def test_what_one_resource_opens_alone_is_reported_once():
     alone = group_with_rules(ingress_rule("0.0.0.0/0"), ingress_rule("10.0.0.0/8"))
     assert check_stack("security-group-combined-ingress", alone) == []
     assert check("security-group-no-public-ingress", INGRESS, {**ingress_rule("0.0.0.0/0")}) != []
+
+
+# --- both address families: a dual-stack VPC's rules ---------------------------------------------------------------
+
+
+def ingress_rule_v6(cidr: str, port: float = 22.0) -> dict:
+    rule = ingress_rule("10.0.0.0/8", port)
+    del rule["cidrIpv4"]
+    return {**rule, "cidrIpv6": cidr}
+
+
+@pytest.mark.parametrize(
+    ("type_token", "props"),
+    [
+        (INGRESS, {k: v for k, v in ingress_rule_v6("::/0").items() if k != "_type"}),
+        (RULE, {"type": "ingress", **rule(["::/0"], key="ipv6CidrBlocks")}),
+    ],
+    ids=["vpc-rule-ipv6", "sg-rule-ipv6"],
+)
+def test_ipv6_ingress_from_anywhere_fails_on_rule_resources(type_token, props):
+    [message] = check("security-group-no-public-ingress", type_token, props)
+    assert "ingress from ::/0 on port 22." in message
+
+
+def test_ingress_from_the_vpcs_own_blocks_passes():
+    # The interface endpoints' group admits HTTPS from the VPC's IPv4 block; a dual-stack VPC's /56 is private too.
+    endpoints = {k: v for k, v in ingress_rule("10.40.0.0/16", 443.0).items() if k != "_type"}
+    assert check("security-group-no-public-ingress", INGRESS, endpoints) == []
+    v6 = {k: v for k, v in ingress_rule_v6("2600:1f14:abcd:ef00::/56", 443.0).items() if k != "_type"}
+    assert check("security-group-no-public-ingress", INGRESS, v6) == []
+
+
+def test_ipv6_halves_in_separate_rules_of_one_group_fail_together():
+    split = group_with_rules(ingress_rule_v6("::/1"), ingress_rule_v6("8000::/1"))
+    [(message, at)] = check_stack("security-group-combined-ingress", split)
+    assert "ingress from ::/1, 8000::/1 (together the whole IPv6 internet) on port 22." in message
+    assert at == split[0].urn
