@@ -35,7 +35,17 @@ from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
 from components.workload_key import WorkloadKey, WorkloadKeyArgs
-from config import AgentManagement, AppRoleSettings, NodeGroupSettings, RunnerKind, app_role_name, load_settings
+from config import (
+    AgentManagement,
+    AppRoleSettings,
+    NodeGroupSettings,
+    RunnerKind,
+    app_role_name,
+    argo_spec,
+    load_settings,
+    node_autoscaler_engine,
+    vault_spec,
+)
 
 settings = load_settings()
 try:
@@ -268,8 +278,7 @@ def app_roles(cluster: EksCluster, opts: pulumi.ResourceOptions) -> dict[str, Ir
             IrsaRoleArgs(
                 permissions_boundary=settings.permissions_boundary_arn,
                 role_name=app_role_name(settings, naming, service),
-                oidc_provider_arn=cluster.oidc_provider_arn,
-                oidc_issuer_url=cluster.oidc_issuer_url,
+                oidc=cluster.ref.oidc,
                 namespace=role.namespace,
                 service_account=role.service_account,
                 additional_service_accounts=role.additional_subjects,
@@ -311,14 +320,13 @@ def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
     """Vault's AWS auth and secrets for the cluster, with its own provider (None when `vault.enabled` is false)."""
     if not settings.vault.enabled:
         return None
-    vault_provider = vault.Provider(
-        "vault", **vault_provider_args(settings.vault, token=secrets.require_secret("vaultToken"))
-    )
+    spec = vault_spec(settings.vault)
+    vault_provider = vault.Provider("vault", **vault_provider_args(spec, token=secrets.require_secret("vaultToken")))
     return VaultAwsAuth(
         "vault",
         VaultAwsAuthArgs(
             naming=naming,
-            settings=settings.vault,
+            vault=spec,
             cluster=cluster.ref,
             account=account,
             aws_access_key=secrets.require_secret("vaultAwsAccessKey"),
@@ -339,7 +347,7 @@ def argo_bootstrap(
         "argocd",
         ArgoBootstrapArgs(
             naming=naming,
-            settings=settings.argo,
+            argo=argo_spec(settings.argo),
             cluster=cluster.ref,
             account=account,
             vpc_id=vpc.vpc_id,
@@ -415,7 +423,7 @@ def cluster_and_platform() -> None:
             "node-autoscaler",
             NodeAutoscalerArgs(
                 naming=naming,
-                settings=settings.node_autoscaler,
+                engine=node_autoscaler_engine(settings.node_autoscaler),
                 cluster=cluster.ref,
                 account=account,
                 node_groups=cluster.node_groups,

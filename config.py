@@ -33,7 +33,9 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components import scheduling
 from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
+from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
 from components.cidrs import covers_internet
 from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
 from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
@@ -68,6 +70,7 @@ from components.naming import (
     RESERVED_NAMESPACES,
     SERVICE_ROLE_PLACEHOLDERS,
     STACK_PLACEHOLDERS,
+    VAULT_INJECTOR_NAMESPACE,
     NamingContext,
     pattern_placeholders,
 )
@@ -79,9 +82,11 @@ from components.network_plan import (
     layout_problems,
     plan_subnets,
 )
+from components.node_autoscaler import ClusterAutoscalerSpec, KarpenterSpec
 from components.rosters import RosterError, expand_rosters
 from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG, REQUIRED_TAG_KEYS
+from components.vault_aws_auth import VaultSpec
 from components.vault_names import user_role_problems
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
@@ -1341,8 +1346,8 @@ class VaultSettings(Model):
         if self.enabled and not self.address:
             msg = ".address: required when Vault is enabled"
             raise ValueError(msg)
-        if self.bound_namespace == "vault":
-            msg = ".boundNamespace: 'vault' is the agent injector's namespace; use another"
+        if self.bound_namespace == VAULT_INJECTOR_NAMESPACE:
+            msg = f".boundNamespace: {VAULT_INJECTOR_NAMESPACE!r} is the agent injector's namespace; use another"
             raise ValueError(msg)
         for user, arns in self.users.items():
             bad = [arn for arn in arns if not is_iam_role_arn(arn)]
@@ -1878,6 +1883,83 @@ class Settings(Model):
     def naming_context(self, project: str, stack: str) -> NamingContext:
         """The names these settings give the stack's resources (`NamingContext.from_settings`, as the pack too)."""
         return NamingContext.from_settings(project, stack, self.model_dump(by_alias=True, mode="json"))
+
+
+# --- settings -> what the components take (components never import config; __main__.py adds the rest of their Args)
+
+
+def toleration_spec(toleration: Toleration) -> scheduling.Toleration:
+    """A toleration of the settings as `components.scheduling` renders it."""
+    return scheduling.Toleration(
+        key=toleration.key, operator=toleration.operator, value=toleration.value, effect=toleration.effect
+    )
+
+
+def node_autoscaler_engine(settings: NodeAutoscalerSettings) -> KarpenterSpec | ClusterAutoscalerSpec:
+    """`NodeAutoscalerArgs.engine`: the chosen engine with its settings (engine none: no NodeAutoscaler at all)."""
+    if settings.engine == "none":
+        msg = "engine none runs no autoscaler: declare no NodeAutoscaler"
+        raise ValueError(msg)
+    if settings.engine == "cluster-autoscaler":
+        ca = settings.cluster_autoscaler
+        return ClusterAutoscalerSpec(
+            node_selector=dict(ca.node_selector), tolerations=tuple(map(toleration_spec, ca.tolerations))
+        )
+    k = settings.karpenter
+    return KarpenterSpec(
+        capacity_types=tuple(k.capacity_types),
+        instance_categories=tuple(k.instance_categories),
+        instance_generation_min=k.instance_generation_min,
+        cpu_limit=k.cpu_limit,
+        memory_limit_gib=k.memory_limit_gib,
+        consolidation_policy=k.consolidation_policy,
+        consolidate_after=k.consolidate_after,
+        expire_after=k.expire_after,
+        disk_size_gib=k.disk_size_gib,
+    )
+
+
+def vault_spec(settings: VaultSettings) -> VaultSpec:
+    """`VaultAwsAuthArgs.vault` (the users as the settings hold them: `usersFiles` are merged in on load)."""
+    return VaultSpec(
+        address=settings.address,
+        namespace=settings.namespace,
+        auth_path=settings.auth_path,
+        secrets_path=settings.secrets_path,
+        auth_role=settings.auth_role,
+        bound_namespace=settings.bound_namespace,
+        bound_service_account=settings.bound_service_account,
+        users={user: tuple(arns) for user, arns in settings.users.items()},
+    )
+
+
+def argo_spec(settings: ArgoSettings) -> ArgoSpec:
+    """`ArgoBootstrapArgs.argo`."""
+    root, sso = settings.root_app, settings.sso
+    return ArgoSpec(
+        high_availability=settings.high_availability,
+        root_app=None
+        if root is None
+        else RootAppSpec(
+            repo_url=root.repo_url,
+            path=root.path,
+            target_revision=root.target_revision,
+            automated=root.automated,
+            prune=root.prune,
+            self_heal=root.self_heal,
+        ),
+        teams={
+            team: TeamProjectSpec(
+                source_repos=tuple(project.source_repos),
+                namespaces=tuple(project.namespaces),
+                description=project.description,
+            )
+            for team, project in settings.teams.items()
+        },
+        sso=None
+        if sso is None
+        else SsoSpec(issuer=sso.issuer, client_id=sso.client_id, admin_groups=tuple(sso.admin_groups)),
+    )
 
 
 def app_role_name(settings: Settings, naming: NamingContext, service: str) -> str:

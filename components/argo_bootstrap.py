@@ -39,13 +39,11 @@ import yaml
 
 from components.context import AwsContext, ClusterRef
 from components.limits import label_value_problem
-from components.naming import NamingContext
+from components.naming import ARGOCD_NAMESPACE, NamingContext
 from components.versions import ARGO_CD_CHART
-from config import ArgoSettings, RootAppSettings, SsoSettings, TeamProjectSettings
 
 T = TypeVar("T")
 
-ARGOCD_NAMESPACE = "argocd"
 RELEASE_NAME = "argocd"
 ROOT_APP_NAME = "root"
 DEFAULT_PROJECT = "default"
@@ -81,11 +79,56 @@ _KEY_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
 
 
 @dataclass(frozen=True)
+class RootAppSpec:
+    """The app-of-apps: an Application syncing the platform's GitOps repository into ``argocd``."""
+
+    repo_url: str
+    path: str
+    target_revision: str
+    #: Sync automatically; with it, delete what git removed (``prune``) and revert changes made outside git.
+    automated: bool
+    prune: bool
+    self_heal: bool
+
+
+@dataclass(frozen=True)
+class TeamProjectSpec:
+    """A delegated team's AppProject: the repositories it may use and the namespaces (created) it may deploy to."""
+
+    source_repos: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    #: Shown in the Argo CD UI (empty: a default naming the team).
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SsoSpec:
+    """OIDC single sign-on (the local ``admin`` is disabled with it)."""
+
+    issuer: str
+    client_id: str
+    #: IdP groups mapped to ``role:admin``.
+    admin_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArgoSpec:
+    """What Argo CD is set up with (``settings.argo``, mapped by ``config.argo_spec``)."""
+
+    #: HA replicas, pod disruption budgets and redis-ha.
+    high_availability: bool = False
+    root_app: RootAppSpec | None = None
+    #: AppProjects by team.
+    teams: Mapping[str, TeamProjectSpec] = field(default_factory=dict)
+    sso: SsoSpec | None = None
+
+
+@dataclass(frozen=True)
 class ArgoBootstrapArgs:
-    """Inputs of an ArgoBootstrap. Construct it only when ``settings.enabled``."""
+    """Inputs of an ArgoBootstrap."""
 
     naming: NamingContext
-    settings: ArgoSettings
+    argo: ArgoSpec
     #: The cluster: its name goes into the GitOps bridge; the controllers run on its system node group.
     cluster: ClusterRef
     #: Region (a label of the cluster Secret, so plain text) and account of the GitOps bridge.
@@ -95,7 +138,7 @@ class ArgoBootstrapArgs:
     environment: str
     #: IRSA role ARNs add-ons need, by short name (``karpenter`` -> ``platform.eks/karpenter-role-arn``).
     role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    #: OIDC client secret (``require_secret("argocdOidcClientSecret")``); only with ``settings.sso``.
+    #: OIDC client secret (``require_secret("argocdOidcClientSecret")``); only with ``argo.sso``.
     oidc_client_secret: pulumi.Input[str] | None = None
     #: URL users reach Argo CD at (SSO callbacks); default: a port-forward on localhost.
     server_url: str = DEFAULT_SERVER_URL
@@ -104,7 +147,7 @@ class ArgoBootstrapArgs:
 # ---------------------------------------------------------------------------------------------- planning
 
 
-def oidc_config(sso: SsoSettings, *, with_client_secret: bool) -> str:
+def oidc_config(sso: SsoSpec, *, with_client_secret: bool) -> str:
     """The ``oidc.config`` entry of ``argocd-cm`` (YAML text).
 
     The client secret is a reference to ``argocd-secret`` (``$oidc.clientSecret``), never the secret itself.
@@ -137,7 +180,7 @@ def rbac_policy(admin_groups: Sequence[str]) -> str:
 
 
 def helm_values(
-    settings: ArgoSettings,
+    spec: ArgoSpec,
     *,
     node_selector: Mapping[str, pulumi.Input[str]],
     tolerations: Sequence[Mapping[str, str]],
@@ -152,19 +195,19 @@ def helm_values(
     Raises:
         ValueError: a client secret without SSO settings, or unusable admin group names.
     """
-    if oidc_client_secret is not None and settings.sso is None:
+    if oidc_client_secret is not None and spec.sso is None:
         msg = "an OIDC client secret was given but argo.sso is not set"
         raise ValueError(msg)
     placement = {"nodeSelector": {"kubernetes.io/os": "linux", **node_selector}, "tolerations": list(tolerations)}
-    cm: dict[str, Any] = {"url": server_url, "admin.enabled": settings.sso is None, "exec.enabled": False}
+    cm: dict[str, Any] = {"url": server_url, "admin.enabled": spec.sso is None, "exec.enabled": False}
     rbac: dict[str, Any] = {"policy.default": "", "scopes": "[groups]"}
     secret: dict[str, Any] = {"createSecret": True}
-    if settings.sso is not None:
-        cm["oidc.config"] = oidc_config(settings.sso, with_client_secret=oidc_client_secret is not None)
-        rbac["policy.csv"] = rbac_policy(settings.sso.admin_groups)
+    if spec.sso is not None:
+        cm["oidc.config"] = oidc_config(spec.sso, with_client_secret=oidc_client_secret is not None)
+        rbac["policy.csv"] = rbac_policy(spec.sso.admin_groups)
         if oidc_client_secret is not None:
             secret["extra"] = {OIDC_SECRET_KEY: oidc_client_secret}
-    ha = settings.high_availability
+    ha = spec.high_availability
     replicas = HA_REPLICAS if ha else 1
     pdb = {"enabled": True, "minAvailable": 1} if ha else {"enabled": False}
     return {
@@ -189,7 +232,7 @@ def helm_values(
     }
 
 
-def sync_policy(root: RootAppSettings) -> dict[str, Any]:
+def sync_policy(root: RootAppSpec) -> dict[str, Any]:
     """The root app's ``syncPolicy``; no ``automated`` key at all when syncing is manual."""
     policy: dict[str, Any] = {"syncOptions": list(SYNC_OPTIONS), "retry": SYNC_RETRY}
     if root.automated:
@@ -197,7 +240,7 @@ def sync_policy(root: RootAppSettings) -> dict[str, Any]:
     return policy
 
 
-def root_application_spec(root: RootAppSettings) -> dict[str, Any]:
+def root_application_spec(root: RootAppSpec) -> dict[str, Any]:
     """``spec`` of the app-of-apps: git -> the ``argocd`` namespace of this cluster, project ``default``."""
     return {
         "project": DEFAULT_PROJECT,
@@ -207,7 +250,7 @@ def root_application_spec(root: RootAppSettings) -> dict[str, Any]:
     }
 
 
-def app_project_spec(team: str, project: TeamProjectSettings, namespaces: Sequence[T]) -> dict[str, Any]:
+def app_project_spec(team: str, project: TeamProjectSpec, namespaces: Sequence[T]) -> dict[str, Any]:
     """``spec`` of a team's AppProject: its repositories, its namespaces here, no cluster-scoped kinds.
 
     ``namespaces`` are the team's namespace names (Outputs of the created namespaces in the component).
@@ -271,7 +314,7 @@ def cluster_secret_annotations(
     vpc_id: T,
     environment: T,
     role_arns: Mapping[str, T],
-    root_app: RootAppSettings | None = None,
+    root_app: RootAppSpec | None = None,
 ) -> dict[str, T | str]:
     """Annotations of the cluster Secret: infrastructure facts for add-on templates (values may be Outputs)."""
     annotations: dict[str, T | str] = {
@@ -323,10 +366,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ArgoBootstrapArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eksplatform:platform:ArgoBootstrap", name, None, opts)
-        settings = args.settings
-        if not settings.enabled:
-            msg = "ArgoBootstrap constructed with argo.enabled false"
-            raise ValueError(msg)
+        spec = args.argo
         child = pulumi.ResourceOptions(parent=self)
 
         namespace = k8s.core.v1.Namespace(
@@ -341,7 +381,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
             version=version,
             repository_opts={"repo": repo},
             values=helm_values(
-                settings,
+                spec,
                 node_selector=args.cluster.system_node_selector,
                 tolerations=args.cluster.system_tolerations,
                 oidc_client_secret=args.oidc_client_secret,
@@ -360,7 +400,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
         self.team_namespaces = {}
         self.project_names = {}
         projects: list[pulumi.Resource] = []
-        for team, project in sorted(settings.teams.items()):
+        for team, project in sorted(spec.teams.items()):
             namespaces = [
                 k8s.core.v1.Namespace(
                     f"{name}-ns-{ns}", metadata={"name": ns, "labels": namespace_labels(team)}, opts=child
@@ -403,7 +443,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     vpc_id=args.vpc_id,
                     environment=args.environment,
                     role_arns=args.role_arns,
-                    root_app=settings.root_app,
+                    root_app=spec.root_app,
                 ),
             },
             type="Opaque",
@@ -412,7 +452,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
         )
 
         self.root_app_name = None
-        if settings.root_app is not None:
+        if spec.root_app is not None:
             root_app = k8s.apiextensions.CustomResource(
                 f"{name}-root-app",
                 api_version=ARGO_API_VERSION,
@@ -425,7 +465,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     # Deleting the root app deletes the apps it created and their resources first.
                     "finalizers": [RESOURCES_FINALIZER],
                 },
-                spec=root_application_spec(settings.root_app),
+                spec=root_application_spec(spec.root_app),
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     # Argo CD resolves the team projects and the cluster Secret by name when the apps sync;

@@ -1,7 +1,9 @@
-"""What every component needs to know about where it runs, as two typed references instead of loose fields.
+"""What every component needs to know about where it runs, as typed references instead of loose fields.
 
 `AwsContext` is the account a stack deploys into (built once in ``__main__.py``); `ClusterRef` is the cluster the
-in-cluster components share (``EksCluster.ref``). Plain data: no resources are created here.
+in-cluster components share (``EksCluster.ref``); `OidcIssuer` is the cluster's IAM OIDC provider, what every IRSA
+role's trust names (``ClusterRef.oidc``, or built by EksCluster for its add-ons' roles before its ``ref`` exists).
+Plain data: no resources are created here.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ class AwsContext:
 
 
 @dataclass(frozen=True)
+class OidcIssuer:
+    """The cluster's IAM OIDC identity provider: the federated principal and issuer of IRSA trust policies."""
+
+    provider_arn: pulumi.Input[str]
+    #: The issuer URL (``https://oidc.eks.<region>.amazonaws.com/id/...``).
+    issuer_url: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class ClusterRef:
     """The EKS cluster as the in-cluster components see it (``EksCluster.ref``)."""
 
@@ -44,3 +55,8 @@ class ClusterRef:
     system_tolerations: Sequence[Mapping[str, str]]
     #: The kubernetes provider every in-cluster resource goes through (None in component tests without one).
     provider: k8s.Provider | None = None
+
+    @property
+    def oidc(self) -> OidcIssuer:
+        """The OIDC provider IRSA roles of this cluster trust."""
+        return OidcIssuer(provider_arn=self.oidc_provider_arn, issuer_url=self.oidc_issuer_url)

@@ -16,12 +16,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
-from components.context import AwsContext, ClusterRef
+from components.context import AwsContext, ClusterRef, OidcIssuer
 from components.delivery import API_PORT
 from components.eks_access import ACCESS_POLICY_SHORT_NAMES, access_policy_arn
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.limits import MAX_LENGTH, NODE_GROUP_LABEL, port_list_problem
 from components.naming import NamingContext, arn_key, fit, unique_tail_aliases
+from components.scheduling import TaintedGroup, node_group_tolerations
 from components.versions import (
     BOTTLEROCKET_DATA_DEVICE,
     BOTTLEROCKET_OS_DEVICE,
@@ -228,13 +229,9 @@ class EksClusterArgs:
     ip_family: str = "ipv4"
 
 
-def taint_tolerations(settings: NodeGroupSpec | None) -> list[dict[str, str]]:
-    """Kubernetes tolerations (``NoSchedule`` spelling) matching a node group's taints."""
-    effects = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
-    return [
-        {"key": t.key, "operator": "Equal", "value": t.value, "effect": effects[t.effect.value]}
-        for t in (settings.taints if settings else [])
-    ]
+def taint_tolerations(group: TaintedGroup | None) -> list[dict[str, str]]:
+    """Kubernetes tolerations (``NoSchedule`` spelling) matching a node group's taints (`components.scheduling`)."""
+    return node_group_tolerations(group)
 
 
 def oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
@@ -674,8 +671,8 @@ class EksCluster(pulumi.ComponentResource):
             f"{self._name}-{role}",
             IrsaRoleArgs(
                 role_name=self._args.naming.platform_role(role),
-                oidc_provider_arn=self.oidc_provider_arn,
-                oidc_issuer_url=self.oidc_issuer_url,
+                # Built from the provider's outputs: the add-ons' roles come before ``self.ref`` exists.
+                oidc=OidcIssuer(provider_arn=self.oidc_provider_arn, issuer_url=self.oidc_issuer_url),
                 namespace=namespace,
                 service_account=service_account,
                 managed_policy_arns={iam.arn_name(policy): iam.managed_policy_arn(self._args.account.partition, policy)}

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
+from components.context import OidcIssuer
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -26,9 +27,8 @@ class IrsaRoleArgs:
 
     #: Physical IAM role name (see ``NamingContext.service_role_name``).
     role_name: str
-    oidc_provider_arn: pulumi.Input[str]
-    #: The cluster's issuer URL (``https://oidc.eks.<region>.amazonaws.com/id/...``).
-    oidc_issuer_url: pulumi.Input[str]
+    #: The cluster's OIDC provider (``ClusterRef.oidc``).
+    oidc: OidcIssuer
     namespace: str
     service_account: str
     #: Managed policies keyed by a stable short name (e.g. ``AmazonEBSCSIDriverPolicy``).
@@ -62,7 +62,7 @@ class IrsaRole(pulumi.ComponentResource):
     def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eksplatform:platform:IrsaRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
+        trust = pulumi.Output.all(args.oidc.provider_arn, args.oidc.issuer_url).apply(
             lambda values: json.dumps(
                 iam.irsa_trust_policy(
                     oidc_provider_arn=values[0],

@@ -21,8 +21,11 @@ from components.limits import MAX_LENGTH
 #: Namespaces every Kubernetes cluster creates itself. The platform never declares them: a create fails with
 #: AlreadyExists and a destroy would delete them. ServiceAccounts go into them without owning them.
 BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+#: Argo CD's namespace (ArgoBootstrap) and the Vault agent injector's (VaultAwsAuth).
+ARGOCD_NAMESPACE = "argocd"
+VAULT_INJECTOR_NAMESPACE = "vault"
 #: Namespaces the platform's own components create, and the component that owns each.
-PLATFORM_NAMESPACES: dict[str, str] = {"argocd": "argo", "vault": "vault injector"}
+PLATFORM_NAMESPACES: dict[str, str] = {ARGOCD_NAMESPACE: "argo", VAULT_INJECTOR_NAMESPACE: "vault injector"}
 #: Namespaces no application role or delegated team may claim.
 RESERVED_NAMESPACES = BUILT_IN_NAMESPACES | frozenset(PLATFORM_NAMESPACES)
 

@@ -14,6 +14,14 @@ role whose trust policy names exactly that namespace/ServiceAccount. Pod Identit
 No instance profile is created: Karpenter v1 creates and tags one per EC2NodeClass from ``spec.role``
 (its controller policy allows instance-profile management only for profiles tagged for this cluster and
 region), and an unused pre-made profile would only drift.
+
+The pure half comes first: the engines' specs (what the settings map to), IAM documents, EventBridge patterns,
+Helm values and manifests, plain data in and out. IAM documents take plain strings (the component calls them
+inside an ``apply``); Helm values and Karpenter manifests may carry Pulumi inputs as leaf values (role ARNs, the
+cluster name), which the SDK resolves when the resource is registered.
+
+Sources: Karpenter v1.14 getting-started CloudFormation (controller policies, interruption queue and
+rules), the cluster-autoscaler AWS README (its IAM policy and ASG discovery tags).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -29,18 +37,521 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
-from components import karpenter_plan as plan
 from components.context import AwsContext, ClusterRef
-from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.iam_documents import PolicyDocument
+from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext
+from components.scheduling import Toleration, tolerations
 from components.tagging import KARPENTER_DISCOVERY_TAG
 from components.versions import (
     CLUSTER_AUTOSCALER_CHART,
     CLUSTER_AUTOSCALER_IMAGE_TAGS,
     KARPENTER_AMI_ALIAS,
     KARPENTER_CHART,
+    ROOT_DEVICE,
 )
-from config import NodeAutoscalerSettings
+
+Manifest = dict[str, Any]
+
+
+# --- what the settings map to (config.node_autoscaler_engine) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class KarpenterSpec:
+    """Karpenter as the engine: the shape of its default NodePool and EC2NodeClass."""
+
+    #: ``karpenter.sh/capacity-type`` values (``on-demand``, ``spot``).
+    capacity_types: tuple[str, ...]
+    #: EC2 instance categories (``c``, ``m``, ``r``...) and the smallest generation allowed.
+    instance_categories: tuple[str, ...]
+    instance_generation_min: int
+    #: NodePool limits on total vCPUs and memory.
+    cpu_limit: int
+    memory_limit_gib: int
+    #: ``WhenEmptyOrUnderutilized`` or ``WhenEmpty``, and the wait before consolidating (``30s``).
+    consolidation_policy: str
+    consolidate_after: str
+    #: Node lifetime (``720h``, ``Never``).
+    expire_after: str
+    #: Size of the encrypted gp3 root volume.
+    disk_size_gib: int
+
+
+@dataclass(frozen=True)
+class ClusterAutoscalerSpec:
+    """The cluster-autoscaler as the engine, and where it runs (neither given: on the system node group)."""
+
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: tuple[Toleration, ...] = ()
+
+
+# --- Karpenter -------------------------------------------------------------------------------------------
+
+#: Karpenter runs in kube-system as its docs recommend (API priority and fairness treat it as a system pod).
+KARPENTER_NAMESPACE = "kube-system"
+KARPENTER_SERVICE_ACCOUNT = "karpenter"
+KARPENTER_RELEASE = "karpenter"
+#: The CRDs come from their own chart: Helm never upgrades a chart's ``crds/`` directory.
+KARPENTER_CRD_RELEASE = "karpenter-crd"
+NODE_POOL_API_VERSION = "karpenter.sh/v1"
+NODE_CLASS_API_VERSION = "karpenter.k8s.aws/v1"
+NODE_CLASS_GROUP = "karpenter.k8s.aws"
+DEFAULT_NODE_POOL = "default"
+DEFAULT_NODE_CLASS = "default"
+INTERRUPTION_QUEUE_RETENTION_SECONDS = 300
+INTERRUPTION_TARGET_ID = "KarpenterInterruptionQueueTarget"
+#: Events Karpenter handles, keyed by rule identity: (source, detail-type). The pinned version's
+#: CloudFormation defines all five; the capacity-reservation warning serves its reserved-capacity feature.
+INTERRUPTION_EVENTS: Mapping[str, tuple[str, str]] = {
+    "health": ("aws.health", "AWS Health Event"),
+    "spot-interruption": ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
+    "rebalance": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
+    "state-change": ("aws.ec2", "EC2 Instance State-change Notification"),
+    "capacity-reservation-interruption": ("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
+}
+#: Controller policy documents, each attached as its own managed policy (each under IAM's size limit).
+KARPENTER_POLICY_NAMES = ("node-lifecycle", "iam-integration", "cluster-integration")
+#: The chart's default toleration, kept when ours are added (a values list replaces the default list).
+CRITICAL_ADDONS_TOLERATION = Toleration("CriticalAddonsOnly", operator="Exists")
+#: Karpenter's documented controller resources (requests equal limits: Guaranteed QoS).
+CONTROLLER_RESOURCES: Mapping[str, Mapping[str, str]] = {
+    "requests": {"cpu": "1", "memory": "1Gi"},
+    "limits": {"cpu": "1", "memory": "1Gi"},
+}
+
+# --- cluster-autoscaler ----------------------------------------------------------------------------------
+
+CLUSTER_AUTOSCALER_NAMESPACE = "kube-system"
+CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+CLUSTER_AUTOSCALER_RELEASE = "cluster-autoscaler"
+CA_ENABLED_TAG = "k8s.io/cluster-autoscaler/enabled"
+
+
+def ca_owner_tag(cluster_name: str) -> str:
+    """The ASG tag key naming the cluster that owns a group (value ``owned``)."""
+    return f"k8s.io/cluster-autoscaler/{cluster_name}"
+
+
+# --- EventBridge and SQS -----------------------------------------------------------------------------------
+
+
+def interruption_event_patterns() -> dict[str, dict[str, list[str]]]:
+    """EventBridge patterns routing interruption events to Karpenter's queue, keyed by rule identity."""
+    return {key: {"source": [source], "detail-type": [detail]} for key, (source, detail) in INTERRUPTION_EVENTS.items()}
+
+
+def interruption_queue_policy(queue_arn: str) -> PolicyDocument:
+    """Queue policy: EventBridge (and SQS) may send; anything over plain HTTP is denied."""
+    doc = iam.document(
+        {
+            "Sid": "EventBridgeSends",
+            "Effect": "Allow",
+            "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+        },
+        {
+            "Sid": "DenyHTTP",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
+    return {"Id": "EC2InterruptionPolicy", **doc}
+
+
+# --- IAM -------------------------------------------------------------------------------------------------
+
+
+def karpenter_controller_policies(
+    *, cluster_name: str, partition: str, region: str, account_id: str, node_role_arn: str, queue_arn: str
+) -> dict[str, PolicyDocument]:
+    """Karpenter v1's controller policy, split into documents keyed by ``KARPENTER_POLICY_NAMES``.
+
+    Launches and deletions are scoped to resources tagged for this cluster and a NodePool, PassRole to
+    the node role, SQS to the interruption queue, instance profiles to ones Karpenter tagged for this
+    cluster and region.
+    """
+    ec2 = f"arn:{partition}:ec2:{region}"
+    profiles = f"arn:{partition}:iam::{account_id}:instance-profile/*"
+    cluster_tag = f"kubernetes.io/cluster/{cluster_name}"
+    launched = [
+        f"{ec2}:*:{kind}/*"
+        for kind in ("fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request")
+    ]
+    owned = {f"aws:ResourceTag/{cluster_tag}": "owned"}
+    requested = {f"aws:RequestTag/{cluster_tag}": "owned", "aws:RequestTag/eks:eks-cluster-name": cluster_name}
+    in_region = {"aws:RequestTag/topology.kubernetes.io/region": region}
+    node_lifecycle = iam.document(
+        {
+            "Sid": "AllowScopedEC2InstanceAccessActions",
+            "Effect": "Allow",
+            "Resource": [
+                f"{ec2}::image/*",
+                f"{ec2}::snapshot/*",
+                *(
+                    f"{ec2}:*:{kind}/*"
+                    for kind in ("security-group", "subnet", "capacity-reservation", "placement-group")
+                ),
+            ],
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+        },
+        {
+            "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
+            "Effect": "Allow",
+            "Resource": f"{ec2}:*:launch-template/*",
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+            "Condition": {"StringEquals": owned, "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}},
+        },
+        {
+            "Sid": "AllowScopedEC2InstanceActionsWithTags",
+            "Effect": "Allow",
+            "Resource": launched,
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+            "Condition": {"StringEquals": requested, "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}},
+        },
+        {
+            "Sid": "AllowScopedResourceCreationTagging",
+            "Effect": "Allow",
+            "Resource": launched,
+            "Action": "ec2:CreateTags",
+            "Condition": {
+                "StringEquals": {
+                    **requested,
+                    "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
+                },
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            },
+        },
+        {
+            "Sid": "AllowScopedResourceTagging",
+            "Effect": "Allow",
+            "Resource": f"{ec2}:*:instance/*",
+            "Action": "ec2:CreateTags",
+            "Condition": {
+                "StringEquals": owned,
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster_name},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+                },
+            },
+        },
+        {
+            "Sid": "AllowScopedDeletion",
+            "Effect": "Allow",
+            "Resource": [f"{ec2}:*:instance/*", f"{ec2}:*:launch-template/*"],
+            "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+            "Condition": {"StringEquals": owned, "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}},
+        },
+    )
+    node_class_requested = {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}
+    node_class_owned = {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}
+    owned_here = {**owned, "aws:ResourceTag/topology.kubernetes.io/region": region}
+    iam_integration = iam.document(
+        {
+            "Sid": "AllowPassingInstanceRole",
+            "Effect": "Allow",
+            "Resource": node_role_arn,
+            "Action": "iam:PassRole",
+            "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}},
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileCreationActions",
+            "Effect": "Allow",
+            "Resource": profiles,
+            "Action": ["iam:CreateInstanceProfile"],
+            "Condition": {"StringEquals": {**requested, **in_region}, "StringLike": node_class_requested},
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileTagActions",
+            "Effect": "Allow",
+            "Resource": profiles,
+            "Action": ["iam:TagInstanceProfile"],
+            "Condition": {
+                "StringEquals": {**owned_here, **requested, **in_region},
+                "StringLike": {**node_class_owned, **node_class_requested},
+            },
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileActions",
+            "Effect": "Allow",
+            "Resource": profiles,
+            "Action": [
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile",
+            ],
+            "Condition": {"StringEquals": owned_here, "StringLike": node_class_owned},
+        },
+        {
+            "Sid": "AllowUnscopedInstanceProfileListAction",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": "iam:ListInstanceProfiles",
+        },
+        {
+            "Sid": "AllowInstanceProfileReadActions",
+            "Effect": "Allow",
+            "Resource": profiles,
+            "Action": "iam:GetInstanceProfile",
+        },
+    )
+    cluster_integration = iam.document(
+        {
+            "Sid": "AllowAPIServerEndpointDiscovery",
+            "Effect": "Allow",
+            "Resource": f"arn:{partition}:eks:{region}:{account_id}:cluster/{cluster_name}",
+            "Action": "eks:DescribeCluster",
+        },
+        {
+            "Sid": "AllowInterruptionQueueActions",
+            "Effect": "Allow",
+            "Resource": queue_arn,
+            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+        },
+        {
+            "Sid": "AllowRegionalReadActions",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": [
+                "ec2:DescribeCapacityReservations",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstances",
+                "ec2:DescribeInstanceStatus",
+                "ec2:DescribeInstanceTypeOfferings",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplates",
+                "ec2:DescribePlacementGroups",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSpotPriceHistory",
+                "ec2:DescribeSubnets",
+            ],
+            "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
+        },
+        {
+            "Sid": "AllowSSMReadActions",
+            "Effect": "Allow",
+            "Resource": f"arn:{partition}:ssm:{region}::parameter/aws/service/*",
+            "Action": "ssm:GetParameter",
+        },
+        {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Resource": "*", "Action": "pricing:GetProducts"},
+    )
+    return {
+        "node-lifecycle": node_lifecycle,
+        "iam-integration": iam_integration,
+        "cluster-integration": cluster_integration,
+    }
+
+
+def cluster_autoscaler_policy(*, cluster_name: str, partition: str, region: str, account_id: str) -> PolicyDocument:
+    """cluster-autoscaler with ASG auto-discovery: read anything, scale only this cluster's tagged groups."""
+    return iam.document(
+        {
+            "Sid": "Describe",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": [
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
+            ],
+        },
+        {
+            "Sid": "DescribeNodeGroups",
+            "Effect": "Allow",
+            "Resource": f"arn:{partition}:eks:{region}:{account_id}:nodegroup/{cluster_name}/*",
+            "Action": "eks:DescribeNodegroup",
+        },
+        {
+            "Sid": "ScaleOwnedGroups",
+            "Effect": "Allow",
+            "Resource": f"arn:{partition}:autoscaling:{region}:{account_id}:autoScalingGroup:*:autoScalingGroupName/*",
+            "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+            "Condition": {
+                "StringEquals": {
+                    f"aws:ResourceTag/{ca_owner_tag(cluster_name)}": "owned",
+                    f"aws:ResourceTag/{CA_ENABLED_TAG}": "true",
+                }
+            },
+        },
+    )
+
+
+# --- Helm values -----------------------------------------------------------------------------------------
+
+
+def karpenter_values(
+    *,
+    cluster_name: pulumi.Input[str],
+    cluster_endpoint: pulumi.Input[str],
+    interruption_queue: pulumi.Input[str],
+    role_arn: pulumi.Input[str],
+    region: str,
+    node_selector: Mapping[str, pulumi.Input[str]],
+    node_tolerations: Sequence[Mapping[str, str]],
+    replicas: int,
+) -> dict[str, Any]:
+    """Values of the karpenter chart: IRSA ServiceAccount, interruption queue, pinned to the system nodes.
+
+    ``AWS_REGION`` is set because node IMDS hop limit 1 keeps the controller from asking IMDS for it.
+    """
+    return {
+        "replicas": replicas,
+        "serviceAccount": {
+            "create": True,
+            "name": KARPENTER_SERVICE_ACCOUNT,
+            "annotations": {ROLE_ARN_ANNOTATION: role_arn},
+        },
+        "settings": {
+            "clusterName": cluster_name,
+            "clusterEndpoint": cluster_endpoint,
+            "interruptionQueue": interruption_queue,
+        },
+        "nodeSelector": {"kubernetes.io/os": "linux", **node_selector},
+        "tolerations": [*tolerations([CRITICAL_ADDONS_TOLERATION]), *(dict(t) for t in node_tolerations)],
+        "controller": {
+            "env": [{"name": "AWS_REGION", "value": region}],
+            "resources": {kind: dict(amounts) for kind, amounts in CONTROLLER_RESOURCES.items()},
+        },
+    }
+
+
+def cluster_autoscaler_values(
+    *,
+    cluster_name: pulumi.Input[str],
+    role_arn: pulumi.Input[str],
+    region: str,
+    image_tag: str,
+    node_selector: Mapping[str, pulumi.Input[str]],
+    node_tolerations: Sequence[Mapping[str, str]],
+    balance_similar_node_groups: bool = False,
+) -> dict[str, Any]:
+    """Values of the cluster-autoscaler chart: ASG auto-discovery, IRSA ServiceAccount, placement.
+
+    ``balance_similar_node_groups`` (with per-zone node groups) adds ``--balance-similar-node-groups``, which the EKS
+    User Guide ("Managed node groups") asks for beside one node group per zone: the groups of a zone-spread set then
+    grow together (the AWS comparator ignores ``eks.amazonaws.com/nodegroup``, the one label they differ in). The
+    chart turns each ``extraArgs`` entry into ``--<key>=<value>`` and merges it into its defaults.
+    """
+    extra_args = {"extraArgs": {"balance-similar-node-groups": True}} if balance_similar_node_groups else {}
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": region,
+        "autoDiscovery": {"clusterName": cluster_name},
+        "image": {"tag": image_tag},
+        "rbac": {
+            "serviceAccount": {
+                "create": True,
+                "name": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+                "annotations": {ROLE_ARN_ANNOTATION: role_arn},
+            }
+        },
+        "nodeSelector": dict(node_selector),
+        "tolerations": [dict(t) for t in node_tolerations],
+        **extra_args,
+    }
+
+
+# --- Karpenter manifests ---------------------------------------------------------------------------------
+
+
+def node_pool(spec: KarpenterSpec, *, node_class: pulumi.Input[str], name: str = DEFAULT_NODE_POOL) -> Manifest:
+    """The default NodePool: instance shape requirements, limits, disruption and node lifetime."""
+    return {
+        "apiVersion": NODE_POOL_API_VERSION,
+        "kind": "NodePool",
+        "metadata": {"name": name},
+        "spec": {
+            "template": {
+                "spec": {
+                    "nodeClassRef": {"group": NODE_CLASS_GROUP, "kind": "EC2NodeClass", "name": node_class},
+                    "requirements": [
+                        {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+                        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                        {
+                            "key": "karpenter.sh/capacity-type",
+                            "operator": "In",
+                            "values": list(spec.capacity_types),
+                        },
+                        {
+                            "key": "karpenter.k8s.aws/instance-category",
+                            "operator": "In",
+                            "values": list(spec.instance_categories),
+                        },
+                        {
+                            "key": "karpenter.k8s.aws/instance-generation",
+                            "operator": "Gt",
+                            "values": [str(spec.instance_generation_min - 1)],
+                        },
+                    ],
+                    "expireAfter": spec.expire_after,
+                }
+            },
+            "limits": {"cpu": str(spec.cpu_limit), "memory": f"{spec.memory_limit_gib}Gi"},
+            "disruption": {
+                "consolidationPolicy": spec.consolidation_policy,
+                "consolidateAfter": spec.consolidate_after,
+            },
+        },
+    }
+
+
+def ec2_node_class(
+    spec: KarpenterSpec,
+    *,
+    role: pulumi.Input[str],
+    cluster_name: pulumi.Input[str],
+    tags: Mapping[str, str],
+    ami_alias: str,
+    name: str = DEFAULT_NODE_CLASS,
+) -> Manifest:
+    """The default EC2NodeClass: pinned AMI, discovery by tag, IMDSv2 hop 1, encrypted gp3 root, tags.
+
+    ``tags`` must be explicit: the provider's default_tags never reach instances Karpenter launches.
+    """
+    discovery = [{"tags": {KARPENTER_DISCOVERY_TAG: cluster_name}}]
+    return {
+        "apiVersion": NODE_CLASS_API_VERSION,
+        "kind": "EC2NodeClass",
+        "metadata": {"name": name},
+        "spec": {
+            "role": role,
+            "amiSelectorTerms": [{"alias": ami_alias}],
+            "subnetSelectorTerms": discovery,
+            "securityGroupSelectorTerms": [dict(term) for term in discovery],
+            "metadataOptions": {
+                "httpEndpoint": "enabled",
+                "httpProtocolIPv6": "disabled",
+                "httpPutResponseHopLimit": 1,
+                "httpTokens": "required",
+            },
+            "blockDeviceMappings": [
+                {
+                    "deviceName": ROOT_DEVICE,
+                    "rootVolume": True,
+                    "ebs": {
+                        "volumeSize": f"{spec.disk_size_gib}Gi",
+                        "volumeType": "gp3",
+                        "encrypted": True,
+                        "deleteOnTermination": True,
+                    },
+                }
+            ],
+            "tags": dict(tags),
+        },
+    }
+
+
+# --- the component ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -48,7 +559,8 @@ class NodeAutoscalerArgs:
     """Inputs of a NodeAutoscaler."""
 
     naming: NamingContext
-    settings: NodeAutoscalerSettings
+    #: The engine, Karpenter or the cluster-autoscaler, with its own settings.
+    engine: KarpenterSpec | ClusterAutoscalerSpec
     #: The cluster (its security group is tagged for Karpenter's selector; the controller runs on its system group).
     cluster: ClusterRef
     #: Account, region, required tags (Karpenter puts them on what it launches) and permissions boundary.
@@ -74,13 +586,10 @@ class NodeAutoscaler(pulumi.ComponentResource):
     def __init__(self, name: str, args: NodeAutoscalerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eksplatform:platform:NodeAutoscaler", name, None, opts)
         self._name, self._args = name, args
-        if args.settings.engine == "karpenter":
-            self._karpenter()
-        elif args.settings.engine == "cluster-autoscaler":
-            self._cluster_autoscaler()
+        if isinstance(args.engine, KarpenterSpec):
+            self._karpenter(args.engine)
         else:
-            msg = f"engine {args.settings.engine!r} runs no autoscaler: declare no NodeAutoscaler"
-            raise ValueError(msg)
+            self._cluster_autoscaler(args.engine)
         self.register_outputs(
             {
                 "controllerRoleArn": self.controller_role_arn,
@@ -94,7 +603,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
 
     # --- Karpenter -------------------------------------------------------------------------------------
 
-    def _karpenter(self) -> None:
+    def _karpenter(self, spec: KarpenterSpec) -> None:
         args, name, child = self._args, self._name, pulumi.ResourceOptions(parent=self)
         node_role = aws.iam.Role(
             f"{name}-node-role",
@@ -135,24 +644,24 @@ class NodeAutoscaler(pulumi.ComponentResource):
         repository, chart, version = KARPENTER_CHART
         crds = k8s.helm.v3.Release(
             f"{name}-crds",
-            name=plan.KARPENTER_CRD_RELEASE,
-            chart=f"{repository}/{plan.KARPENTER_CRD_RELEASE}",
+            name=KARPENTER_CRD_RELEASE,
+            chart=f"{repository}/{KARPENTER_CRD_RELEASE}",
             version=version,
-            namespace=plan.KARPENTER_NAMESPACE,
+            namespace=KARPENTER_NAMESPACE,
             atomic=True,
             cleanup_on_fail=True,
             opts=child,
         )
         release = k8s.helm.v3.Release(
             f"{name}-release",
-            name=plan.KARPENTER_RELEASE,
+            name=KARPENTER_RELEASE,
             chart=f"{repository}/{chart}",
             version=version,
-            namespace=plan.KARPENTER_NAMESPACE,
+            namespace=KARPENTER_NAMESPACE,
             skip_crds=True,  # owned by the karpenter-crd release, which Helm upgrades
             atomic=True,
             cleanup_on_fail=True,
-            values=plan.karpenter_values(
+            values=karpenter_values(
                 cluster_name=args.cluster.name,
                 cluster_endpoint=args.cluster.endpoint,
                 interruption_queue=queue.name,
@@ -169,16 +678,15 @@ class NodeAutoscaler(pulumi.ComponentResource):
                 depends_on=[crds, controller],
             ),
         )
-        settings = args.settings.karpenter
-        node_class_manifest = plan.ec2_node_class(
-            settings,
+        node_class_manifest = ec2_node_class(
+            spec,
             role=node_role.name,
             cluster_name=args.cluster.name,
             tags=args.account.tags,
             ami_alias=KARPENTER_AMI_ALIAS,
         )
         node_class = k8s.apiextensions.CustomResource(
-            f"{name}-ec2nodeclass-{plan.DEFAULT_NODE_CLASS}",
+            f"{name}-ec2nodeclass-{DEFAULT_NODE_CLASS}",
             api_version=node_class_manifest["apiVersion"],
             kind=node_class_manifest["kind"],
             metadata=node_class_manifest["metadata"],
@@ -193,9 +701,9 @@ class NodeAutoscaler(pulumi.ComponentResource):
         )
         # The SDK sets output attributes on CustomResource at runtime; its class declares none.
         node_class_metadata: pulumi.Output[Mapping[str, Any]] = node_class.metadata  # type: ignore[attr-defined]
-        pool_manifest = plan.node_pool(settings, node_class=node_class_metadata.apply(lambda meta: str(meta["name"])))
+        pool_manifest = node_pool(spec, node_class=node_class_metadata.apply(lambda meta: str(meta["name"])))
         k8s.apiextensions.CustomResource(
-            f"{name}-nodepool-{plan.DEFAULT_NODE_POOL}",
+            f"{name}-nodepool-{DEFAULT_NODE_POOL}",
             api_version=pool_manifest["apiVersion"],
             kind=pool_manifest["kind"],
             metadata=pool_manifest["metadata"],
@@ -205,7 +713,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
         )
 
         self.controller_role_arn = controller.role_arn
-        self.helm_release_name = release.name.apply(lambda value: value or plan.KARPENTER_RELEASE)
+        self.helm_release_name = release.name.apply(lambda value: value or KARPENTER_RELEASE)
         self.interruption_queue_name, self.interruption_queue_arn = queue.name, queue.arn
         self.node_role_name, self.node_role_arn = node_role.name, node_role.arn
 
@@ -215,17 +723,17 @@ class NodeAutoscaler(pulumi.ComponentResource):
         queue = aws.sqs.Queue(
             f"{name}-interruption-queue",
             name=args.naming.name("karpenter-interruption", "sqs_queue"),
-            message_retention_seconds=plan.INTERRUPTION_QUEUE_RETENTION_SECONDS,
+            message_retention_seconds=INTERRUPTION_QUEUE_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             opts=child,
         )
         aws.sqs.QueuePolicy(
             f"{name}-interruption-queue-policy",
             queue_url=queue.url,
-            policy=queue.arn.apply(lambda arn: json.dumps(plan.interruption_queue_policy(arn))),
+            policy=queue.arn.apply(lambda arn: json.dumps(interruption_queue_policy(arn))),
             opts=child,
         )
-        for key, pattern in plan.interruption_event_patterns().items():
+        for key, pattern in interruption_event_patterns().items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{key}-rule",
                 name=args.naming.name(f"karpenter-{key}", "eventbridge_rule"),
@@ -237,7 +745,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
                 f"{name}-{key}-target",
                 rule=rule.name,
                 arn=queue.arn,
-                target_id=plan.INTERRUPTION_TARGET_ID,
+                target_id=INTERRUPTION_TARGET_ID,
                 opts=child,
             )
         return queue
@@ -245,7 +753,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
     def _karpenter_controller_role(self, node_role: aws.iam.Role, queue: aws.sqs.Queue) -> IrsaRole:
         args, name, child = self._args, self._name, pulumi.ResourceOptions(parent=self)
         documents = pulumi.Output.all(args.cluster.name, node_role.arn, queue.arn).apply(
-            lambda values: plan.karpenter_controller_policies(
+            lambda values: karpenter_controller_policies(
                 cluster_name=values[0],
                 partition=args.account.partition,
                 region=args.account.region,
@@ -262,16 +770,15 @@ class NodeAutoscaler(pulumi.ComponentResource):
                 policy=documents.apply(functools.partial(_policy_json, key=key)),
                 opts=child,
             )
-            for key in plan.KARPENTER_POLICY_NAMES
+            for key in KARPENTER_POLICY_NAMES
         }
         return IrsaRole(
             f"{name}-controller",
             IrsaRoleArgs(
                 role_name=args.naming.platform_role("karpenter-controller"),
-                oidc_provider_arn=args.cluster.oidc_provider_arn,
-                oidc_issuer_url=args.cluster.oidc_issuer_url,
-                namespace=plan.KARPENTER_NAMESPACE,
-                service_account=plan.KARPENTER_SERVICE_ACCOUNT,
+                oidc=args.cluster.oidc,
+                namespace=KARPENTER_NAMESPACE,
+                service_account=KARPENTER_SERVICE_ACCOUNT,
                 managed_policy_arns={key: policy.arn for key, policy in policies.items()},
                 permissions_boundary=args.account.permissions_boundary,
             ),
@@ -280,12 +787,12 @@ class NodeAutoscaler(pulumi.ComponentResource):
 
     # --- cluster-autoscaler ----------------------------------------------------------------------------
 
-    def _cluster_autoscaler(self) -> None:
+    def _cluster_autoscaler(self, ca: ClusterAutoscalerSpec) -> None:
         args, name, child = self._args, self._name, pulumi.ResourceOptions(parent=self)
         cluster_name = pulumi.Output.from_input(args.cluster.name)
         policy = cluster_name.apply(
             lambda cluster: json.dumps(
-                plan.cluster_autoscaler_policy(
+                cluster_autoscaler_policy(
                     cluster_name=cluster,
                     partition=args.account.partition,
                     region=args.account.region,
@@ -298,17 +805,16 @@ class NodeAutoscaler(pulumi.ComponentResource):
             IrsaRoleArgs(
                 role_name=args.naming.platform_role("cluster-autoscaler"),
                 permissions_boundary=args.account.permissions_boundary,
-                oidc_provider_arn=args.cluster.oidc_provider_arn,
-                oidc_issuer_url=args.cluster.oidc_issuer_url,
-                namespace=plan.CLUSTER_AUTOSCALER_NAMESPACE,
-                service_account=plan.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+                oidc=args.cluster.oidc,
+                namespace=CLUSTER_AUTOSCALER_NAMESPACE,
+                service_account=CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
                 inline_policies={"cluster-autoscaler": policy},
             ),
             child,
         )
         discovery_tags: dict[str, tuple[pulumi.Input[str], str]] = {
-            "enabled": (plan.CA_ENABLED_TAG, "true"),
-            "owner": (cluster_name.apply(plan.ca_owner_tag), "owned"),
+            "enabled": (CA_ENABLED_TAG, "true"),
+            "owner": (cluster_name.apply(ca_owner_tag), "owned"),
         }
         for group, node_group in sorted(args.node_groups.items()):
             asg_name = node_group.resources.apply(first_autoscaling_group)
@@ -320,32 +826,31 @@ class NodeAutoscaler(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        ca = args.settings.cluster_autoscaler
         own_placement = bool(ca.node_selector or ca.tolerations)
         repository, chart, version = CLUSTER_AUTOSCALER_CHART
         release = k8s.helm.v3.Release(
             f"{name}-release",
-            name=plan.CLUSTER_AUTOSCALER_RELEASE,
+            name=CLUSTER_AUTOSCALER_RELEASE,
             chart=chart,
             version=version,
             repository_opts={"repo": repository},
-            namespace=plan.CLUSTER_AUTOSCALER_NAMESPACE,
+            namespace=CLUSTER_AUTOSCALER_NAMESPACE,
             atomic=True,
             cleanup_on_fail=True,
-            values=plan.cluster_autoscaler_values(
+            values=cluster_autoscaler_values(
                 cluster_name=args.cluster.name,
                 role_arn=controller.role_arn,
                 region=args.account.region,
                 image_tag=CLUSTER_AUTOSCALER_IMAGE_TAGS[args.cluster.kubernetes_version],
                 node_selector=ca.node_selector if own_placement else args.cluster.system_node_selector,
-                node_tolerations=plan.tolerations(ca.tolerations) if own_placement else args.cluster.system_tolerations,
+                node_tolerations=tolerations(ca.tolerations) if own_placement else args.cluster.system_tolerations,
                 balance_similar_node_groups=args.balance_similar_node_groups,
             ),
             # The role's inline policy (a child of the IrsaRole) is not an input of the release.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[controller]),
         )
         self.controller_role_arn = controller.role_arn
-        self.helm_release_name = release.name.apply(lambda value: value or plan.CLUSTER_AUTOSCALER_RELEASE)
+        self.helm_release_name = release.name.apply(lambda value: value or CLUSTER_AUTOSCALER_RELEASE)
 
 
 def _policy_json(documents: Mapping[str, iam.PolicyDocument], key: str) -> str:

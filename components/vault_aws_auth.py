@@ -2,14 +2,14 @@
 
 What the Eventual seed did by hand with the Vault CLI, declared once:
 
-* the ``aws`` auth method at ``settings.auth_path`` with its client config (the IAM user's keys, used by Vault
+* the ``aws`` auth method at ``vault.auth_path`` with its client config (the IAM user's keys, used by Vault
   to resolve bound ARNs with ``iam:GetRole``); the ``<cluster>-vault-bound-role`` IAM role, assumable only by
   ``system:serviceaccount:<boundNamespace>:<boundServiceAccount>`` (IRSA; the namespace and the annotated
-  ServiceAccount are created); and the Vault role ``settings.auth_role`` (``auth_type=iam``) bound to that role's
+  ServiceAccount are created); and the Vault role ``vault.auth_role`` (``auth_type=iam``) bound to that role's
   ARN with the ``read-all-user-roles`` policy;
-* the ``aws`` secrets engine at ``settings.secrets_path`` with the IAM user's keys as root credentials, the
+* the ``aws`` secrets engine at ``vault.secrets_path`` with the IAM user's keys as root credentials, the
   ``read-all-user-roles`` policy (``read``/``update`` on ``<secrets_path>/sts/userrole-*``) and one
-  ``userrole-<user>`` role (``assumed_role``) per entry of ``settings.users``: adding a user is one config line;
+  ``userrole-<user>`` role (``assumed_role``) per entry of ``vault.users``: adding a user is one config line;
 * the Vault Agent Injector (the ``vault`` chart with ``server.enabled=false`` and ``global.externalVaultAddr``)
   in the ``vault`` namespace, on the system node group.
 
@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pulumi
@@ -65,16 +65,21 @@ import pulumi_vault as vault
 from components.context import AwsContext, ClusterRef
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.limits import PATTERNS, name_problem
-from components.naming import BUILT_IN_NAMESPACES, VAULT_BOUND_ROLE_PATTERN, VAULT_BOUND_ROLE_SERVICE, NamingContext
+from components.naming import (
+    BUILT_IN_NAMESPACES,
+    VAULT_BOUND_ROLE_PATTERN,
+    VAULT_BOUND_ROLE_SERVICE,
+    VAULT_INJECTOR_NAMESPACE,
+    NamingContext,
+)
 from components.vault_names import USER_ROLE_PREFIX, user_role_name
 from components.versions import VAULT_CHART
-from config import VaultSettings
 
 #: The bound IAM role's name pattern (the seed's ``<cluster>-vault-bound-role``). Fixed: see the module docstring.
 BOUND_ROLE_PATTERN: Final = VAULT_BOUND_ROLE_PATTERN
 BOUND_ROLE_SERVICE: Final = VAULT_BOUND_ROLE_SERVICE
 POLICY_NAME: Final = "read-all-user-roles"
-INJECTOR_NAMESPACE: Final = "vault"
+INJECTOR_NAMESPACE: Final = VAULT_INJECTOR_NAMESPACE
 RELEASE_NAME: Final = "vault"
 #: Vault token lifetimes of the auth role (the seed used the mount's 32-day default).
 TOKEN_TTL_SECONDS: Final = 3600
@@ -89,6 +94,25 @@ ANNOTATION_PREFIX: Final = "vault.hashicorp.com/"
 #: Go's ``\w`` is ASCII-only.
 _VAULT_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
 _ANNOTATION_NAME_MAX = 63
+
+
+@dataclass(frozen=True)
+class VaultSpec:
+    """The Vault side (``settings.vault``, mapped by ``config.vault_spec``): where it is and what to configure."""
+
+    #: Vault's address (https) and namespace (``admin`` on HCP; None: the root namespace).
+    address: str
+    namespace: str | None
+    #: Mount paths of the aws auth method and of the aws secrets engine.
+    auth_path: str
+    secrets_path: str
+    #: The Vault role pods log in as, and the one ServiceAccount (``<bound_namespace>/<bound_service_account>``)
+    #: whose IRSA role it is bound to.
+    auth_role: str
+    bound_namespace: str
+    bound_service_account: str
+    #: User (e.g. e-mail) -> IAM role ARNs Vault may assume for them (one ``userrole-<user>`` each).
+    users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -126,31 +150,30 @@ def bound_role_name(naming: NamingContext) -> str:
     return naming.service_role_name(BOUND_ROLE_PATTERN, BOUND_ROLE_SERVICE)
 
 
-def settings_problems(settings: VaultSettings, *, bound_role: str) -> list[str]:
-    """What in ``settings`` (and the bound role's name) Vault, IAM or this component would reject.
+def spec_problems(spec: VaultSpec, *, bound_role: str) -> list[str]:
+    """What in ``spec`` (and the bound role's name) Vault, IAM or this component would reject.
 
-    Field-level rules (role-name characters, the injector's namespace) are enforced by ``VaultSettings``.
+    Field-level rules (role-name characters, the injector's namespace) are enforced by the settings
+    (``config.VaultSettings``) already.
     """
     problems: list[str] = []
-    if not settings.enabled:
-        problems.append("vault.enabled: the component is only built for enabled Vault settings")
     if name_problem(bound_role, "iam_role"):
         problems.append(f"bound IAM role name {bound_role!r} is not a valid IAM role name")
     try:
-        user_role_plan(settings.users)
+        user_role_plan(spec.users)
     except ValueError as err:
         problems.append(str(err))
     return problems
 
 
-def vault_provider_args(settings: VaultSettings, *, token: pulumi.Input[str]) -> dict[str, Any]:
+def vault_provider_args(spec: VaultSpec, *, token: pulumi.Input[str]) -> dict[str, Any]:
     """Keyword arguments of ``vault.Provider``: address, namespace (``admin`` on HCP) and the token.
 
     ``token`` should be ``pulumi.Config().require_secret("vaultToken")`` so that it stays a secret.
     """
-    args: dict[str, Any] = {"address": settings.address, "token": token}
-    if settings.namespace:
-        args["namespace"] = settings.namespace
+    args: dict[str, Any] = {"address": spec.address, "token": token}
+    if spec.namespace:
+        args["namespace"] = spec.namespace
     return args
 
 
@@ -242,7 +265,8 @@ class VaultAwsAuthArgs:
     """Inputs of VaultAwsAuth. The vault provider comes from the caller's ``providers``."""
 
     naming: NamingContext
-    settings: VaultSettings
+    #: Vault's address, mounts, roles and users.
+    vault: VaultSpec
     #: The cluster: its OIDC provider trusts the bound role; the injector runs on its system node group.
     cluster: ClusterRef
     #: Region of the secrets engine's AWS calls; the bound role's permissions boundary.
@@ -270,9 +294,9 @@ class VaultAwsAuth(pulumi.ComponentResource):
     service_account: str
 
     def __init__(self, name: str, args: VaultAwsAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings = args.settings
+        spec = args.vault
         role_name = bound_role_name(args.naming)
-        problems = settings_problems(settings, bound_role=role_name)
+        problems = spec_problems(spec, bound_role=role_name)
         if problems:  # before registering anything
             raise ValueError("; ".join(problems))
         super().__init__("eksplatform:platform:VaultAwsAuth", name, None, opts)
@@ -283,19 +307,18 @@ class VaultAwsAuth(pulumi.ComponentResource):
             f"{name}-bound-role",
             IrsaRoleArgs(
                 role_name=role_name,
-                oidc_provider_arn=args.cluster.oidc_provider_arn,
-                oidc_issuer_url=args.cluster.oidc_issuer_url,
-                namespace=settings.bound_namespace,
-                service_account=settings.bound_service_account,
+                oidc=args.cluster.oidc,
+                namespace=spec.bound_namespace,
+                service_account=spec.bound_service_account,
                 create_service_account=True,
                 permissions_boundary=args.account.permissions_boundary,
                 # A built-in namespace (kube-system, default, ...) exists already: never declare it.
-                create_namespace=settings.bound_namespace not in BUILT_IN_NAMESPACES,
+                create_namespace=spec.bound_namespace not in BUILT_IN_NAMESPACES,
             ),
             opts=child,
         )
         auth = vault.AuthBackend(
-            f"{name}-auth", type="aws", path=settings.auth_path, description="EKS pods (IRSA) log in", opts=mount
+            f"{name}-auth", type="aws", path=spec.auth_path, description="EKS pods (IRSA) log in", opts=mount
         )
         client = vault.aws.AuthBackendClient(
             f"{name}-auth-client",
@@ -307,13 +330,13 @@ class VaultAwsAuth(pulumi.ComponentResource):
         policy = vault.Policy(
             f"{name}-policy",
             name=POLICY_NAME,
-            policy=read_all_user_roles_policy(settings.secrets_path),
+            policy=read_all_user_roles_policy(spec.secrets_path),
             opts=child,
         )
         auth_role = vault.aws.AuthBackendRole(
             f"{name}-auth-role",
             backend=client.backend,
-            role=settings.auth_role,
+            role=spec.auth_role,
             auth_type="iam",
             bound_iam_principal_arns=[bound.role_arn],
             resolve_aws_unique_ids=True,
@@ -327,7 +350,7 @@ class VaultAwsAuth(pulumi.ComponentResource):
 
         secrets = vault.aws.SecretBackend(
             f"{name}-secrets",
-            path=settings.secrets_path,
+            path=spec.secrets_path,
             access_key=args.aws_access_key,
             secret_key=args.aws_secret_key,
             region=args.account.region,
@@ -343,7 +366,7 @@ class VaultAwsAuth(pulumi.ComponentResource):
                 role_arns=list(role.role_arns),
                 opts=child,
             )
-            for user, role in user_role_plan(settings.users).items()
+            for user, role in user_role_plan(spec.users).items()
         }
 
         namespace = k8s.core.v1.Namespace(
@@ -358,9 +381,9 @@ class VaultAwsAuth(pulumi.ComponentResource):
             version=version,
             repository_opts={"repo": repo},
             values=injector_values(
-                vault_address=settings.address,
-                auth_path=settings.auth_path,
-                namespace=settings.namespace,
+                vault_address=spec.address,
+                auth_path=spec.auth_path,
+                namespace=spec.namespace,
                 node_selector=args.cluster.system_node_selector,
                 tolerations=args.cluster.system_tolerations,
             ),
@@ -374,7 +397,7 @@ class VaultAwsAuth(pulumi.ComponentResource):
         self.policy_name = policy.name
         self.user_role_names = {user: role.name for user, role in user_roles.items()}
         self.injector_release_name = release.name.apply(lambda n: n or RELEASE_NAME)
-        self.namespace, self.service_account = settings.bound_namespace, settings.bound_service_account
+        self.namespace, self.service_account = spec.bound_namespace, spec.bound_service_account
         self.register_outputs(
             {
                 "boundRoleArn": self.bound_role_arn,

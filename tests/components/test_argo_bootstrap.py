@@ -17,7 +17,7 @@ from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
 from components.context import AwsContext, ClusterRef
 from components.naming import NamingContext
 from components.versions import ARGO_CD_CHART, DEFAULT_KUBERNETES_VERSION
-from config import ArgoSettings
+from config import ArgoSettings, argo_spec
 from tools.harness import MODES, Mode, Plan, Registration, run_callable
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -53,7 +53,7 @@ NO_PRUNE = {"rootApp": {"repoUrl": "https://github.com/example/apps.git", "prune
 def _args(raw: dict[str, Any], *, with_secret: bool) -> ArgoBootstrapArgs:
     return ArgoBootstrapArgs(
         naming=NamingContext("eks-platform", "test"),
-        settings=ArgoSettings.model_validate(raw),
+        argo=argo_spec(ArgoSettings.model_validate(raw)),
         cluster=ClusterRef(
             name=pulumi.Output.from_input("eks-platform-test"),
             endpoint="https://example.gr7.us-west-2.eks.amazonaws.com",
@@ -311,7 +311,6 @@ def test_team_namespaces_and_labels(full: Plan):
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"enabled": False}, "argo.enabled false"),
         ({"teams": {"default": {"sourceRepos": ["https://g/x"], "namespaces": ["x"]}}}, "project for system services"),
         ({"teams": {"x": {"sourceRepos": ["https://g/x"], "namespaces": ["argocd"]}}}, "'argocd' is reserved"),
     ],

@@ -7,6 +7,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
+from components.context import ClusterRef, OidcIssuer
 from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from tools.harness import MODES, Mode, Plan, run_callable
 from tools.mocks import OIDC_ISSUER_URL
@@ -20,8 +21,7 @@ ISSUER = OIDC_ISSUER_URL.removeprefix("https://")
 def irsa_plan(mode: Mode, **changes: object) -> Plan:
     args = {
         "role_name": "eks-platform-test_DaftRole",
-        "oidc_provider_arn": PROVIDER_ARN,
-        "oidc_issuer_url": OIDC_ISSUER_URL,
+        "oidc": OidcIssuer(provider_arn=PROVIDER_ARN, issuer_url=OIDC_ISSUER_URL),
         "namespace": "daft",
         "service_account": "daft",
         "managed_policy_arns": {"ReadOnlyAccess": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
@@ -53,6 +53,20 @@ def test_trust_admits_exactly_one_service_account_with_the_sts_audience(plan):
     assert statement["Condition"] == {
         "StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:daft:daft", f"{ISSUER}:aud": "sts.amazonaws.com"}
     }
+
+
+def test_a_cluster_ref_names_its_oidc_provider_as_one_reference():
+    cluster = ClusterRef(
+        name="eks-platform-test",
+        endpoint="https://example.gr7.us-west-2.eks.amazonaws.com",
+        oidc_provider_arn=PROVIDER_ARN,
+        oidc_issuer_url=OIDC_ISSUER_URL,
+        security_group_id="sg-0123456789abcdef0",
+        kubernetes_version="1.35",
+        system_node_selector={},
+        system_tolerations=[],
+    )
+    assert cluster.oidc == OidcIssuer(provider_arn=PROVIDER_ARN, issuer_url=OIDC_ISSUER_URL)
 
 
 def test_policies_attach_to_the_role_by_name(plan):

@@ -6,7 +6,7 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
-from components import karpenter_plan as plan_
+from components import node_autoscaler as plan_
 from components.context import AwsContext, ClusterRef
 from components.iam_documents import MANAGED_POLICY_MAX_CHARS, compact_length
 from components.naming import NamingContext
@@ -17,7 +17,7 @@ from components.versions import (
     KARPENTER_AMI_ALIAS,
     KARPENTER_CHART,
 )
-from config import NodeAutoscalerSettings
+from config import NodeAutoscalerSettings, node_autoscaler_engine
 from tools.harness import MODES, UNKNOWN, Mode, Plan, Registration, run_callable
 from tools.mocks import ACCOUNT_ID, OIDC_ISSUER_URL
 
@@ -37,7 +37,7 @@ ROLE = "aws:iam/role:Role"
 
 
 def autoscaler_plan(mode: Mode, settings: dict[str, Any] | None = None) -> Plan:
-    node_settings = NodeAutoscalerSettings.model_validate(settings or {})
+    engine = node_autoscaler_engine(NodeAutoscalerSettings.model_validate(settings or {}))
 
     def body() -> None:
         cluster = aws.eks.Cluster(
@@ -62,7 +62,7 @@ def autoscaler_plan(mode: Mode, settings: dict[str, Any] | None = None) -> Plan:
             "autoscaler",
             NodeAutoscalerArgs(
                 naming=NAMING,
-                settings=node_settings,
+                engine=engine,
                 cluster=ClusterRef(
                     name=cluster.name,
                     endpoint=cluster.endpoint,

@@ -14,6 +14,9 @@ from components.argo_bootstrap import (
     GUARDRAIL_KINDS,
     IN_CLUSTER_SERVER,
     OIDC_SECRET_KEY,
+    ArgoSpec,
+    RootAppSpec,
+    SsoSpec,
     app_project_spec,
     cluster_secret_annotations,
     cluster_secret_data,
@@ -26,27 +29,48 @@ from components.argo_bootstrap import (
     root_application_spec,
     sync_policy,
 )
-from config import ArgoSettings, RootAppSettings, SsoSettings, TeamProjectSettings
+from config import ArgoSettings, RootAppSettings, SsoSettings, TeamProjectSettings, argo_spec
 
 SSO = SsoSettings(issuer="https://idp.example.com", client_id="argocd", admin_groups=["platform", "sre"])
 TOLERATIONS = [{"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}]
-TEAM = TeamProjectSettings(
-    source_repos=["https://github.com/example/idp-deploy.git", "git@github.com:example/idp-config.git"],
-    namespaces=["idp", "idp-worker"],
-)
 
 
-def values(settings: ArgoSettings, secret: str | None = None) -> dict[str, Any]:
-    return helm_values(
-        settings, node_selector={"dedicated": "system"}, tolerations=TOLERATIONS, oidc_client_secret=secret
-    )
+def argo(**settings: Any) -> ArgoSpec:
+    """What ``settings.argo`` maps to (``config.argo_spec``)."""
+    return argo_spec(ArgoSettings(**settings))
+
+
+def root_app(**settings: Any) -> RootAppSpec:
+    spec = argo(root_app=RootAppSettings(**settings)).root_app
+    assert spec is not None
+    return spec
+
+
+def sso() -> SsoSpec:
+    spec = argo(sso=SSO).sso
+    assert spec is not None
+    return spec
+
+
+TEAM = argo(
+    teams={
+        "idp": TeamProjectSettings(
+            source_repos=["https://github.com/example/idp-deploy.git", "git@github.com:example/idp-config.git"],
+            namespaces=["idp", "idp-worker"],
+        )
+    }
+).teams["idp"]
+
+
+def values(spec: ArgoSpec, secret: str | None = None) -> dict[str, Any]:
+    return helm_values(spec, node_selector={"dedicated": "system"}, tolerations=TOLERATIONS, oidc_client_secret=secret)
 
 
 # ------------------------------------------------------------------------------------------ Helm values
 
 
 def test_non_ha_values_single_replicas_and_no_redis_ha():
-    v = values(ArgoSettings())
+    v = values(argo())
     assert v["redis-ha"] == {"enabled": False}
     assert v["controller"]["replicas"] == 1
     for component in ("server", "repoServer", "applicationSet"):
@@ -55,7 +79,7 @@ def test_non_ha_values_single_replicas_and_no_redis_ha():
 
 
 def test_ha_values_follow_the_charts_documented_ha_set():
-    v = values(ArgoSettings(high_availability=True))
+    v = values(argo(high_availability=True))
     assert v["redis-ha"]["enabled"] is True
     assert v["controller"]["replicas"] == 1  # sharding is per cluster; the chart's HA example keeps 1
     for component in ("server", "repoServer", "applicationSet"):
@@ -68,7 +92,7 @@ def test_ha_values_follow_the_charts_documented_ha_set():
 
 @pytest.mark.parametrize("ha", [False, True])
 def test_server_is_private_and_tls_terminating(ha):
-    v = values(ArgoSettings(high_availability=ha))
+    v = values(argo(high_availability=ha))
     assert v["server"]["service"] == {"type": "ClusterIP"}
     assert v["server"]["ingress"] == {"enabled": False}
     assert v["configs"]["params"]["server.insecure"] is False
@@ -77,21 +101,21 @@ def test_server_is_private_and_tls_terminating(ha):
 
 
 def test_pods_select_and_tolerate_the_system_node_group():
-    v = values(ArgoSettings())
+    v = values(argo())
     assert v["global"]["tolerations"] == TOLERATIONS
     assert v["global"]["nodeSelector"] == {"kubernetes.io/os": "linux", "dedicated": "system"}
 
 
 def test_without_sso_admin_stays_and_no_oidc():
-    cm = values(ArgoSettings())["configs"]["cm"]
+    cm = values(argo())["configs"]["cm"]
     assert cm["admin.enabled"] is True
     assert "oidc.config" not in cm
     assert cm["url"] == DEFAULT_SERVER_URL
-    assert "extra" not in values(ArgoSettings())["configs"]["secret"]
+    assert "extra" not in values(argo())["configs"]["secret"]
 
 
 def test_sso_disables_admin_and_references_the_secret_key():
-    v = values(ArgoSettings(sso=SSO), secret="s3cr3t")
+    v = values(argo(sso=SSO), secret="s3cr3t")
     cm = v["configs"]["cm"]
     assert cm["admin.enabled"] is False
     oidc = yaml.safe_load(cm["oidc.config"])
@@ -106,7 +130,7 @@ def test_sso_disables_admin_and_references_the_secret_key():
 
 
 def test_sso_without_secret_uses_pkce_and_no_secret_entry():
-    v = values(ArgoSettings(sso=SSO))
+    v = values(argo(sso=SSO))
     oidc = yaml.safe_load(v["configs"]["cm"]["oidc.config"])
     assert "clientSecret" not in oidc
     assert oidc["enablePKCEAuthentication"] is True
@@ -115,17 +139,17 @@ def test_sso_without_secret_uses_pkce_and_no_secret_entry():
 
 def test_secret_without_sso_is_a_mistake():
     with pytest.raises(ValueError, match=r"argo\.sso is not set"):
-        values(ArgoSettings(), secret="s3cr3t")
+        values(argo(), secret="s3cr3t")
 
 
 def test_secret_value_is_passed_through_untouched():
     marker = object()
-    v = helm_values(ArgoSettings(sso=SSO), node_selector={}, tolerations=[], oidc_client_secret=marker)
+    v = helm_values(argo(sso=SSO), node_selector={}, tolerations=[], oidc_client_secret=marker)
     assert v["configs"]["secret"]["extra"][OIDC_SECRET_KEY] is marker
 
 
 def test_oidc_config_is_yaml_with_the_settings():
-    parsed = yaml.safe_load(oidc_config(SSO, with_client_secret=True))
+    parsed = yaml.safe_load(oidc_config(sso(), with_client_secret=True))
     assert parsed["name"] == "SSO"
     assert parsed["clientSecret"] == f"${OIDC_SECRET_KEY}"
 
@@ -144,7 +168,7 @@ def test_rbac_without_groups_is_empty():
 
 
 def test_root_app_spec_points_at_git_and_the_in_cluster_server():
-    root = RootAppSettings(repo_url="https://github.com/example/platform-apps.git", path="clusters/dev")
+    root = root_app(repo_url="https://github.com/example/platform-apps.git", path="clusters/dev")
     spec = root_application_spec(root)
     assert spec["project"] == "default"
     assert spec["source"] == {
@@ -157,12 +181,12 @@ def test_root_app_spec_points_at_git_and_the_in_cluster_server():
 
 @pytest.mark.parametrize(("prune", "self_heal"), [(True, True), (True, False), (False, True), (False, False)])
 def test_automated_sync_switches(prune, self_heal):
-    root = RootAppSettings(repo_url="https://git.example.com/apps.git", prune=prune, self_heal=self_heal)
+    root = root_app(repo_url="https://git.example.com/apps.git", prune=prune, self_heal=self_heal)
     assert sync_policy(root)["automated"] == {"prune": prune, "selfHeal": self_heal}
 
 
 def test_manual_sync_has_no_automated_key():
-    policy = sync_policy(RootAppSettings(repo_url="https://git.example.com/apps.git", automated=False))
+    policy = sync_policy(root_app(repo_url="https://git.example.com/apps.git", automated=False))
     assert "automated" not in policy
     assert "PruneLast=true" in policy["syncOptions"]
     assert policy["retry"]["limit"] > 0
@@ -173,7 +197,7 @@ def test_manual_sync_has_no_automated_key():
 
 def test_app_project_restricts_repos_destinations_and_cluster_scope():
     spec = app_project_spec("idp", TEAM, TEAM.namespaces)
-    assert spec["sourceRepos"] == TEAM.source_repos
+    assert spec["sourceRepos"] == list(TEAM.source_repos)
     assert spec["destinations"] == [
         {"server": IN_CLUSTER_SERVER, "namespace": "idp"},
         {"server": IN_CLUSTER_SERVER, "namespace": "idp-worker"},
@@ -229,7 +253,7 @@ def test_cluster_secret_annotations_carry_infrastructure_and_role_arns():
         vpc_id="vpc-0abc",
         environment="dev",
         role_arns={"karpenter": "arn:aws:iam::123456789012:role/k", "ebs-csi": "arn:aws:iam::123456789012:role/e"},
-        root_app=RootAppSettings(repo_url="https://git.example.com/apps.git", target_revision="v1"),
+        root_app=root_app(repo_url="https://git.example.com/apps.git", target_revision="v1"),
     )
     assert annotations == {
         "platform.eks/cluster-name": "eks-platform-dev",

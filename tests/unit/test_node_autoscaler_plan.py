@@ -5,9 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import karpenter_plan as plan
+from components import node_autoscaler as plan
 from components.iam_documents import MANAGED_POLICY_MAX_CHARS, compact_length
 from components.limits import MAX_LENGTH
+from components.scheduling import tolerations
 from components.versions import (
     CLUSTER_AUTOSCALER_CHART,
     CLUSTER_AUTOSCALER_IMAGE_TAGS,
@@ -15,7 +16,7 @@ from components.versions import (
     KARPENTER_CHART,
     SUPPORTED_KUBERNETES_VERSIONS,
 )
-from config import ClusterAutoscalerSettings, KarpenterSettings, Toleration
+from config import KarpenterSettings, NodeAutoscalerSettings, node_autoscaler_engine
 
 CLUSTER = "eks-platform-dev"
 ACCOUNT = "123456789012"
@@ -33,6 +34,13 @@ SEED_NODE_SELECTOR = {"dedicated": "clusterAutoscaler"}
 SEED_TOLERATION = {"key": "dedicated", "operator": "Equal", "value": "clusterAutoscaler", "effect": "NoSchedule"}
 #: Actions allowed on "*" (reads only); everything that changes something must be scoped.
 READ_ONLY_ON_ANY = re.compile(r"^(ec2:Describe\w+|pricing:GetProducts|iam:ListInstanceProfiles)$")
+
+
+def karpenter(**settings_: Any) -> plan.KarpenterSpec:
+    """The Karpenter spec ``settings.nodeAutoscaler.karpenter`` maps to."""
+    spec = node_autoscaler_engine(NodeAutoscalerSettings(karpenter=KarpenterSettings(**settings_)))
+    assert isinstance(spec, plan.KarpenterSpec)
+    return spec
 
 
 def controller_policies(cluster: str = CLUSTER, partition: str = "aws", region: str = "us-west-2") -> dict[str, Any]:
@@ -177,16 +185,22 @@ def test_cluster_autoscaler_may_only_scale_groups_tagged_for_this_cluster():
 
 
 def test_seed_placement_is_expressible_in_settings_and_reaches_the_values():
-    ca = ClusterAutoscalerSettings.model_validate(
-        {"nodeSelector": SEED_NODE_SELECTOR, "tolerations": [SEED_TOLERATION]}
+    ca = node_autoscaler_engine(
+        NodeAutoscalerSettings.model_validate(
+            {
+                "engine": "cluster-autoscaler",
+                "clusterAutoscaler": {"nodeSelector": SEED_NODE_SELECTOR, "tolerations": [SEED_TOLERATION]},
+            }
+        )
     )
+    assert isinstance(ca, plan.ClusterAutoscalerSpec)
     values = plan.cluster_autoscaler_values(
         cluster_name=CLUSTER,
         role_arn="arn:aws:iam::123456789012:role/ca",
         region="us-west-2",
         image_tag="v1.34.5",
         node_selector=ca.node_selector,
-        node_tolerations=plan.tolerations(ca.tolerations),
+        node_tolerations=tolerations(ca.tolerations),
     )
     assert values["nodeSelector"] == SEED_NODE_SELECTOR
     assert values["tolerations"] == [SEED_TOLERATION]
@@ -215,12 +229,6 @@ def test_per_zone_groups_are_balanced_through_the_charts_extra_args():
 
     assert values(balance=True)["extraArgs"] == {"balance-similar-node-groups": True}
     assert "extraArgs" not in values(balance=False)
-
-
-def test_exists_tolerations_carry_no_value():
-    assert plan.tolerations([Toleration(key="CriticalAddonsOnly", operator="Exists")]) == [
-        {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
-    ]
 
 
 # --- Karpenter Helm values and manifests ----------------------------------------------------------------
@@ -257,7 +265,7 @@ def test_karpenter_values_wire_cluster_queue_role_and_system_placement():
 
 
 def test_node_pool_follows_the_settings():
-    settings_ = KarpenterSettings(
+    spec = karpenter(
         capacity_types=["spot", "on-demand"],
         instance_categories=["c", "m"],
         instance_generation_min=6,
@@ -267,7 +275,7 @@ def test_node_pool_follows_the_settings():
         consolidate_after="5m",
         expire_after="168h",
     )
-    pool = plan.node_pool(settings_, node_class="default")
+    pool = plan.node_pool(spec, node_class="default")
     assert pool["apiVersion"] == "karpenter.sh/v1"
     assert pool["kind"] == "NodePool"
     assert pool["metadata"] == {"name": "default"}
@@ -286,7 +294,7 @@ def test_node_pool_follows_the_settings():
 
 def test_ec2_node_class_is_pinned_discovered_hardened_encrypted_and_tagged():
     node_class = plan.ec2_node_class(
-        KarpenterSettings(disk_size_gib=80),
+        karpenter(disk_size_gib=80),
         role="eks-platform-dev-karpenter-node",
         cluster_name=CLUSTER,
         tags=REQUIRED_TAGS,
@@ -314,7 +322,7 @@ def test_node_class_tags_avoid_the_keys_karpenter_rejects():
         r"^(eks:eks-cluster-name|kubernetes\.io/cluster.*|karpenter\.sh/node(pool|claim)|karpenter\.k8s\.aws/ec2nodeclass)$"
     )
     tags = plan.ec2_node_class(
-        KarpenterSettings(), role="r", cluster_name=CLUSTER, tags=REQUIRED_TAGS, ami_alias=KARPENTER_AMI_ALIAS
+        karpenter(), role="r", cluster_name=CLUSTER, tags=REQUIRED_TAGS, ami_alias=KARPENTER_AMI_ALIAS
     )["spec"]["tags"]
     assert not [key for key in tags if restricted.match(key)]
 

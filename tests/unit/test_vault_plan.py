@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -12,17 +13,18 @@ from hypothesis import strategies as st
 from components.naming import NamingContext
 from components.vault_aws_auth import (
     INJECTOR_NAMESPACE,
+    VaultSpec,
     bound_role_name,
     credentials_template,
     injector_annotations,
     injector_values,
     read_all_user_roles_policy,
-    settings_problems,
+    spec_problems,
     user_role_plan,
     vault_provider_args,
 )
 from components.vault_names import user_role_name
-from config import VaultSettings
+from config import VaultSettings, vault_spec
 
 JAY = "jay@eventualcomputing.com"
 JAY_ARN = "arn:aws:iam::941892620273:role/jay-eventual-access"
@@ -62,6 +64,10 @@ def enabled(**changes: object) -> VaultSettings:
         "users": {JAY: [JAY_ARN]},
     }
     return VaultSettings.model_validate(base | changes)
+
+
+def spec(**changes: object) -> VaultSpec:
+    return vault_spec(enabled(**changes))
 
 
 def test_policy_is_the_seeds_text() -> None:
@@ -179,12 +185,12 @@ def test_injector_values_without_vault_namespace() -> None:
 
 def test_vault_provider_args() -> None:
     token = object()
-    assert vault_provider_args(enabled(namespace="admin"), token=token) == {  # type: ignore[arg-type]
+    assert vault_provider_args(spec(namespace="admin"), token=token) == {  # type: ignore[arg-type]
         "address": "https://vault.example.hashicorp.cloud:8200",
         "namespace": "admin",
         "token": token,
     }
-    assert "namespace" not in vault_provider_args(enabled(namespace=None), token="t")
+    assert "namespace" not in vault_provider_args(spec(namespace=None), token="t")
 
 
 def test_bound_role_name_is_the_seeds_pattern_and_fits_iam() -> None:
@@ -194,21 +200,20 @@ def test_bound_role_name_is_the_seeds_pattern_and_fits_iam() -> None:
     assert long_name == bound_role_name(NamingContext("a-very-long-project-name-for-the-platform", "production-eu"))
 
 
-def test_settings_problems_accepts_the_defaults() -> None:
-    assert settings_problems(enabled(), bound_role="eks-platform-dev-vault-bound-role") == []
+def test_spec_problems_accepts_the_defaults() -> None:
+    assert spec_problems(spec(), bound_role="eks-platform-dev-vault-bound-role") == []
 
 
-@pytest.mark.parametrize(
-    ("changes", "bound_role", "message"),
-    [
-        ({"enabled": False, "address": ""}, "r", "vault.enabled"),
-        ({}, "x" * 65, "not a valid IAM role name"),
-    ],
-)
-def test_settings_problems(changes: dict[str, object], bound_role: str, message: str) -> None:
-    problems = settings_problems(enabled(**changes), bound_role=bound_role)
-    assert len(problems) == 1
-    assert message in problems[0]
+def test_spec_problems_refuse_a_bound_role_name_iam_would() -> None:
+    (problem,) = spec_problems(spec(), bound_role="x" * 65)
+    assert "not a valid IAM role name" in problem
+
+
+def test_spec_problems_refuse_users_sharing_a_vault_role() -> None:
+    # The settings refuse these already; the component checks what it is given anyway.
+    users = {"a+b@x.com": (JAY_ARN,), "a-b@x.com": (JAY_ARN,)}
+    (problem,) = spec_problems(dataclasses.replace(spec(), users=users), bound_role="r")
+    assert "both map to Vault role 'userrole-a-b@x.com'" in problem
 
 
 @pytest.mark.parametrize(
