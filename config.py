@@ -1764,6 +1764,19 @@ class Settings(Model):
         return self
 
     @model_validator(mode="after")
+    def _one_guardduty_data_endpoint(self) -> Self:
+        if (
+            self.guard_duty.agent_management is AgentManagement.STACK
+            and "guardduty-data" in self.vpc.interface_endpoints
+        ):
+            msg = (
+                ".vpc.interfaceEndpoints: guardduty-data is the GuardDuty agent's endpoint, which the stack already "
+                "declares with guardDuty.agent stack (a VPC takes one private DNS name per service)"
+            )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
     def _key_users_exist(self) -> Self:
         for name, key in sorted(self.kms_keys.items()):
             if name == "secrets":
@@ -1985,6 +1998,11 @@ def adoption_problems(settings: Settings, naming: NamingContext) -> list[str]:
     for group, given in sorted(adopt.node_groups.items()):
         if group not in settings.cluster.node_groups:
             problems.append(f".adopt.nodeGroups.{group}: not one of cluster.nodeGroups")
+        elif settings.cluster.node_groups[group].per_zone:
+            problems.append(
+                f".adopt.nodeGroups.{group}: a per-zone group is one node group per zone; adopt a group that spans "
+                "the zones, or let the stack create the per-zone groups"
+            )
         elif given != (want := f"{cluster}:{naming.node_group(group)}"):
             problems.append(f".adopt.nodeGroups.{group}: {given!r} is not {want!r} (set naming.nodeGroup)")
     for service, given in sorted(adopt.app_roles.items()):

@@ -175,6 +175,8 @@ def check_irsa_role_names(args: ResourceValidationArgs, report: ReportViolation,
         return
     patterns = list(ctx.service_role_patterns)
     narrowing: list[str] = list(cfg["patterns"])
+    if isinstance(name, str) and name in ctx.platform_role_names:
+        return  # the platform's own add-on and controller roles: named by `naming` (NamingContext.platform_role)
     if not isinstance(name, str):
         report(
             "the role has no explicit name (an auto-name cannot follow the service-role pattern).\n"

@@ -142,6 +142,11 @@ class PackContext:
         return NamingContext.from_settings(self.project, self.stack, stack_settings(self.stack_config, self.project))
 
     @cached_property
+    def platform_role_names(self) -> frozenset[str]:
+        """The physical names of the platform's own IAM roles under this stack's `naming` settings."""
+        return frozenset(self.naming.platform_role_names())
+
+    @cached_property
     def service_role_patterns(self) -> tuple[str, ...]:
         """The IRSA role-name patterns this stack's settings allow."""
         return service_role_patterns(self.stack_config, self.project)

@@ -144,3 +144,12 @@ def test_ses_regions_are_those_botocore_knows_an_ses_endpoint_in():
         for region in session.get_available_regions(service, partition)
     }
     assert known & AWS_REGIONS == SES_REGIONS
+
+
+def test_the_guardduty_data_endpoint_is_declared_once():
+    from tests.config.test_settings import KEY, error_of, stack_settings
+
+    raw = stack_settings("prod")
+    raw["guardDuty"] = {"detector": "none", "agent": "stack"}
+    raw["vpc"]["interfaceEndpoints"] = ["guardduty-data"]
+    assert f"{KEY}.vpc.interfaceEndpoints: guardduty-data is the GuardDuty agent's endpoint" in error_of(raw, "prod")

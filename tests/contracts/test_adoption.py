@@ -119,3 +119,12 @@ def test_a_subnet_in_a_zone_the_stack_does_not_use():
     assert f"{KEY}.adopt.subnets.private-d: the stack's zones are us-west-2a, us-west-2b, us-west-2c" in str(
         caught.value
     )
+
+
+def test_a_per_zone_group_cannot_be_adopted_as_one():
+    raw = stack_settings("dev")
+    raw["cluster"]["nodeGroups"]["system"]["perZone"] = True
+    raw["adopt"] = {"nodeGroups": {"system": "eks-platform-dev:eks-platform-dev-system"}}
+    with pytest.raises(ConfigurationError) as caught:
+        run_program("dev", "preview", config_overrides={KEY: raw})
+    assert f"{KEY}.adopt.nodeGroups.system: a per-zone group is one node group per zone" in str(caught.value)
