@@ -5,7 +5,7 @@ and sets ``import_`` (and ``protect``) on exactly those registrations with a sta
 
 The engine's contract (pulumi/pulumi ``developer-docs/architecture/import.md``): a resource with the ``import``
 option that is not in the stack yet is imported; one already in the stack with that id is treated like any other, so
-the option may stay in the settings; one in the stack with another id is deleted and replaced by the import. An
+the option may stay in the settings; one in the stack with another id is deleted and replaced by the import. The
 import succeeds only when the program's inputs match the resource's state: a preview with differences warns
 ("inputs to import do not match the existing resource"), an update fails, and nothing is changed.
 """
