@@ -679,7 +679,8 @@ class ClusterSettings(Model):
         default_factory=dict,
         description=(
             "Who may use the cluster, keyed by a name of yours (logical names follow it): principal, access "
-            "policies, namespaces, Kubernetes groups. Replaces adminRoleArns and viewerRoleArns (still accepted)."
+            "policies, namespaces, Kubernetes groups. adminRoleArns and viewerRoleArns are shorter forms (still "
+            "supported)."
         ),
     )
     viewer_role_arns: list[str] = Field(
@@ -1621,9 +1622,6 @@ class AdoptSettings(Model):
     secrets_key: str | None = Field(
         default=None, pattern=ADOPTABLE["secretsKey"].id_pattern.pattern, description="The secrets key's id."
     )
-    node_groups: dict[K8sName, Annotated[str, Field(pattern=ADOPTABLE["nodeGroups"].id_pattern.pattern)]] = Field(
-        default_factory=dict, description="`<cluster>:<node group name>` by `cluster.nodeGroups` key."
-    )
     app_roles: dict[K8sName, Annotated[str, Field(pattern=ADOPTABLE["appRoles"].id_pattern.pattern)]] = Field(
         default_factory=dict, description="Role names by `appRoles` key."
     )
@@ -1760,6 +1758,16 @@ class Settings(Model):
         )
         if problem:
             msg = f".delivery.runner: the deploy job {problem}"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _smtp_needs_a_route(self) -> Self:
+        if self.email is not None and self.email.smtp_user and self.vpc.nat_strategy is NatStrategy.NONE:
+            msg = (
+                ".email.smtpUser: with vpc.natStrategy none pods cannot reach email-smtp.<region>.amazonaws.com "
+                "(SMTP on 587/465; the interface endpoints admit 443 only): send with the SES API from an app role"
+            )
             raise ValueError(msg)
         return self
 
@@ -1995,16 +2003,6 @@ def adoption_problems(settings: Settings, naming: NamingContext) -> list[str]:
         for field, (given, want, hint) in expected.items()
         if given is not None and given != want
     ]
-    for group, given in sorted(adopt.node_groups.items()):
-        if group not in settings.cluster.node_groups:
-            problems.append(f".adopt.nodeGroups.{group}: not one of cluster.nodeGroups")
-        elif settings.cluster.node_groups[group].per_zone:
-            problems.append(
-                f".adopt.nodeGroups.{group}: a per-zone group is one node group per zone; adopt a group that spans "
-                "the zones, or let the stack create the per-zone groups"
-            )
-        elif given != (want := f"{cluster}:{naming.node_group(group)}"):
-            problems.append(f".adopt.nodeGroups.{group}: {given!r} is not {want!r} (set naming.nodeGroup)")
     for service, given in sorted(adopt.app_roles.items()):
         if service not in settings.app_roles:
             problems.append(f".adopt.appRoles.{service}: not one of appRoles")
@@ -2012,6 +2010,30 @@ def adoption_problems(settings: Settings, naming: NamingContext) -> list[str]:
             problems.append(f".adopt.appRoles.{service}: {given!r} is not {want!r} (set appRoles.{service}.roleName)")
     if not settings.vpc.intra_subnets and any(key.startswith("intra-") for key in adopt.subnets):
         problems.append(".adopt.subnets: intra subnets adopted while vpc.intraSubnets is false")
+    return problems
+
+
+def shared_name_problems(settings: Settings, naming: NamingContext) -> list[str]:
+    """Names two features would share: a platform role and an access principal, a workload key and the volumes'."""
+    problems: list[str] = []
+    platform_roles = {name.lower(): what for name, what in naming.platform_role_names().items()}
+    for key, entry in sorted(settings.cluster.access.items()):
+        kind, _, path = entry.principal_arn.split(":", 5)[-1].partition("/")
+        account = entry.principal_arn.split(":")[4]
+        own_account = not settings.allowed_account_ids or account in settings.allowed_account_ids
+        if kind == "role" and own_account and path.rsplit("/", 1)[-1].lower() in platform_roles:
+            problems.append(
+                f".cluster.access.{key}.principalArn: {entry.principal_arn} is "
+                f"{platform_roles[path.rsplit('/', 1)[-1].lower()]} by name (naming.role/naming.roles): IAM role "
+                "names are unique in an account, so the platform would take over its trust; rename one of them"
+            )
+    workload_aliases = {naming.kms_alias(key): key for key in settings.kms_keys}
+    storage_alias = settings.cluster.storage.kms_key_alias
+    if storage_alias in workload_aliases:
+        problems.append(
+            f".cluster.storage.kmsKeyAlias: {storage_alias} is the alias of kmsKeys.{workload_aliases[storage_alias]}, "
+            "whose key policy lets only its app roles use it: the EBS CSI driver could not encrypt with it"
+        )
     return problems
 
 
@@ -2046,6 +2068,7 @@ def platform_name_problems(settings: Settings, naming: NamingContext) -> list[st
     if network_problem:
         problems.append(f".naming.network: the VPC's Name tag {naming.network_name!r} {network_problem}")
     problems += adoption_problems(settings, naming)
+    problems += shared_name_problems(settings, naming)
     for family in settings.extra_tags.families():
         for key, value in settings.extra_tags.rendered(family, naming).items():
             problem = tag_key_problem(key) or tag_value_problem(value)

@@ -32,8 +32,10 @@ class Adoptable:
 
 SUBNET_KEY = re.compile(r"^(public|private|intra)-[a-z]$")
 
-#: Settings key (camelCase, under ``adopt``) -> what it adopts. Logical names are the program's (``network`` and
-#: ``eks`` components); tests/contracts/test_adoption.py pins each against a real registration.
+#: Settings key (camelCase, under ``adopt``) -> what it adopts. Managed node groups are not adoptable: the stack's
+#: groups run its own launch template (IMDSv2, encrypted volumes), which an existing group cannot switch to in place,
+#: so their import would always differ; new groups are created beside the old ones. Logical names are the program's
+#: (``network`` and ``eks`` components); tests/contracts/test_adoption.py pins each against a real registration.
 ADOPTABLE: dict[str, Adoptable] = {
     "vpc": Adoptable("aws:ec2/vpc:Vpc", "network-vpc", re.compile(r"^vpc-[0-9a-f]{8,17}$"), "a VPC id (vpc-...)"),
     "internetGateway": Adoptable(
@@ -73,12 +75,6 @@ ADOPTABLE: dict[str, Adoptable] = {
         "eks-secrets-key",
         re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
         "the KMS key id (a UUID) the cluster encrypts secrets with",
-    ),
-    "nodeGroups": Adoptable(
-        "aws:eks/nodeGroup:NodeGroup",
-        "eks-{key}",
-        re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}:[0-9A-Za-z][A-Za-z0-9_-]{0,62}$"),
-        "<cluster name>:<node group name>",
     ),
     "appRoles": Adoptable("aws:iam/role:Role", "app-{key}-role", re.compile(r"^[\w+=,.@-]{1,64}$"), "the role's name"),
 }

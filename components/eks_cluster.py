@@ -876,6 +876,10 @@ class EksCluster(pulumi.ComponentResource):
                 parent=self,
                 # The autoscaler owns the desired size once the group exists.
                 ignore_changes=["scalingConfig.desiredSize"],
+                # A change of a create-only field (amiType, instanceTypes, capacityType, the node role) replaces the
+                # group under the same name, and EKS refuses a second group of that name (ResourceInUseException):
+                # the old group goes first. To roll without a gap, add a new group and remove the old one later.
+                delete_before_replace=True,
                 # Nodes join only once the role's policies are attached and the VPC CNI runs with its
                 # IRSA role; neither is an input of the node group.
                 depends_on=list(prerequisites),

@@ -135,11 +135,14 @@ class Email(pulumi.ComponentResource):
                 )
             )
         self.identity_arns = {identity: resource.arn for identity, resource in identities.items()}
+        # Positional, in domain order: Output.all() with no keywords answers a list, not a dict (addresses only).
+        domains = list(args.domains)
         self.dkim_records = pulumi.Output.all(
-            **{domain: identities[domain].dkim_signing_attributes for domain in args.domains}
+            *(identities[domain].dkim_signing_attributes for domain in domains)
         ).apply(
             lambda attributes: {
-                domain: dkim_records(domain, _tokens(signing)) for domain, signing in attributes.items()
+                domain: dkim_records(domain, _tokens(signing))
+                for domain, signing in zip(domains, attributes, strict=True)
             }
         )
         self.smtp_endpoint = smtp_endpoint(account.region)

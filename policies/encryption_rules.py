@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from policies.common import as_list, dig, is_unknown, plain_props, truthy
+from policies.common import as_list, dig, is_unknown, json_document, plain_props, truthy
 from policies.settings import PackContext
 
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
@@ -49,6 +51,40 @@ def check_key_rotation(args: ResourceValidationArgs, report: ReportViolation) ->
         "automatic key rotation is off.\nRemediation: set enable_key_rotation=True on the key.",
         None,
     )
+
+
+def open_key_statements(policy: dict[str, Any]) -> list[str]:
+    """Sids (or positions) of Allow statements of a key policy that name any principal (``*``) without a Condition.
+
+    A key policy is the key's only gate besides IAM: ``"Principal": "*"`` (or ``{"AWS": "*"}``) lets every AWS
+    account use or manage the key unless a condition narrows it (AWS KMS Developer Guide, "Key policies": "*" as
+    principal). Statements with a Condition are left to review (e.g. ``kms:CallerAccount``, ``aws:PrincipalOrgID``).
+    """
+    found = []
+    for index, statement in enumerate(as_list(policy.get("Statement"))):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow" or statement.get("Condition"):
+            continue
+        principal = statement.get("Principal")
+        principals = as_list(principal.get("AWS")) if isinstance(principal, dict) else as_list(principal)
+        if "*" in principals:
+            found.append(str(statement.get("Sid") or f"Statement[{index}]"))
+    return found
+
+
+def check_key_policy_principals(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """KMS key policies grant nothing to every principal (``*``) without a condition."""
+    if args.resource_type != KMS_KEY_TYPE:
+        return
+    policy = json_document(plain_props(args.props).get("policy"))
+    if not isinstance(policy, dict):
+        return  # unknown in a preview, or no policy: KMS then applies its default (the account only)
+    for sid in open_key_statements(policy):
+        report(
+            f"key policy statement {sid} allows Principal '*' without a Condition: any AWS account may use the key.\n"
+            "Remediation: name the roles or accounts that may use the key (kmsKeys.<name>.appRoles), or add a "
+            "condition such as kms:CallerAccount.",
+            None,
+        )
 
 
 def _unencrypted(mappings: object, *, path: str) -> list[str]:
@@ -111,6 +147,13 @@ def policies(ctx: PackContext) -> list[Policy]:
             validate=check_key_rotation,
             enforcement_level=level,
             remediation_steps="Set enable_key_rotation=True.",
+        ),
+        ResourceValidationPolicy(
+            name="kms-key-policy-principals",
+            description="KMS key policies grant nothing to every principal ('*') without a condition.",
+            validate=check_key_policy_principals,
+            enforcement_level=level,
+            remediation_steps="Name the principals that may use the key, or narrow '*' with a condition.",
         ),
         ResourceValidationPolicy(
             name="node-volume-encryption",

@@ -189,6 +189,8 @@ def test_node_group_takes_labels_taints_sizes_and_the_template(plan):
     assert group.inputs["capacityType"] == "ON_DEMAND"
     assert group.inputs["launchTemplate"]["id"] == plan.seen(template, "id")
     assert group.ignore_changes == ["scalingConfig.desiredSize"]
+    # A replacement keeps the physical name, which EKS holds unique per cluster: the old group must go first.
+    assert group.delete_before_replace is True
     node_role = plan.one("aws:iam/role:Role", "eks-node-role")
     attached = {
         r.inputs["policyArn"].rsplit("/", 1)[-1]

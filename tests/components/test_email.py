@@ -139,3 +139,12 @@ def test_the_send_policy_without_a_configuration_set_names_the_identities_only()
 def test_an_email_without_identities_is_refused():
     with pytest.raises(ValueError, match="at least one"):
         EmailArgs(naming=NAMING, account=ACCOUNT)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_addresses_only_have_no_dkim_records_and_still_send(mode):
+    # Output.all() without keywords answers a list: a dict of records built from it failed here before.
+    plan = email_plan(mode, addresses=["alerts@example.org"])
+    assert plan.outputs["dkim"] == {}
+    policy = json.loads(plan.one(USER_POLICY, "email-smtp-send").inputs["policy"])
+    assert policy["Statement"][0]["Resource"] == [f"arn:aws:ses:eu-west-1:{ACCOUNT_ID}:identity/alerts@example.org"]

@@ -124,3 +124,37 @@ def test_the_program_and_the_pack_read_the_same_names():
     assert program.platform_role("node") == "dpe-k8-node"
     assert program.node_group("system") == "dpe-k8-system"
     assert program.kms_alias("secrets") == "alias/dpe-k8/secrets"
+
+
+def test_a_platform_role_may_not_share_its_name_with_an_access_principal():
+    # Sage's role/eks_admin_role is the role people assume for kubectl: naming the cluster role so would take it over.
+    raw = with_("naming.roles", {"cluster": "eks_admin_role"})
+    raw["cluster"]["access"] = {
+        "admins": {"principalArn": "arn:aws:iam::111122223333:role/eks_admin_role", "policies": ["cluster-admin"]}
+    }
+    message = error(raw)
+    assert f"{KEY}.cluster.access.admins.principalArn: arn:aws:iam::111122223333:role/eks_admin_role is the" in message
+    # Another account's role of that name is another role.
+    raw["cluster"]["access"]["admins"]["principalArn"] = "arn:aws:iam::999988887777:role/eks_admin_role"
+    assert parse_settings(raw, stack_file="Pulumi.dev.yaml", key=KEY, naming=NamingContext("eks-platform", "dev"))
+
+
+def test_the_volumes_may_not_use_a_workload_key():
+    raw = with_("cluster.storage", {"kmsKeyAlias": "alias/eks-platform-dev-data"})
+    raw["kmsKeys"] = {"data": {"description": "data", "appRoles": ["daft"]}}
+    message = error(raw)
+    assert f"{KEY}.cluster.storage.kmsKeyAlias: alias/eks-platform-dev-data is the alias of kmsKeys.data" in message
+
+
+def test_no_smtp_user_without_a_route_to_ses_smtp():
+    raw = with_("email", {"domains": ["example.com"]})
+    raw["vpc"]["natStrategy"] = "none"
+    raw["nodeAutoscaler"] = {"engine": "none"}
+    raw["argo"] = {"enabled": False}
+    raw["vault"] = {"enabled": False}
+    raw["delivery"] = None
+    raw["cluster"]["endpoint"] = {"publicAccess": False}
+    message = error(raw)
+    assert f"{KEY}.email.smtpUser: with vpc.natStrategy none pods cannot reach" in message
+    raw["email"]["smtpUser"] = False
+    assert parse_settings(raw, stack_file="Pulumi.dev.yaml", key=KEY, naming=NamingContext("eks-platform", "dev"))

@@ -29,7 +29,6 @@ ADOPT = {
     "nodeRole": "eks-platform-dev-node",
     "oidcProvider": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/0123456789ABCDEF",
     "secretsKey": "1234abcd-12ab-34cd-56ef-1234567890ab",
-    "nodeGroups": {"system": "eks-platform-dev:eks-platform-dev-system"},
     "appRoles": {"daft": "eks-platform-dev_DaftRole"},
 }
 
@@ -96,7 +95,7 @@ def test_nothing_is_imported_or_newly_protected_without_adopt():
         ({"cluster": "eks-platform-dev"}, "adopt.clusterRole: a cluster is adopted with its role"),
         ({"subnets": {"private-a": "subnet-0123456789abcdef0"}}, "adopt.subnets: subnets are adopted with their VPC"),
         ({"nodeRole": "eks-node"}, "adopt.nodeRole: 'eks-node' is not the name these settings give it"),
-        ({"nodeGroups": {"workers": "eks-platform-dev:workers"}}, "adopt.nodeGroups.workers: not one of"),
+        ({"nodeGroups": {"system": "eks-platform-dev:eks-platform-dev-system"}}, "adopt.nodeGroups: Extra inputs"),
         ({"vpc": "vpc-123"}, "adopt.vpc: String should match pattern"),
         ({"appRoles": {"daft": "other"}}, "adopt.appRoles.daft: 'other' is not 'eks-platform-dev_DaftRole'"),
     ],
@@ -119,12 +118,3 @@ def test_a_subnet_in_a_zone_the_stack_does_not_use():
     assert f"{KEY}.adopt.subnets.private-d: the stack's zones are us-west-2a, us-west-2b, us-west-2c" in str(
         caught.value
     )
-
-
-def test_a_per_zone_group_cannot_be_adopted_as_one():
-    raw = stack_settings("dev")
-    raw["cluster"]["nodeGroups"]["system"]["perZone"] = True
-    raw["adopt"] = {"nodeGroups": {"system": "eks-platform-dev:eks-platform-dev-system"}}
-    with pytest.raises(ConfigurationError) as caught:
-        run_program("dev", "preview", config_overrides={KEY: raw})
-    assert f"{KEY}.adopt.nodeGroups.system: a per-zone group is one node group per zone" in str(caught.value)

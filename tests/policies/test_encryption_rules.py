@@ -1,5 +1,7 @@
 """Encryption policies: EKS secrets envelope encryption, KMS rotation, encrypted node volumes."""
 
+import json
+
 import pytest
 
 from tests.policies.support import UNKNOWN, check
@@ -36,6 +38,43 @@ def test_kms_key_rotation():
     assert message == "automatic key rotation is off.\nRemediation: set enable_key_rotation=True on the key."
     assert check("kms-key-rotation", KEY, {})
     assert check("kms-key-rotation", KEY, {"customerMasterKeySpec": "RSA_2048"}) == []
+
+
+def key_policy(*statements: dict[str, object]) -> dict[str, object]:
+    return {"policy": json.dumps({"Version": "2012-10-17", "Statement": list(statements)})}
+
+
+def test_a_key_policy_naming_its_principals_passes():
+    from components.iam_documents import workload_key_policy
+
+    named = workload_key_policy(
+        account_id="123456789012", partition="aws", user_role_arns=["arn:aws:iam::123456789012:role/app"]
+    )
+    assert check("kms-key-policy-principals", KEY, {"policy": json.dumps(named)}) == []
+    conditioned: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:CallerAccount": "123456789012"}},
+    }
+    assert check("kms-key-policy-principals", KEY, key_policy(conditioned)) == []
+    assert check("kms-key-policy-principals", KEY, {"policy": UNKNOWN}) == []
+
+
+@pytest.mark.parametrize("principal", ["*", {"AWS": "*"}, {"AWS": ["arn:aws:iam::123456789012:root", "*"]}])
+def test_a_key_policy_open_to_every_principal_fails(principal):
+    statement: dict[str, object] = {
+        "Sid": "Open",
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    [message] = check("kms-key-policy-principals", KEY, key_policy(statement))
+    assert message.startswith("key policy statement Open allows Principal '*' without a Condition")
+    # A Deny of every principal is how policies narrow access: not a grant.
+    assert check("kms-key-policy-principals", KEY, key_policy({**statement, "Effect": "Deny"})) == []
 
 
 def launch_template(encrypted: object = "true") -> dict[str, object]:

@@ -60,7 +60,7 @@ def test_dev_and_prod_plans_pass_every_policy(packs, stack, mode):
     assert report.analyzed == len(plan.resources)
     assert (report.pack, report.version) == ("eks-platform", "0.1.0")
     levels = {p.name: p.level for p in report.policies}
-    assert len(levels) == 28
+    assert len(levels) == 29
     assert {levels[name] for name in ALWAYS_MANDATORY} == {"mandatory"}
     assert {levels[name] for name in ALWAYS_ADVISORY} == {"advisory"}
     fixed = ALWAYS_MANDATORY | ALWAYS_ADVISORY

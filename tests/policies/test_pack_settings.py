@@ -84,7 +84,7 @@ def test_security_policies_are_mandatory_in_production_and_advisory_elsewhere():
 
 def test_every_policy_is_documented_and_named_in_kebab_case():
     policies = build_policies(PROD)
-    assert len(policies) == len({p.name for p in policies}) == 28
+    assert len(policies) == len({p.name for p in policies}) == 29
     assert sum(isinstance(p, StackValidationPolicy) for p in policies) == 6
     for policy in policies:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", policy.name)

@@ -18,7 +18,7 @@ from tools.harness import MODES, Plan, run_program
 SEED_NAMES: dict[str, Any] = {
     "naming": {
         "role": "{cluster}-{role}",
-        "roles": {"cluster": "eks_admin_role"},
+        "roles": {"cluster": "dpe-k8-eks-cluster"},
         "nodeGroup": "{cluster}-{group}-ng",
         "network": "{cluster}-vpc",
         "kmsAlias": "alias/{cluster}/{purpose}",
@@ -63,7 +63,7 @@ def test_the_cluster_keeps_its_name_everywhere_it_is_used(plan):
 
 def test_platform_roles_follow_the_pattern_and_the_exact_names(plan):
     names = {r.name: r.inputs["name"] for r in plan.by_type("aws:iam/role:Role")}
-    assert names["eks-cluster-role"] == "eks_admin_role"
+    assert names["eks-cluster-role"] == "dpe-k8-eks-cluster"
     assert names["eks-node-role"] == "dpe-k8-node"
     assert names["eks-ebs-csi-role"] == "dpe-k8-ebs-csi"
     assert names["eks-vpc-cni-role"] == "dpe-k8-vpc-cni"

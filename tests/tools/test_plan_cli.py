@@ -31,14 +31,14 @@ def test_prod_passes_the_policies_and_writes_stable_json_and_markdown(tmp_path, 
     assert outputs[0] == outputs[1]
     data = json.loads(outputs[0][0])
     assert data["policy"]["pack"] == {"name": "eks-platform", "version": "0.1.0"}
-    assert len(data["policy"]["policies"]) == 28
+    assert len(data["policy"]["policies"]) == 29
     assert data["policy"]["violations"] == []
     assert "lint" not in data
     text = outputs[0][1]
     assert text.startswith("### `eks-platform/prod`: offline plan (preview)\n")
     assert "policy pack `eks-platform@0.1.0`: **0 mandatory**, 0 advisory violations" in text
     assert "| eksplatform:platform:EksCluster eks |" in text
-    assert "None: 28 policies passed." in text
+    assert "None: 29 policies passed." in text
     assert "Policy violations: 0 mandatory, 0 advisory" in outputs[0][2]
 
 
