@@ -4,12 +4,14 @@ platform depends on (its names, its access, its network shape)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from components.versions import EKS_ADDON_VERSIONS
 from tests.config.test_settings import KEY
 from tests.policies.test_pack_grpc import started_with
 from tools.harness import Plan, run_program
@@ -72,9 +74,16 @@ def test_sage_has_its_access_role_no_detector_of_its_own_the_agent_and_email():
     entries = names(plan, "aws:eks/accessEntry:AccessEntry", "principalArn")
     assert entries["eks-access-eks-admin"] == "arn:aws:iam::766808016710:role/eks_admin_role"
     assert plan.by_type("aws:guardduty/detector:Detector") == []
-    assert {r.inputs["addonName"] for r in plan.by_type("aws:eks/addon:Addon")} >= {"aws-guardduty-agent"}
-    endpoints = names(plan, "aws:ec2/vpcEndpoint:VpcEndpoint", "serviceName")
-    assert "com.amazonaws.us-east-1.guardduty-data" in endpoints.values()
+    assert plan.by_type("aws:guardduty/detectorFeature:DetectorFeature") == []
+    (agent,) = [r for r in plan.by_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "aws-guardduty-agent"]
+    assert agent.inputs["addonVersion"] == EKS_ADDON_VERSIONS["1.35"]["aws-guardduty-agent"]
+    (endpoint,) = [
+        r
+        for r in plan.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if r.inputs["serviceName"] == "com.amazonaws.us-east-1.guardduty-data"
+    ]
+    assert endpoint.inputs["privateDnsEnabled"] is True
+    assert endpoint.urn in agent.dependencies
     assert names(plan, "aws:iam/user:User") == {"email-smtp-user": "eks-platform-prod-smtp"}
     assert names(plan, "aws:iam/role:Role")["eks-node-role"] == "dpe-k8-node"
 
@@ -92,8 +101,14 @@ def test_mozilla_maps_its_iam_users_and_names_service_roles_its_way():
 
 def test_login_gov_delegates_the_idp_and_spreads_its_nodes_per_zone():
     plan = plan_of("login-gov")
-    groups = names(plan, "aws:eks/nodeGroup:NodeGroup", "nodeGroupName")
-    assert {"eks-idp-a", "eks-idp-b", "eks-idp-c"} <= set(groups)
+    groups = {r.name: r.inputs for r in plan.by_type("aws:eks/nodeGroup:NodeGroup")}
+    assert sorted(groups) == ["eks-idp-a", "eks-idp-b", "eks-idp-c", "eks-system"]
+    zone_subnets = [groups[f"eks-idp-{letter}"]["subnetIds"] for letter in "abc"]
+    assert all(len(subnets) == 1 for subnets in zone_subnets)
+    assert len({subnets[0] for subnets in zone_subnets}) == 3
+    assert {groups[f"eks-idp-{letter}"]["nodeGroupName"] for letter in "abc"} == {
+        f"eks-platform-prod-idp-{letter}" for letter in "abc"
+    }
     project = [r for r in plan.by_type("kubernetes:argoproj.io/v1alpha1:AppProject") if r.name.endswith("idp")]
     assert project[0].inputs["spec"]["destinations"][0]["namespace"] == "idp"
 
@@ -102,7 +117,19 @@ def test_the_ipv6_platform_is_dual_stack_with_the_istio_webhook_port_open():
     plan = plan_of("istio-ipv6")
     cluster = plan.one("aws:eks/cluster:Cluster", "eks-cluster").inputs
     assert cluster["kubernetesNetworkConfig"]["ipFamily"] == "ipv6"
-    rules = plan.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-    assert any(r.inputs.get("fromPort") == 15017 and r.inputs.get("toPort") == 15017 for r in rules)
-    trust = plan.one("aws:iam/role:Role", "app-ecr-sync-role").inputs
-    assert "system:serviceaccount:i-*:ecr-credentials-sync" in trust["assumeRolePolicy"]
+    node_sg = plan.one("aws:ec2/securityGroup:SecurityGroup", "eks-node-sg")
+    cluster_sg = plan.one("aws:eks/cluster:Cluster", "eks-cluster")
+    rules = {
+        r.inputs["fromPort"]: r.inputs
+        for r in plan.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs.get("securityGroupId") == plan.seen(node_sg, "id")
+    }
+    assert sorted(rules) == [9443, 15017]
+    assert rules[15017]["toPort"] == 15017
+    assert rules[15017]["ipProtocol"] == "tcp"
+    assert rules[15017]["referencedSecurityGroupId"] == plan.seen(cluster_sg, "vpcConfig")["clusterSecurityGroupId"]
+    trust = json.loads(plan.one("aws:iam/role:Role", "app-ecr-sync-role").inputs["assumeRolePolicy"])
+    like = [st["Condition"]["StringLike"] for st in trust["Statement"] if "StringLike" in st.get("Condition", {})]
+    assert [condition[key] for condition in like for key in condition if key.endswith(":sub")] == [
+        "system:serviceaccount:i-*:ecr-credentials-sync"
+    ]
