@@ -39,6 +39,9 @@ from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjec
 from components.cidrs import covers_internet
 from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
 from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
+
+# The node groups' own types are the settings' too (one source of truth for the EKS spellings).
+from components.eks_cluster import PodSecurityGroupEnforcingMode, TaintEffect
 from components.instance_types import (
     NEWEST_XEN_GENERATION,
     amd64_problem,
@@ -156,14 +159,6 @@ class CapacityType(StrEnum):
 
     ON_DEMAND = "ON_DEMAND"
     SPOT = "SPOT"
-
-
-class TaintEffect(StrEnum):
-    """EKS API spelling of Kubernetes taint effects."""
-
-    NO_SCHEDULE = "NO_SCHEDULE"
-    NO_EXECUTE = "NO_EXECUTE"
-    PREFER_NO_SCHEDULE = "PREFER_NO_SCHEDULE"
 
 
 class LogType(StrEnum):
@@ -592,7 +587,7 @@ class VpcCniSettings(Model):
     pod_security_groups: StrictBool = Field(
         default=False, description="Security groups for pods (ENABLE_POD_ENI; SecurityGroupPolicy objects)."
     )
-    pod_security_group_enforcing_mode: Literal["strict", "standard"] | None = Field(
+    pod_security_group_enforcing_mode: PodSecurityGroupEnforcingMode | None = Field(
         default=None,
         description=(
             "POD_SECURITY_GROUP_ENFORCING_MODE, only with podSecurityGroups: `strict` (every packet of a pod with a "

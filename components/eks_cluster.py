@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal, get_args
 
 import pulumi
 import pulumi_aws as aws
@@ -43,7 +44,8 @@ EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 ADDONS_NEEDING_NODES = ("coredns", "aws-ebs-csi-driver")
 #: Modes of security groups for pods (aws/amazon-vpc-cni-k8s README, ``POD_SECURITY_GROUP_ENFORCING_MODE``, v1.11.0+;
 #: the plugin's default is ``strict``).
-POD_SECURITY_GROUP_ENFORCING_MODES = ("strict", "standard")
+PodSecurityGroupEnforcingMode = Literal["strict", "standard"]
+POD_SECURITY_GROUP_ENFORCING_MODES: tuple[str, ...] = get_args(PodSecurityGroupEnforcingMode)
 
 
 class TaintEffect(StrEnum):

@@ -5,11 +5,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.eks_cluster import TaintEffect as ComponentTaintEffect
 from components.instance_types import is_arm64_instance_type
 from components.limits import NODE_GROUP_LABEL
 from components.versions import NODE_AMI_TYPE, NODE_AMI_TYPES
-from config import TaintEffect
 from tests.config.test_settings import KEY, ROOT, error_of, parse, stack_settings, with_change
 
 SYSTEM = "cluster.nodeGroups.system"
@@ -123,6 +121,9 @@ def test_the_readme_examples_are_valid_settings(marker):
         assert settings.cluster.vpc_cni.pod_security_group_enforcing_mode == "standard"
 
 
-def test_every_taint_effect_of_the_settings_maps_to_the_components():
-    # __main__.py maps config.TaintEffect to the component's TaintEffect by value.
-    assert [effect.value for effect in TaintEffect] == [effect.value for effect in ComponentTaintEffect]
+def test_the_settings_take_the_component_s_taint_effects():
+    # One source of truth: the settings' Taint model uses the component's enum (EKS API spelling).
+    from components.eks_cluster import TaintEffect
+    from config import Taint
+
+    assert Taint.model_fields["effect"].annotation is TaintEffect

@@ -7,8 +7,9 @@ import pulumi
 import pytest
 import yaml
 
+from components.eks_cluster import TaintEffect
 from components.naming import NamingContext
-from config import CapacityType, NatStrategy, Settings, TaintEffect, parse_settings
+from config import CapacityType, NatStrategy, Settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "eks-platform:settings"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from components.eks_cluster import TaintEffect
 from components.scheduling import (
     KUBERNETES_EFFECTS,
     Toleration,
@@ -18,7 +19,7 @@ from components.scheduling import (
     taint_tolerations,
     tolerations,
 )
-from config import NodeGroupSettings, Taint, TaintEffect
+from config import NodeGroupSettings, Taint
 
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
 
