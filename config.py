@@ -197,6 +197,19 @@ def validation_day(info: ValidationInfo) -> dt.date:
     return today if isinstance(today, dt.date) else today_utc()
 
 
+def _optional_name(kind: str) -> Callable[[str | None], str | None]:
+    """A validator of an optional physical name of ``kind`` (components/limits.py `name_problem`)."""
+
+    def check(name: str | None) -> str | None:
+        problem = name_problem(name, kind) if name is not None else None
+        if problem:
+            msg = f"{name!r} {problem}"
+            raise ValueError(msg)
+        return name
+
+    return check
+
+
 def _check_retention(days: int) -> int:
     if days not in LOG_RETENTION_DAYS:
         msg = f"{days} is not a CloudWatch Logs retention value ({', '.join(map(str, sorted(LOG_RETENTION_DAYS)))})"
@@ -622,14 +635,7 @@ class StorageSettings(Model):
         ),
     )
 
-    @field_validator("kms_key_alias")
-    @classmethod
-    def _alias(cls, alias: str | None) -> str | None:
-        problem = name_problem(alias, "kms_alias") if alias is not None else None
-        if problem:
-            msg = f"{alias!r} {problem}"
-            raise ValueError(msg)
-        return alias
+    _alias = field_validator("kms_key_alias")(_optional_name("kms_alias"))
 
 
 class ClusterSettings(Model):
@@ -643,14 +649,7 @@ class ClusterSettings(Model):
         ),
     )
 
-    @field_validator("name")
-    @classmethod
-    def _cluster_name(cls, name: str | None) -> str | None:
-        problem = name_problem(name, "eks_cluster") if name is not None else None
-        if problem:
-            msg = f"{name!r} {problem}"
-            raise ValueError(msg)
-        return name
+    _cluster_name = field_validator("name")(_optional_name("eks_cluster"))
 
     kubernetes_version: str = Field(DEFAULT_KUBERNETES_VERSION, description="Kubernetes minor version.")
     upgrade_policy: UpgradePolicy = Field(

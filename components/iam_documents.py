@@ -278,6 +278,8 @@ KMS_KEY_ADMIN_ACTIONS = (
     "kms:UntagResource",
     "kms:ScheduleKeyDeletion",
     "kms:CancelKeyDeletion",
+    # Added to the console's administrators statement with on-demand rotation (KMS API Reference, RotateKeyOnDemand).
+    "kms:RotateKeyOnDemand",
 )
 #: The key users statement for a symmetric encryption key (same guide, "Allows key users to use the KMS key").
 KMS_KEY_USER_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")

@@ -61,7 +61,7 @@ def test_only_the_named_role_may_use_it_and_the_key_waits_for_the_role(plan):
 
 def test_the_key_policy_s_actions_are_the_kms_guide_s_default_statements():
     # AWS KMS Developer Guide, "Default key policy": the key administrators and key users statements.
-    assert len(KMS_KEY_ADMIN_ACTIONS) == 14
+    assert len(KMS_KEY_ADMIN_ACTIONS) == 15
     assert "kms:ScheduleKeyDeletion" in KMS_KEY_ADMIN_ACTIONS
     assert set(KMS_KEY_USER_ACTIONS) == {
         "kms:Encrypt",
