@@ -33,12 +33,13 @@ from bootstrap.bootstrap_plan import (
     ci_secrets_policy,
     ci_state_policy,
     ci_subjects,
+    environment_role_globs,
     github_trust,
     permissions_boundary_name,
     permissions_boundary_policy,
     platform_iam_policy,
-    platform_role_globs,
     policy_size,
+    role_glob_problems,
     runner_problems,
     secrets_alias,
     secrets_key_policy,
@@ -82,6 +83,7 @@ partition = partition_info.partition
 # behind this session (with its path) administers too. A root or CI caller would turn that into delegation.
 runner = aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
 problems = [f"{where}: {problem}" for problem in runner_problems(runner, settings.project)]
+problems += [f"{where}{problem}" for problem in role_glob_problems(settings, [runner])]
 problems += [
     f"{where}.environments.{name}.accountId: {env.account_id} is not the caller's account {account_id}; run the "
     "bootstrap for it in its own account (docs/bootstrap.md)"
@@ -267,14 +269,7 @@ alias_arns = [
 ]
 
 # --- permissions boundaries: every role a deploy role creates or changes carries its environment's ---------------
-role_globs = {
-    env: platform_role_globs(
-        project=settings.project,
-        environment=env,
-        service_role_name_pattern=settings.environments[env].service_role_name_pattern,
-    )
-    for env in principals.environments
-}
+role_globs = {env: environment_role_globs(settings, env) for env in principals.environments}
 
 
 def boundary_document(env: str, key_arns: list[str]) -> Document:

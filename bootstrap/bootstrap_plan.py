@@ -53,7 +53,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from components.limits import MAX_LENGTH, PATTERNS, is_iam_role_arn, name_problem
-from components.naming import SERVICE_ROLE_PLACEHOLDERS, fit, pattern_placeholders
+from components.naming import (
+    PLATFORM_ROLES,
+    SERVICE_ROLE_PLACEHOLDERS,
+    STACK_PLACEHOLDERS,
+    NamingContext,
+    fit,
+    pattern_placeholders,
+)
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
@@ -224,13 +231,70 @@ def sid_part(environment: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in environment.split("-"))
 
 
-def role_name_glob(pattern: str, *, project: str, environment: str) -> str:
+def role_name_glob(pattern: str, *, project: str, environment: str, cluster: str | None = None) -> str:
     """The IAM role names a ``serviceRoleNamePattern`` yields in ``environment``, any service: ``{service}`` -> ``*``.
 
-    ``{cluster}`` is the platform's cluster name (``naming.NamingContext.cluster_name``).
+    ``{cluster}`` is the platform's cluster name (``naming.NamingContext.cluster_name``): ``cluster`` (the stack's
+    ``cluster.name``, the environment's ``clusterName`` here) or ``<project>-<env>``.
     """
-    cluster = fit(f"{project}-{environment}", MAX_LENGTH["eks_cluster"])
+    cluster = cluster or fit(f"{project}-{environment}", MAX_LENGTH["eks_cluster"])
     return pattern.format(cluster=cluster, project=project, env=environment, service="*")
+
+
+#: Placeholders of a ``roleNamePatterns`` entry: the stack's (``naming.role``, ``naming.roles``) and ``{role}``.
+ROLE_NAME_PLACEHOLDERS = STACK_PLACEHOLDERS | {"role"}
+
+
+def platform_role_name_glob(pattern: str, *, project: str, environment: str, cluster: str | None = None) -> str:
+    """The IAM role names a stack's ``naming.role`` pattern (or ``naming.roles`` name) yields: ``{role}`` -> ``*``.
+
+    Rendered as the program renders them (``naming.NamingContext.render``: ``{project}``, ``{env}``, ``{prefix}``,
+    ``{cluster}``); an exact name stays one name.
+    """
+    return NamingContext(project, environment, cluster).render(pattern, role="*")
+
+
+def role_name_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be a ``roleNamePatterns`` entry (unknown placeholders, braces), None if it can."""
+    try:
+        used = pattern_placeholders(pattern)
+    except ValueError:
+        return f"{pattern!r} is not a name pattern (unbalanced braces)"
+    unknown = sorted(used - ROLE_NAME_PLACEHOLDERS)
+    if unknown:
+        return f"{pattern!r} uses unknown placeholders {unknown} (allowed: {', '.join(sorted(ROLE_NAME_PLACEHOLDERS))})"
+    return None
+
+
+def globs_intersect(first: str, second: str) -> bool:
+    """Whether some name matches both IAM globs (``*``: any characters, possibly none; no ``?`` in role names).
+
+    A search over pairs of positions, one in each glob: a ``*`` may match nothing (step past it) or the other glob's
+    next character (stay on it); two literals must be the same character.
+    """
+    seen: set[tuple[int, int]] = set()
+    todo = [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(first) and j == len(second):
+            return True
+        a = first[i] if i < len(first) else None
+        b = second[j] if j < len(second) else None
+        if a == "*":
+            todo.append((i + 1, j))
+        if b == "*":
+            todo.append((i, j + 1))
+        if a is not None and b is not None:
+            if a == "*" and b != "*":
+                todo.append((i, j + 1))
+            elif b == "*" and a != "*":
+                todo.append((i + 1, j))
+            elif a == b:
+                todo.append((i + 1, j + 1))
+    return False
 
 
 class EnvironmentSettings(BaseModel):
@@ -253,11 +317,46 @@ class EnvironmentSettings(BaseModel):
         default_factory=list,
         description="IAM roles of the people who run `pulumi stack init`, `config set --secret` or `cancel` by hand.",
     )
+    cluster_name: str | None = Field(
+        default=None,
+        description=(
+            "The stack's cluster.name (default <project>-<env>): {cluster} of the role globs, and the deploy role "
+            "manages <clusterName>-* and <clusterName>_* roles too."
+        ),
+    )
+    role_name_patterns: list[str] = Field(
+        default_factory=list,
+        max_length=len(PLATFORM_ROLES) + 1,
+        description=(
+            "The stack's naming.role pattern and/or naming.roles names: the deploy role may manage the roles they "
+            "yield ({role}: any role)."
+        ),
+    )
 
     @field_validator("operator_arns")
     @classmethod
     def _role_arns(cls, arns: list[str]) -> list[str]:
         return _check_role_arns(arns)
+
+    @field_validator("cluster_name")
+    @classmethod
+    def _cluster_name(cls, name: str | None) -> str | None:
+        problem = name_problem(name, "eks_cluster") if name is not None else None
+        if problem:
+            msg = f"{name!r} {problem}"
+            raise ValueError(msg)
+        return name
+
+    @field_validator("role_name_patterns")
+    @classmethod
+    def _role_name_patterns(cls, patterns: list[str]) -> list[str]:
+        problems = [problem for pattern in patterns if (problem := role_name_pattern_problem(pattern))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        if len(set(patterns)) != len(patterns):
+            msg = "lists a pattern twice"
+            raise ValueError(msg)
+        return patterns
 
     @field_validator("service_role_name_pattern")
     @classmethod
@@ -338,8 +437,9 @@ class BootstrapSettings(BaseModel):
 def settings_problems(settings: BootstrapSettings) -> list[str]:
     """What the settings get wrong across fields, one ``.<field path>: <message>`` each (empty: nothing).
 
-    Environment names (see `environment_name_problems`), CI roles listed as administrators or operators, and
-    environments of more than one account in one stack file.
+    Environment names (see `environment_name_problems`), CI roles listed as administrators or operators, role globs
+    of ``clusterName`` and ``roleNamePatterns`` that reach too far (`role_glob_problems`), and environments of more
+    than one account in one stack file.
     """
     problems = [
         f".environments.{name}: {problem}"
@@ -354,6 +454,11 @@ def settings_problems(settings: BootstrapSettings) -> list[str]:
         ci = [arn for arn in arns if arn.rsplit("/", 1)[-1].startswith(prefix)]
         if ci:
             problems.append(f".{where}: {', '.join(ci)}: a CI role ({prefix}*) cannot be an administrator or operator")
+    people = [
+        *settings.key_administrator_arns,
+        *(arn for env in settings.environments.values() for arn in env.operator_arns),
+    ]
+    problems += role_glob_problems(settings, list(dict.fromkeys(people)))
     accounts = {env.account_id for env in settings.environments.values() if env.account_id}
     if len(accounts) > 1:
         named = ", ".join(f"{n} {e.account_id}" for n, e in sorted(settings.environments.items()) if e.account_id)
@@ -780,7 +885,14 @@ def ci_secrets_policy(*, own_key_arn: str, other_key_arns: Sequence[str], alias_
     }
 
 
-def platform_role_globs(*, project: str, environment: str, service_role_name_pattern: str) -> list[str]:
+def platform_role_globs(
+    *,
+    project: str,
+    environment: str,
+    service_role_name_pattern: str,
+    cluster_name: str | None = None,
+    role_name_patterns: Sequence[str] = (),
+) -> list[str]:
     """Role names the platform's stack ``environment`` creates.
 
     ``<project>-<env>-*``: the platform's own roles and the Vault bound role (``naming.NamingContext``: every name
@@ -788,14 +900,103 @@ def platform_role_globs(*, project: str, environment: str, service_role_name_pat
     ``{cluster}-{service}``; ``<project>-<env>_*`` (service roles named ``{cluster}_<name>``); plus what the stack's
     ``serviceRoleNamePattern`` yields (``eks-{service}-{env}`` in
     Pulumi.dev.yaml: ``eks-*-dev``). A pattern whose names ``fit`` has to cut loses its suffix: keep names short.
+
+    A stack with its own ``cluster.name`` (``cluster_name``) names its service roles, the Vault bound role and
+    ``{cluster}_<name>`` roles after it: ``<cluster>-*`` and ``<cluster>_*``, and ``{cluster}`` in the patterns is
+    that name. A stack's ``naming.role`` / ``naming.roles`` (``role_name_patterns``) add what they yield
+    (`platform_role_name_glob`). `role_glob_problems` keeps all of these away from the CI roles, the people and the
+    other environments' roles. A glob already covered by an earlier one is left out.
     """
     # ``{cluster}_<name>`` too (Pulumi.dev.yaml's ``{cluster}_DaftRole``): no environment name holds ``_``, so this
     # matches no other environment's roles.
     globs = [f"{project}-{environment}-*", f"{project}-{environment}_*"]
-    extra = role_name_glob(service_role_name_pattern, project=project, environment=environment)
-    if not any(extra.startswith(glob.removesuffix("*")) for glob in globs):
-        globs.append(extra)
+    extras = [f"{cluster_name}-*", f"{cluster_name}_*"] if cluster_name else []
+    extras.append(
+        role_name_glob(service_role_name_pattern, project=project, environment=environment, cluster=cluster_name)
+    )
+    extras += [
+        platform_role_name_glob(pattern, project=project, environment=environment, cluster=cluster_name)
+        for pattern in role_name_patterns
+    ]
+    for extra in extras:
+        if not any(_covers(glob, extra) for glob in globs):
+            globs.append(extra)
     return globs
+
+
+def _covers(glob: str, other: str) -> bool:
+    """Whether every name ``other`` matches, ``glob`` matches too (sure only for ``<literal>*`` and equal globs)."""
+    if glob == other:
+        return True
+    stem = glob.removesuffix("*")
+    return glob.endswith("*") and "*" not in stem and other.startswith(stem)
+
+
+def environment_role_globs(settings: BootstrapSettings, environment: str) -> list[str]:
+    """`platform_role_globs` of ``environment`` as the bootstrap settings describe it."""
+    env = settings.environments[environment]
+    return platform_role_globs(
+        project=settings.project,
+        environment=environment,
+        service_role_name_pattern=env.service_role_name_pattern,
+        cluster_name=env.cluster_name,
+        role_name_patterns=env.role_name_patterns,
+    )
+
+
+def role_glob_problems(settings: BootstrapSettings, people: Sequence[str]) -> list[str]:
+    """Why an environment's ``clusterName`` or ``roleNamePatterns`` would reach roles its deploy role must not manage.
+
+    Each glob they add (beyond `platform_role_globs` without them, whose reach is unchanged) may match no CI role
+    (``<project>-github-*``: denied anyway, refused so that nothing there even looks manageable), no role of
+    ``people`` (administrators, operators, the runner: ``DeleteRole`` and ``PassRole`` on them take no boundary) and
+    no name another environment's globs match (its deploy role could delete or pass that environment's roles).
+    The names a ``roleNamePatterns`` entry yields must also be role names IAM accepts, as the program checks them.
+    """
+    problems = []
+    project = settings.project
+    ci_glob = f"{ci_role_prefix(project)}*"
+    globs = {name: environment_role_globs(settings, name) for name in settings.environments}
+    for name, env in sorted(settings.environments.items()):
+        base = platform_role_globs(
+            project=project, environment=name, service_role_name_pattern=env.service_role_name_pattern
+        )
+        clustered = platform_role_globs(
+            project=project,
+            environment=name,
+            service_role_name_pattern=env.service_role_name_pattern,
+            cluster_name=env.cluster_name,
+        )
+        for glob in globs[name]:
+            if glob in base:
+                continue
+            where = f".environments.{name}.{'clusterName' if glob in clustered else 'roleNamePatterns'}"
+            reach = []
+            if globs_intersect(glob, ci_glob):
+                reach.append(f"the CI roles ({ci_glob})")
+            reach += [
+                f"{arn} (an administrator, operator or the runner)"
+                for arn in people
+                if globs_intersect(glob, arn.split(":role/", 1)[-1])
+            ]
+            for other in sorted(globs):
+                theirs = [their for their in globs[other] if other != name and globs_intersect(glob, their)]
+                if theirs:
+                    reach.append(f"environment {other}'s roles ({', '.join(theirs)})")
+            if reach:
+                problems.append(f"{where}: the role glob {glob} would also match {', '.join(reach)}")
+        naming = NamingContext(project, name, env.cluster_name)
+        for pattern in env.role_name_patterns:
+            members = sorted(PLATFORM_ROLES) if "role" in pattern_placeholders(pattern) else [""]
+            for member in members:
+                rendered = naming.render(pattern, role=member)
+                problem = name_problem(rendered, "iam_role")
+                if problem:
+                    problems.append(
+                        f".environments.{name}.roleNamePatterns: {pattern!r} gives {rendered!r}, which {problem}"
+                    )
+                    break
+    return problems
 
 
 #: Assuming a role: what a principal with PowerUserAccess (``sts:*`` on ``*``) could do to any role whose trust names

@@ -9,11 +9,48 @@ import fnmatch
 import pytest
 import yaml
 
-from bootstrap.bootstrap_plan import ci_role_name, permissions_boundary_arn, platform_role_globs, platform_user_glob
+from bootstrap.bootstrap_plan import (
+    BootstrapSettings,
+    ci_role_name,
+    permissions_boundary_arn,
+    platform_role_globs,
+    platform_user_glob,
+    settings_problems,
+)
+from config import Settings
 from tools.delivery_check import load_stacks
 from tools.harness import REPO_ROOT, run_program
 
 STACKS = load_stacks(REPO_ROOT)
+SEEDS_DIR = REPO_ROOT / "examples" / "seeds"
+SEEDS = sorted(path.stem for path in SEEDS_DIR.glob("*.yaml"))
+BOOTSTRAP = yaml.safe_load((REPO_ROOT / "bootstrap" / "Pulumi.admin.yaml").read_text())["config"]
+BOOTSTRAP_SETTINGS = BOOTSTRAP["eks-platform-bootstrap:settings"]
+
+
+def bootstrap_environment(settings: Settings) -> dict[str, object]:
+    """``environments.<env>`` of the bootstrap settings for a stack: what docs/bootstrap.md says to copy over."""
+    environment: dict[str, object] = {"serviceRoleNamePattern": settings.service_role_name_pattern}
+    if settings.cluster.name:
+        environment["clusterName"] = settings.cluster.name
+    patterns = ([settings.naming.role] if settings.naming.role else []) + list(settings.naming.roles.values())
+    if patterns:
+        environment["roleNamePatterns"] = patterns
+    return environment
+
+
+def role_globs(stack: str, environment: dict) -> list[str]:
+    return platform_role_globs(
+        project="eks-platform",
+        environment=stack,
+        service_role_name_pattern=environment["serviceRoleNamePattern"],
+        cluster_name=environment.get("clusterName"),
+        role_name_patterns=environment.get("roleNamePatterns", ()),
+    )
+
+
+def unmanageable(names: list[str], globs: list[str]) -> list[str]:
+    return [name for name in names if not any(fnmatch.fnmatchcase(name, glob) for glob in globs)]
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
@@ -28,13 +65,30 @@ def test_the_stack_names_the_bootstraps_roles_and_boundary(stack):
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_every_role_the_stack_creates_is_one_its_deploy_role_may_manage(stack):
-    settings = STACKS[stack]
-    globs = platform_role_globs(
-        project="eks-platform", environment=stack, service_role_name_pattern=settings.service_role_name_pattern
-    )
+    globs = role_globs(stack, bootstrap_environment(STACKS[stack]))
     names = [r.inputs["name"] for r in run_program(stack, "update").by_type("aws:iam/role:Role")]
     assert names
-    assert [name for name in names if not any(fnmatch.fnmatchcase(name, glob) for glob in globs)] == []
+    assert unmanageable(names, globs) == []
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_role_a_seed_creates_is_one_its_deploy_role_may_manage(seed):
+    # The seeds plan as prod (tests/program/test_seed_platforms.py); their cluster.name and naming put roles outside
+    # eks-platform-prod-*: the bootstrap's clusterName and roleNamePatterns let the deploy role manage them.
+    raw = yaml.safe_load((SEEDS_DIR / f"{seed}.yaml").read_text())["eks-platform:settings"]
+    environment = bootstrap_environment(Settings.model_validate(raw))
+    names = [
+        r.inputs["name"]
+        for r in run_program("prod", "update", config_overrides={"eks-platform:settings": raw}).by_type(
+            "aws:iam/role:Role"
+        )
+    ]
+    assert names
+    assert unmanageable(names, role_globs("prod", environment)) == []
+    bootstrap = BootstrapSettings.model_validate(
+        {**BOOTSTRAP_SETTINGS, "environments": {"dev": {}, "prod": environment}}
+    )
+    assert settings_problems(bootstrap) == []
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
