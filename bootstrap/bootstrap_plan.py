@@ -52,6 +52,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from components.iam_documents import KMS_KEY_ADMIN_ACTIONS
 from components.limits import MAX_LENGTH, PATTERNS, is_iam_role_arn, name_problem
 from components.naming import (
     PLATFORM_ROLES,
@@ -77,23 +78,7 @@ BUCKET_POLICY_MAX_BYTES = 20 * 1024
 #: What a stack's roles do with its secrets key (``pulumi stack init``: Encrypt; every run: Decrypt).
 KEY_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 #: Key administration without use (the console's "key administrators" set).
-KEY_ADMIN_ACTIONS = [
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
-    "kms:Get*",
-    "kms:Delete*",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
-]
+KEY_ADMIN_ACTIONS = list(KMS_KEY_ADMIN_ACTIONS)
 #: Every request that creates, changes or deletes an object (CopyObject and multipart uploads are PutObject).
 OBJECT_WRITE_ACTIONS = [
     "s3:PutObject*",
