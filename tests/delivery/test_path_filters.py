@@ -1,5 +1,6 @@
 """`deploy` runs on pushes that change the deployment, and only on those."""
 
+import re
 import subprocess
 import sys
 
@@ -30,9 +31,9 @@ def program_files() -> set[str]:
         "print('\\n'.join(sorted(opened)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-    return {
-        f for f in out.stdout.split() if not f.startswith(("tools/", "tests/", "venv/", ".")) and "__pycache__" not in f
-    }
+    # A module imported from its cached bytecode opens `<dir>/__pycache__/<name>.cpython-3XX.pyc`, not its source.
+    sources = {re.sub(r"__pycache__/([^/]+?)\.cpython-\d+(\.opt-\d)?\.pyc$", r"\1.py", f) for f in out.stdout.split()}
+    return {f for f in sources if not f.startswith(("tools/", "tests/", "venv/", "."))}
 
 
 def tracked(*patterns: str) -> list[str]:
