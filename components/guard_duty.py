@@ -25,6 +25,7 @@ import pulumi_aws as aws
 
 from components import iam_documents as iam
 from components.context import AwsContext
+from components.endpoints import https_from_vpc_group
 from components.naming import NamingContext
 from components.versions import EKS_ADDON_VERSIONS, GUARDDUTY_AGENT_ADDON
 
@@ -32,7 +33,6 @@ ENABLED, DISABLED = "ENABLED", "DISABLED"
 #: The endpoint the agent sends runtime events to: ``com.amazonaws.<region>.guardduty-data``, private DNS on (the
 #: agent resolves ``guardduty-data.<region>.amazonaws.com``), in the cluster's subnets.
 AGENT_ENDPOINT_SERVICE = "guardduty-data"
-HTTPS = 443
 
 DetectorMode = Literal["create", "adopt", "none"]
 
@@ -162,23 +162,15 @@ class GuardDuty(pulumi.ComponentResource):
         """``guardduty-data`` in the node subnets: private DNS, 443 from the VPC, this account's principals only."""
         name, args, child = self._name, self._args, pulumi.ResourceOptions(parent=self)
         physical = args.naming.name(AGENT_ENDPOINT_SERVICE)
-        group = aws.ec2.SecurityGroup(
-            f"{name}-agent-endpoint-sg",
-            name=physical,
+        group = https_from_vpc_group(
+            f"{name}-agent-endpoint",
+            physical_name=physical,
             description="GuardDuty runtime agent endpoint: HTTPS from the VPC",
+            rule_description="HTTPS from the VPC (the GuardDuty agent on the nodes)",
             vpc_id=agent.vpc_id,
+            vpc_cidr=agent.vpc_cidr,
             tags={"Name": physical},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-agent-endpoint-https",
-            security_group_id=group.id,
-            description="HTTPS from the VPC (the GuardDuty agent on the nodes)",
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            cidr_ipv4=agent.vpc_cidr,
-            opts=child,
+            parent=self,
         )
         return aws.ec2.VpcEndpoint(
             f"{name}-agent-endpoint",

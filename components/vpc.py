@@ -20,13 +20,13 @@ import pulumi_aws as aws
 
 from components import iam_documents as iam
 from components.context import AwsContext
+from components.endpoints import https_from_vpc_group
 from components.naming import NamingContext
 from components.network_plan import Tier, ZoneSubnets, ipv6_subnet, plan_subnets, zone_letter_index
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG
 
 ANYWHERE = "0.0.0.0/0"
 ANYWHERE_IPV6 = "::/0"
-HTTPS_PORT = 443
 
 
 @dataclass(frozen=True)
@@ -284,23 +284,15 @@ class Vpc(pulumi.ComponentResource):
     def _interface_endpoints(self, vpc: aws.ec2.Vpc) -> None:
         """Interface endpoints in the private subnets with private DNS, behind a group admitting HTTPS from the VPC."""
         name, args, child = self._name, self._args, pulumi.ResourceOptions(parent=self)
-        group = aws.ec2.SecurityGroup(
-            f"{name}-endpoints-sg",
-            name=args.naming.name("vpc-endpoints"),
+        group = https_from_vpc_group(
+            f"{name}-endpoints",
+            physical_name=args.naming.name("vpc-endpoints"),
             description="Interface VPC endpoints: HTTPS from the VPC",
+            rule_description="HTTPS from the VPC to the interface endpoints",
             vpc_id=vpc.id,
+            vpc_cidr=str(args.cidr),
             tags={"Name": f"{args.naming.network_name}-vpc-endpoints"},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-endpoints-https",
-            security_group_id=group.id,
-            description="HTTPS from the VPC to the interface endpoints",
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            cidr_ipv4=str(args.cidr),
-            opts=child,
+            parent=self,
         )
         self.endpoint_security_group_id = group.id
         for service in args.interface_endpoints:
