@@ -138,6 +138,9 @@ class ArgoBootstrapArgs:
     environment: str
     #: IRSA role ARNs add-ons need, by short name (``karpenter`` -> ``platform.eks/karpenter-role-arn``).
     role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Extra labels of the cluster Secret (``platform.eks/addon-<name>: enabled`` for add-ons installed through
+    #: GitOps): what ApplicationSet cluster generators select on. Keys must start with ``platform.eks/``.
+    bridge_labels: Mapping[str, str] = field(default_factory=dict)
     #: OIDC client secret (``require_secret("argocdOidcClientSecret")``); only with ``argo.sso``.
     oidc_client_secret: pulumi.Input[str] | None = None
     #: URL users reach Argo CD at (SSO callbacks); default: a port-forward on localhost.
@@ -285,13 +288,22 @@ def role_arn_annotation(name: str) -> str:
     return BRIDGE + _key_name(f"{name}-role-arn")
 
 
-def cluster_secret_labels(*, project: str, stack: str, environment: str, region: str) -> dict[str, str]:
-    """Labels of the cluster Secret: what cluster generators select on.
+def cluster_secret_labels(
+    *, project: str, stack: str, environment: str, region: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Labels of the cluster Secret: what cluster generators select on (``extra``: the bridge's own labels).
 
     Raises:
-        ValueError: a value that is not a valid label value.
+        ValueError: a value that is not a valid label value, or an extra key outside ``platform.eks/``.
     """
+    outside = sorted(
+        key for key in extra or {} if not key.startswith(BRIDGE) or not _KEY_NAME.fullmatch(key[len(BRIDGE) :])
+    )
+    if outside:
+        msg = f"bridge label keys must be {BRIDGE}<name>: {outside}"
+        raise ValueError(msg)
     labels = {
+        **(extra or {}),
         SECRET_TYPE_LABEL: "cluster",
         **MANAGED_BY,
         f"{BRIDGE}project": project,
@@ -435,6 +447,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     stack=args.naming.stack,
                     environment=args.environment,
                     region=args.account.region,
+                    extra=args.bridge_labels,
                 ),
                 "annotations": cluster_secret_annotations(
                     cluster_name=args.cluster.name,

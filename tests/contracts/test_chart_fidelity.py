@@ -1,0 +1,194 @@
+"""Every Helm release's values and every custom resource against upstream at the pinned version.
+
+Helm ignores a values key no template reads and the API server prunes a custom resource's unknown fields, both
+without a word: a misspelt or moved key deploys the chart's default. The upstream files (``values.yaml``, the
+derived template paths, CRDs) are read from ``../shared/fidelity-data/`` (``tools/fidelity.py``); a test skips when
+its file is absent, and a chart the program installs with no such file fails while the folder exists, so a new
+chart cannot slip in unchecked.
+
+``FREE_MAPS`` names, per chart, the maps a template ranges over (each key becomes an entry of some object), with the
+template that does it: only there may the platform write keys upstream does not declare.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import pytest
+
+from tests.config.test_settings import KEY, stack_settings
+from tools.fidelity import (
+    chart_name,
+    chart_values,
+    custom_resource_problems,
+    data_dir,
+    load_crds,
+    values_problems,
+)
+from tools.harness import Plan, Registration, run_program
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CUSTOM_RESOURCE_PREFIX = "kubernetes:"
+
+#: Maps a chart's templates range over, by chart (dotted path -> the template that ranges over it).
+FREE_MAPS: dict[str, dict[str, str]] = {
+    "argo-cd": {
+        "configs.cm": "templates/argocd-configs/argocd-cm.yaml: range over omit .Values.configs.cm create annotations",
+        "configs.params": "templates/argocd-configs/argocd-cmd-params-cm.yaml: range over .Values.configs.params",
+        "configs.rbac": "templates/argocd-configs/argocd-rbac-cm.yaml: range over .Values.configs.rbac",
+        "configs.secret.extra": "templates/argocd-configs/argocd-secret.yaml: range over .Values.configs.secret.extra",
+    },
+    "cluster-autoscaler": {
+        "extraArgs": "templates/deployment.yaml: range $key, $value := .Values.extraArgs",
+    },
+}
+
+#: Dependencies of a chart (its Chart.yaml ``dependencies``), by the values key they read: (chart, version).
+SUBCHARTS: dict[str, dict[str, tuple[str, str]]] = {
+    "argo-cd": {"redis-ha": ("redis-ha", "4.38.0")},
+}
+
+#: CRD files in the data folder, by the API group/version of the objects they define.
+CRD_FILES: tuple[str, ...] = (
+    "argo-cd-10.1.1.crd-application.yaml",
+    "argo-cd-10.1.1.crd-appproject.yaml",
+    "karpenter-1.14.1.karpenter.k8s.aws_ec2nodeclasses.yaml",
+    "karpenter-1.14.1.karpenter.sh_nodepools.yaml",
+)
+
+#: Stack variants whose releases differ from dev's and prod's (engines, modes).
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "dev": ("dev", {}),
+    "prod": ("prod", {}),
+    "prod-cluster-autoscaler": ("prod", {"nodeAutoscaler": {"engine": "cluster-autoscaler"}}),
+}
+
+
+def variant_settings(stack: str, changes: dict[str, Any]) -> dict[str, Any]:
+    settings = copy.deepcopy(stack_settings(stack))
+    settings.update(copy.deepcopy(changes))
+    return settings
+
+
+@cache
+def variant_plan(variant: str) -> Plan:
+    stack, changes = VARIANTS[variant]
+    return run_program(stack, "update", config_overrides={KEY: variant_settings(stack, changes)})
+
+
+def releases(plan: Plan) -> Iterator[Registration]:
+    yield from plan.by_type(RELEASE)
+
+
+def custom_resources(plan: Plan) -> Iterator[Registration]:
+    for registration in plan.resources:
+        if registration.type.startswith("kubernetes:") and registration.type.count(":") == 2:
+            inputs = registration.inputs
+            api_version = str(inputs.get("apiVersion", ""))
+            group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+            if "." in group and not group.endswith(".k8s.io") and group != "apps":
+                yield registration
+
+
+def needs_data() -> None:
+    if not data_dir().is_dir():
+        pytest.skip(f"no upstream fidelity data at {data_dir()}")
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_release_uses_only_keys_its_chart_reads(variant):
+    needs_data()
+    checked = 0
+    for release in releases(variant_plan(variant)):
+        chart, version = chart_name(str(release.inputs["chart"])), str(release.inputs["version"])
+        upstream = chart_values(chart, version)
+        assert upstream is not None, (
+            f"{release.name}: no upstream values for {chart} {version} in {data_dir()}; "
+            "add it to tools/fidelity_extract.py and run it"
+        )
+        subcharts = {}
+        for key, (sub_chart, sub_version) in SUBCHARTS.get(chart, {}).items():
+            sub = chart_values(sub_chart, sub_version)
+            assert sub is not None, f"{release.name}: no upstream values for its subchart {sub_chart} {sub_version}"
+            subcharts[key] = sub
+        problems = values_problems(
+            release.inputs.get("values") or {}, upstream, free_maps=FREE_MAPS.get(chart, {}), subcharts=subcharts
+        )
+        assert problems == [], f"{release.name} ({upstream.source})"
+        checked += 1
+    assert checked >= 2
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_custom_resource_matches_its_crd(variant):
+    needs_data()
+    crds = load_crds(*CRD_FILES)
+    checked = 0
+    for resource in custom_resources(variant_plan(variant)):
+        key = (str(resource.inputs["apiVersion"]), str(resource.inputs["kind"]))
+        if key not in crds:
+            pytest.fail(f"{resource.name}: {key} has no CRD in CRD_FILES (add the upstream file)")
+        assert custom_resource_problems(resource.inputs, crds) == [], resource.name
+        checked += 1
+    assert checked >= 1
+
+
+# ------------------------------------------------------------------ the checker itself (no data needed)
+
+
+def test_the_checker_finds_a_misspelt_key_and_a_wrong_shape():
+    from tools.fidelity import ChartValues
+
+    upstream = ChartValues(
+        "demo",
+        "1.0.0",
+        "test",
+        {"server": {"replicas": 1, "podAnnotations": {}, "service": {"type": "ClusterIP"}}, "extra": []},
+        template_paths=frozenset({"server.hidden"}),
+        passthrough=frozenset({"server.resources"}),
+    )
+    ok = {
+        "server": {
+            "replicas": 2,
+            "podAnnotations": {"a": "b"},
+            "hidden": True,
+            "resources": {"limits": {"cpu": "1"}},
+        },
+        "extra": [{"x": 1}],
+    }
+    assert values_problems(ok, upstream) == []
+    assert values_problems({"server": {"replica": 2}}, upstream) == ["demo 1.0.0: unknown values key 'server.replica'"]
+    assert values_problems({"server": {"replicas": {"n": 2}}}, upstream) == [
+        "demo 1.0.0: 'server.replicas' is a int upstream, given a map"
+    ]
+    assert values_problems({"server": {"service": "ClusterIP"}}, upstream) == [
+        "demo 1.0.0: 'server.service' is a map upstream, given str"
+    ]
+    assert values_problems({"server": {"service": {"tpye": "x"}}}, upstream, free_maps=["server.service"]) == []
+
+
+def test_the_crd_check_refuses_unknown_and_mistyped_fields():
+    needs_data()
+    crds = load_crds("argo-cd-10.1.1.crd-application.yaml")
+    if not crds:
+        pytest.skip("no Application CRD")
+    app: dict[str, Any] = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "x"},
+        "spec": {
+            "project": "default",
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "x"},
+            "source": {"repoURL": "https://example.com/r.git", "path": "p", "targetRevision": "main"},
+        },
+    }
+    assert custom_resource_problems(app, crds) == []
+    typo = copy.deepcopy(app)
+    typo["spec"]["source"]["repoUrl"] = typo["spec"]["source"].pop("repoURL")
+    assert any("repoUrl" in problem for problem in custom_resource_problems(typo, crds))
+    wrong = copy.deepcopy(app)
+    wrong["spec"]["syncPolicy"] = {"syncOptions": "CreateNamespace=true"}
+    assert custom_resource_problems(wrong, crds)

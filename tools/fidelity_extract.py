@@ -1,0 +1,93 @@
+"""Write upstream chart files into the fidelity-data folder from repositories fetched to ``/work/.mirror``.
+
+Each entry of `ENTRIES` names a repository, a tag and a path in it; the output file's first line records that source
+(``# owner/repo@tag:path``), as the files already in ``../shared/fidelity-data/`` do. A ``templates`` entry derives
+the ``.Values`` paths a chart's templates read (``<path>`` a line, ``<path> toYaml`` where the value is passed whole).
+Nothing this writes is committed: the folder is outside the repository.
+
+    python -m tools.fidelity_extract [--mirror /work/.mirror] [--only <output-prefix>]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.fidelity import data_dir
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One upstream file (or a chart's templates folder, for ``kind="templates"``)."""
+
+    repo: str
+    ref: str
+    path: str
+    output: str
+    kind: str = "file"
+
+
+#: Upstream files of the charts and CRDs the platform pins (components/versions.py), by output name.
+ENTRIES: tuple[Entry, ...] = ()
+
+_VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_TO_YAML = re.compile(r"toYaml\s+\(?\s*\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+
+
+def _git(mirror: Path, entry: Entry, *args: str) -> str:
+    git_dir = mirror / entry.repo.replace("/", "+")
+    found = sorted(git_dir.glob("*.git")) or [git_dir]
+    return subprocess.run(  # noqa: S603 - fixed git arguments
+        ["git", "--git-dir", str(found[0]), *args],  # noqa: S607 - git from PATH
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def template_paths(text: str) -> tuple[set[str], set[str]]:
+    """The ``.Values`` paths templates read, and those passed through ``toYaml``."""
+    return {m.group(1)[1:] for m in _VALUES_PATH.finditer(text)}, {m.group(1)[1:] for m in _TO_YAML.finditer(text)}
+
+
+def extract(entry: Entry, mirror: Path) -> str:
+    """The output file's text for ``entry``."""
+    header = f"# {entry.repo}@{entry.ref}:{entry.path}"
+    if entry.kind == "file":
+        return f"{header}\n{_git(mirror, entry, 'show', f'{entry.ref}:{entry.path}')}"
+    files = _git(mirror, entry, "ls-tree", "-r", "--name-only", entry.ref, entry.path).split()
+    read: set[str] = set()
+    whole: set[str] = set()
+    for name in files:
+        if name.endswith((".yaml", ".yml", ".tpl", ".txt", ".json")):
+            paths, passed = template_paths(_git(mirror, entry, "show", f"{entry.ref}:{name}"))
+            read |= paths
+            whole |= passed
+    lines = [f"{p} toYaml" if p in whole else p for p in sorted(read)]
+    note = (
+        ' (derived: every .Values path its templates name, one a line; "<path> toYaml" = passed whole through toYaml)'
+    )
+    return "\n".join([header + note, *lines]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write every entry (or those whose output starts with ``--only``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--only", default="")
+    args = parser.parse_args(argv)
+    out = data_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in ENTRIES:
+        if entry.output.startswith(args.only):
+            (out / entry.output).write_text(extract(entry, args.mirror), encoding="utf-8")
+            print(f"{entry.output} <- {entry.repo}@{entry.ref}:{entry.path}")  # noqa: T201 - a CLI
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
