@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 
 from tests.config.test_settings import KEY, stack_settings
+from tests.program.test_variants import VARIANTS as EXAMPLE_VARIANTS
+from tests.program.test_variants import variant_plan as example_variant_plan
 from tools.fidelity import (
     chart_name,
     chart_values,
@@ -59,24 +61,20 @@ CRD_FILES: tuple[str, ...] = (
     "karpenter-1.14.1.karpenter.sh_nodepools.yaml",
 )
 
-#: Stack variants whose releases differ from dev's and prod's (engines, modes).
-VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "dev": ("dev", {}),
-    "prod": ("prod", {}),
-    "prod-cluster-autoscaler": ("prod", {"nodeAutoscaler": {"engine": "cluster-autoscaler"}}),
-}
-
-
-def variant_settings(stack: str, changes: dict[str, Any]) -> dict[str, Any]:
-    settings = copy.deepcopy(stack_settings(stack))
-    settings.update(copy.deepcopy(changes))
-    return settings
+#: The stacks and stack variants whose releases differ (engines, modes): dev, prod, prod with the cluster-autoscaler
+#: and every `examples/variants/*.yaml` (planned as prod).
+VARIANTS: tuple[str, ...] = ("dev", "prod", "prod-cluster-autoscaler", *(f"variant-{v}" for v in EXAMPLE_VARIANTS))
 
 
 @cache
 def variant_plan(variant: str) -> Plan:
-    stack, changes = VARIANTS[variant]
-    return run_program(stack, "update", config_overrides={KEY: variant_settings(stack, changes)})
+    if variant.startswith("variant-"):
+        return example_variant_plan(variant.removeprefix("variant-"))
+    if variant == "prod-cluster-autoscaler":
+        settings = copy.deepcopy(stack_settings("prod"))
+        settings["nodeAutoscaler"] = {"engine": "cluster-autoscaler"}
+        return run_program("prod", "update", config_overrides={KEY: settings})
+    return run_program(variant, "update")
 
 
 def releases(plan: Plan) -> Iterator[Registration]:
@@ -98,7 +96,7 @@ def needs_data() -> None:
         pytest.skip(f"no upstream fidelity data at {data_dir()}")
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_every_release_uses_only_keys_its_chart_reads(variant):
     needs_data()
     checked = 0
@@ -122,7 +120,7 @@ def test_every_release_uses_only_keys_its_chart_reads(variant):
     assert checked >= 2
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_every_custom_resource_matches_its_crd(variant):
     needs_data()
     crds = load_crds(*CRD_FILES)
