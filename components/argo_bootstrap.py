@@ -38,6 +38,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.context import AwsContext, ClusterRef
+from components.gitops_bridge import BRIDGE
 from components.limits import label_value_problem
 from components.naming import ARGOCD_NAMESPACE, NamingContext
 from components.versions import ARGO_CD_CHART
@@ -58,8 +59,6 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 ROOT_APP_WAVE = "-1"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 - a label key
 MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
-#: Prefix of the GitOps-bridge labels and annotations (and of the team label on namespaces).
-BRIDGE = "platform.eks/"
 TEAM_LABEL = f"{BRIDGE}team"
 #: Key of the OIDC client secret in ``argocd-secret``; ``oidc.config`` refers to it as ``$oidc.clientSecret``.
 OIDC_SECRET_KEY = "oidc.clientSecret"  # noqa: S105 - a key name, not its value

@@ -1,0 +1,45 @@
+"""The GitOps bridge's vocabulary: what the infrastructure publishes for add-ons that GitOps installs.
+
+An add-on with ``install: gitops`` gets its AWS side here (its IRSA role) and its Kubernetes side from the GitOps
+engine: with Argo CD, an ApplicationSet whose cluster generator selects the cluster Secret by the add-on's label and
+reads its role ARN from the Secret's annotations; with Flux, a Kustomization whose ``postBuild.substituteFrom``
+reads the same facts from a ConfigMap. `BridgedAddon` is that contract, shared by the add-on catalog (which fills
+it) and the GitOps components (which consume it).
+
+Pure module, no Pulumi resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+#: Prefix of the bridge's labels and annotations (and of the team label on namespaces).
+BRIDGE: Final = "platform.eks/"
+#: Label value that switches an add-on on for a cluster generator.
+ENABLED: Final = "enabled"
+
+
+def addon_label(name: str) -> str:
+    """The cluster Secret label that enables add-on ``name``: ``platform.eks/addon-<name>``."""
+    return f"{BRIDGE}addon-{name}"
+
+
+@dataclass(frozen=True)
+class BridgedAddon:
+    """An add-on the GitOps engine installs from its chart, with what the infrastructure made for it."""
+
+    #: Short name (``aws-load-balancer-controller``): the label ``platform.eks/addon-<name>`` and the role key.
+    name: str
+    #: Helm repository URL (``https://...`` or ``oci://...``), chart and pinned version.
+    repo_url: str
+    chart: str
+    version: str
+    namespace: str
+    #: Chart values; a string may carry ``{{...}}`` templates of the engine (Argo: cluster generator fields).
+    values: Mapping[str, Any] = field(default_factory=dict)
+    #: The ServiceAccount the IRSA role trusts (None: the add-on needs no AWS access).
+    service_account: str | None = None
+    #: Sync wave (Argo) / dependency order: CRD-providing add-ons first.
+    wave: int = 0
