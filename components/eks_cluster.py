@@ -291,6 +291,9 @@ class EksCluster(pulumi.ComponentResource):
     node_role_name: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    #: The cluster's CA (base64) and service IPv4 CIDR (EKS picks one when none is given).
+    certificate_authority_data: pulumi.Output[str]
+    service_cidr: pulumi.Output[str]
     #: Managed node groups by key: the group's, or ``<group>-<zone letter>`` for each zone of a per-zone group.
     node_groups: dict[str, aws.eks.NodeGroup]
     #: Where platform controllers run: the system node group, by its name (``eks.amazonaws.com/nodegroup``) or, per
@@ -455,6 +458,11 @@ class EksCluster(pulumi.ComponentResource):
         self.system_tolerations = taint_tolerations(args.node_groups[args.system_node_group])
 
         ca_data = cluster.certificate_authority.apply(lambda ca: ca.data)
+        # What nodes outside managed groups (Spot Ocean's) need in their nodeadm NodeConfig to join.
+        self.certificate_authority_data = ca_data
+        self.service_cidr = cluster.kubernetes_network_config.apply(
+            lambda config: (config.service_ipv4_cidr if config else None) or ""
+        )
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
                 lambda v: kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.account.region)
