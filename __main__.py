@@ -410,7 +410,7 @@ def email() -> Email | None:
 
 
 def spot_ocean(cluster: EksCluster, opts: pulumi.ResourceOptions) -> SpotOcean | None:
-    """Spot Ocean scaling the nodes, with its own spotinst provider (None unless `nodeAutoscaler.engine: spot-ocean`)."""
+    """Spot Ocean and its own spotinst provider (None unless `nodeAutoscaler.engine` is spot-ocean)."""
     ocean_settings = settings.node_autoscaler.spot_ocean
     if settings.node_autoscaler.engine != "spot-ocean" or ocean_settings is None:
         return None

@@ -86,8 +86,8 @@ from components.network_plan import (
     plan_subnets,
 )
 from components.node_autoscaler import ClusterAutoscalerSpec, KarpenterSpec
-from components.spot_ocean import AutomaticHeadroom, InstanceFilters, ManualHeadroom, SpotOceanSpec
 from components.rosters import RosterError, expand_rosters
+from components.spot_ocean import AutomaticHeadroom, InstanceFilters, ManualHeadroom, SpotOceanSpec
 from components.stack_secrets import ARGO_SSO_SECRET, SPOT_TOKEN_SECRET, VAULT_SECRETS
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG, REQUIRED_TAG_KEYS
 from components.vault_aws_auth import VaultSpec
@@ -1274,7 +1274,9 @@ class SpotOceanFilterSettings(Model):
     """Which instance types Ocean may choose from (Spot `filters`); unset bounds are not applied."""
 
     categories: list[
-        Literal["General_purpose", "Compute_optimized", "Memory_optimized", "Storage_optimized", "Accelerated_computing"]
+        Literal[
+            "General_purpose", "Compute_optimized", "Memory_optimized", "Storage_optimized", "Accelerated_computing"
+        ]
     ] = Field(default_factory=list, description="Instance categories (empty: any).")
     min_vcpu: int | None = Field(default=None, ge=1, description="Fewest vCPUs per instance.")
     max_vcpu: int | None = Field(default=None, ge=1, description="Most vCPUs per instance.")
@@ -1304,7 +1306,7 @@ class SpotOceanFilterSettings(Model):
 
 
 class SpotOceanSettings(Model):
-    """Spot Ocean (`engine: spot-ocean`): the Ocean cluster and its controller. The API token is the `spotToken` secret."""
+    """Spot Ocean (`engine: spot-ocean`): the Ocean cluster and its controller (API token: the `spotToken` secret)."""
 
     account_id: str = Field(pattern=r"^act-[0-9a-f]{8}$", description="Spot account id (`act-` and 8 hex digits).")
     capacity: SpotOceanCapacitySettings = Field(
@@ -1324,13 +1326,13 @@ class SpotOceanSettings(Model):
     filters: SpotOceanFilterSettings = Field(
         default_factory=SpotOceanFilterSettings, description="Instance type filters."
     )
-    spot_percentage: int = Field(default=100, ge=0, le=100, description="Percent of nodes on Spot (the rest on-demand).")
+    spot_percentage: int = Field(
+        default=100, ge=0, le=100, description="Percent of nodes on Spot (the rest on-demand)."
+    )
     fallback_to_ondemand: StrictBool = Field(
         default=True, description="Launch on-demand when no Spot market is available."
     )
-    utilize_reserved_instances: StrictBool = Field(
-        default=True, description="Use free Reserved Instances before Spot."
-    )
+    utilize_reserved_instances: StrictBool = Field(default=True, description="Use free Reserved Instances before Spot.")
     draining_timeout_seconds: int = Field(
         default=120, ge=0, le=3600, description="How long a node drains before Ocean terminates it."
     )

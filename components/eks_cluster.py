@@ -236,6 +236,11 @@ def taint_tolerations(group: TaintedGroup | None) -> list[dict[str, str]]:
     return node_group_tolerations(group)
 
 
+def service_ipv4_cidr(config: aws.eks.outputs.ClusterKubernetesNetworkConfig | None) -> str:
+    """The cluster's service IPv4 CIDR (EKS picks one when none is given); empty for an IPv6 cluster."""
+    return (config.service_ipv4_cidr if config else None) or ""
+
+
 def oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
     """The cluster's OIDC issuer URL from its ``identities`` output."""
     oidcs = identities[0].oidcs if identities else None
@@ -408,7 +413,7 @@ class EksCluster(pulumi.ComponentResource):
             ),
         )
         self.cluster_name = cluster.name
-        self.endpoint = cluster.endpoint
+        self.endpoint, self.service_cidr = cluster.endpoint, cluster.kubernetes_network_config.apply(service_ipv4_cidr)
         self.oidc_issuer_url = cluster.identities.apply(oidc_issuer)
         self.cluster_security_group_id = cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or "")
 
@@ -457,12 +462,8 @@ class EksCluster(pulumi.ComponentResource):
         self.system_node_selector = self._system_node_selector()
         self.system_tolerations = taint_tolerations(args.node_groups[args.system_node_group])
 
-        ca_data = cluster.certificate_authority.apply(lambda ca: ca.data)
-        # What nodes outside managed groups (Spot Ocean's) need in their nodeadm NodeConfig to join.
-        self.certificate_authority_data = ca_data
-        self.service_cidr = cluster.kubernetes_network_config.apply(
-            lambda config: (config.service_ipv4_cidr if config else None) or ""
-        )
+        # The CA is also what nodes outside managed groups (Spot Ocean's) need in their nodeadm NodeConfig to join.
+        self.certificate_authority_data = ca_data = cluster.certificate_authority.apply(lambda ca: ca.data or "")
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
                 lambda v: kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.account.region)

@@ -127,7 +127,7 @@ def ami_parameter(kubernetes_version: str, architecture: str, release: str = OCE
 
 
 def node_config(*, cluster_name: str, endpoint: str, certificate_authority: str, service_cidr: str) -> dict[str, Any]:
-    """nodeadm's ``NodeConfig`` (node.eks.aws/v1alpha1): what an AL2023 node needs to join without calling EKS."""
+    """Nodeadm's ``NodeConfig`` (node.eks.aws/v1alpha1): what an AL2023 node needs to join without calling EKS."""
     return {
         "apiVersion": "node.eks.aws/v1alpha1",
         "kind": "NodeConfig",
@@ -168,10 +168,18 @@ def cluster_owner_tag(cluster_name: str) -> str:
     return f"kubernetes.io/cluster/{cluster_name}"
 
 
-def instance_tags(tags: Mapping[str, str], *, cluster_name: str, name: str) -> list[dict[str, str]]:
-    """The Ocean's ``tags``: the required tags, ``Name`` and the cluster ownership tag, sorted by key."""
-    merged = {**tags, "Name": name, cluster_owner_tag(cluster_name): "owned"}
-    return [{"key": key, "value": value} for key, value in sorted(merged.items())]
+def instance_tags(
+    tags: Mapping[str, str], *, cluster_name: pulumi.Input[str], name: str
+) -> list[spotinst.aws.OceanTagArgsDict]:
+    """The Ocean's ``tags``: the required tags and ``Name`` sorted by key, then the cluster ownership tag."""
+    owner: spotinst.aws.OceanTagArgsDict = {
+        "key": pulumi.Output.from_input(cluster_name).apply(cluster_owner_tag),
+        "value": "owned",
+    }
+    plain: list[spotinst.aws.OceanTagArgsDict] = [
+        {"key": key, "value": value} for key, value in sorted({**tags, "Name": name}.items())
+    ]
+    return [*plain, owner]
 
 
 def autoscaler_settings(spec: SpotOceanSpec) -> dict[str, Any]:
@@ -318,9 +326,7 @@ class SpotOcean(pulumi.ComponentResource):
         user_data = pulumi.Output.all(
             cluster_name, args.cluster.endpoint, args.certificate_authority, args.service_cidr
         ).apply(
-            lambda v: nodeadm_user_data(
-                cluster_name=v[0], endpoint=v[1], certificate_authority=v[2], service_cidr=v[3]
-            )
+            lambda v: nodeadm_user_data(cluster_name=v[0], endpoint=v[1], certificate_authority=v[2], service_cidr=v[3])
         )
         provider = spotinst.Provider(
             f"{name}-spotinst",
@@ -339,24 +345,24 @@ class SpotOcean(pulumi.ComponentResource):
             image_id=image.value,
             iam_instance_profile=profile.arn,
             user_data=user_data,
-            instance_metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1},
+            instance_metadata_options=spotinst.aws.OceanInstanceMetadataOptionsArgs(
+                http_tokens="required", http_put_response_hop_limit=1
+            ),
             block_device_mappings=[
-                {
-                    "device_name": ROOT_DEVICE,
-                    "ebs": {
-                        "volume_type": "gp3",
-                        "volume_size": spec.root_volume_size_gib,
-                        "encrypted": True,
-                        "delete_on_termination": True,
-                    },
-                }
+                spotinst.aws.OceanBlockDeviceMappingArgs(
+                    device_name=ROOT_DEVICE,
+                    ebs=spotinst.aws.OceanBlockDeviceMappingEbsArgs(
+                        volume_type="gp3",
+                        volume_size=spec.root_volume_size_gib,
+                        encrypted=True,
+                        delete_on_termination=True,
+                    ),
+                )
             ],
             monitoring=True,
             associate_public_ip_address=False,
-            tags=cluster_name.apply(
-                lambda cluster: instance_tags(args.account.tags, cluster_name=cluster, name=physical)
-            ),
-            resource_tag_specifications=[{"should_tag_volumes": True}],
+            tags=instance_tags(args.account.tags, cluster_name=args.cluster.name, name=physical),
+            resource_tag_specifications=[spotinst.aws.OceanResourceTagSpecificationArgs(should_tag_volumes=True)],
             min_size=spec.min_size,
             max_size=spec.max_size,
             desired_capacity=spec.desired_capacity,
@@ -364,8 +370,8 @@ class SpotOcean(pulumi.ComponentResource):
             fallback_to_ondemand=spec.fallback_to_ondemand,
             utilize_reserved_instances=spec.utilize_reserved_instances,
             draining_timeout=spec.draining_timeout_seconds,
-            autoscaler=autoscaler_settings(spec),
-            filters=instance_filters(spec),
+            autoscaler=spotinst.aws.OceanAutoscalerArgs(**autoscaler_settings(spec)),
+            filters=spotinst.aws.OceanFiltersArgs(**instance_filters(spec)),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,

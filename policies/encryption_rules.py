@@ -102,7 +102,7 @@ def _unencrypted(mappings: object, *, path: str) -> list[str]:
 
 
 def check_node_volume_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """Node volumes (launch templates, Karpenter EC2NodeClasses, Spot Oceans) are encrypted: every mapping, however many.
+    """Node volumes (launch templates, Karpenter EC2NodeClasses, Spot Oceans) are encrypted, every mapping of them.
 
     AL2023 templates map one root volume; Bottlerocket ones two, the OS volume and the data volume containers live on
     (components/versions.py BOTTLEROCKET_OS_DEVICE, BOTTLEROCKET_DATA_DEVICE): each must be encrypted.
