@@ -13,9 +13,11 @@ import json
 import re
 from email import message_from_string
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,7 +34,14 @@ from components.spot_ocean import (
     nodeadm_user_data,
 )
 from components.versions import OCEAN_AMI_RELEASE, OCEAN_CONTROLLER_CHART
-from config import NodeAutoscalerSettings, Settings, required_secrets, spot_ocean_spec
+from config import (
+    NodeAutoscalerSettings,
+    Settings,
+    SpotOceanHeadroomSettings,
+    SpotOceanSettings,
+    required_secrets,
+    spot_ocean_spec,
+)
 from tests.config.test_settings import KEY, error_of, stack_settings
 from tests.policies.support import check
 from tests.program.test_variants import variant_plan, variant_settings
@@ -454,3 +463,18 @@ def test_the_launched_tags_policy_reads_the_oceans_key_value_tags_and_volume_tag
     assert missing.startswith("tags: missing or empty required tags: Owner")
     [volumes] = check("launched-resources-tagged", OCEAN, {"tags": good["tags"]})
     assert volumes.startswith("resourceTagSpecifications does not tag volumes")
+
+
+def test_the_readme_example_sets_every_setting_and_is_the_variants():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Spot Ocean\n", 1)[1].split("\n## ", 1)[0]
+    assert "pulumi config set --secret spotToken" in section
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = yaml.safe_load(block)["nodeAutoscaler"]
+    assert example == variant_settings("spot-ocean")["nodeAutoscaler"]
+    ocean = example["spotOcean"]
+    fields = {field.alias or name for name, field in SpotOceanSettings.model_fields.items()}
+    assert set(ocean) == fields  # every setting has its line
+    assert set(ocean["headroom"]) | {"cpuPerUnit", "memoryPerUnit", "numOfUnits"} == {
+        f.alias for f in SpotOceanHeadroomSettings.model_fields.values()
+    }
