@@ -47,6 +47,7 @@ from tests.policies.support import check
 from tests.program.test_variants import variant_plan, variant_settings
 from tools.harness import MODES, PLACEHOLDER_SECRET, SECRET_SIG_KEY, SECRET_SIG_VALUE, UNKNOWN, Plan, run_program
 from tools.mocks import CLUSTER_CA_DATA, cluster_endpoint
+from tools.teardown import StateResource, order_violations, plan_phases
 
 OCEAN = "spotinst:aws/ocean:Ocean"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -478,3 +479,16 @@ def test_the_readme_example_sets_every_setting_and_is_the_variants():
     assert set(ocean["headroom"]) | {"cpuPerUnit", "memoryPerUnit", "numOfUnits"} == {
         f.alias for f in SpotOceanHeadroomSettings.model_fields.values()
     }
+
+
+def test_teardown_removes_the_controller_before_the_ocean_and_the_ocean_with_the_cluster(update):
+    resources = [
+        StateResource(r.urn, r.type, r.parent, r.custom, r.protect, tuple(r.dependencies), r.id)
+        for r in update.resources
+    ]
+    phases = plan_phases(resources)
+    assert order_violations(phases) == []
+    names = {phase: {r.urn.rsplit("::", 1)[-1] for r in members} for phase, members in phases.items()}
+    assert {"spot-ocean-controller", "spot-ocean-credentials"} <= names["in-cluster"]
+    # Ocean terminates its nodes when deleted: before the subnets and security groups of the network phase.
+    assert {"spot-ocean-ocean", "spot-ocean-node-role", "spot-ocean-node-access"} <= names["cluster"]
