@@ -31,6 +31,7 @@ from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, arn_key, unique_tail_aliases
 from components.network_plan import ZoneSubnets
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
+from components.spot_ocean import SpotOcean, SpotOceanArgs
 from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
 from components.vpc import Vpc, VpcArgs
@@ -44,6 +45,7 @@ from config import (
     argo_spec,
     load_settings,
     node_autoscaler_engine,
+    spot_ocean_spec,
     vault_spec,
 )
 
@@ -407,6 +409,33 @@ def email() -> Email | None:
     )
 
 
+def spot_ocean(cluster: EksCluster, opts: pulumi.ResourceOptions) -> SpotOcean | None:
+    """Spot Ocean and its own spotinst provider (None unless `nodeAutoscaler.engine` is spot-ocean)."""
+    ocean_settings = settings.node_autoscaler.spot_ocean
+    if settings.node_autoscaler.engine != "spot-ocean" or ocean_settings is None:
+        return None
+    return SpotOcean(
+        "spot-ocean",
+        SpotOceanArgs(
+            naming=naming,
+            spec=spot_ocean_spec(ocean_settings),
+            cluster=cluster.ref,
+            account=account,
+            spot_token=secrets.require_secret("spotToken"),
+            subnet_ids=vpc.private_subnet_ids,
+            # The managed node groups' groups: the cluster security group, and the node group with webhook ports.
+            security_group_ids=[
+                cluster.cluster_security_group_id,
+                *([cluster.node_security_group_id] if cluster.node_security_group_id is not None else []),
+            ],
+            certificate_authority=cluster.certificate_authority_data,
+            service_cidr=cluster.service_cidr,
+            controller_replicas=min(2, max(1, system_min_nodes())),
+        ),
+        opts,
+    )
+
+
 def system_min_nodes() -> int:
     """The system group's smallest node count: its minSize, in each zone when it is per zone."""
     group = settings.cluster.system_group
@@ -432,9 +461,10 @@ def cluster_and_platform() -> None:
             ),
             in_cluster,
         )
-        if settings.node_autoscaler.engine != "none"
+        if settings.node_autoscaler.engine not in ("none", "spot-ocean")
         else None
     )
+    ocean = spot_ocean(cluster, in_cluster)
     apps = app_roles(cluster, in_cluster)
     keys = workload_keys(apps)
     vault_auth = vault_aws_auth(cluster)
@@ -459,6 +489,8 @@ def cluster_and_platform() -> None:
         pulumi.export("nodeSecurityGroupId", cluster.node_security_group_id)
     if node_autoscaler:
         pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
+    if ocean:
+        pulumi.export("spotOceanId", ocean.ocean_id)
     pulumi.export("appRoleArns", {service: role.role_arn for service, role in apps.items()})
     if keys:
         pulumi.export("kmsKeyArns", {key: workload.key_arn for key, workload in keys.items()})

@@ -87,7 +87,8 @@ from components.network_plan import (
 )
 from components.node_autoscaler import ClusterAutoscalerSpec, KarpenterSpec
 from components.rosters import RosterError, expand_rosters
-from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
+from components.spot_ocean import AutomaticHeadroom, InstanceFilters, ManualHeadroom, SpotOceanSpec
+from components.stack_secrets import ARGO_SSO_SECRET, SPOT_TOKEN_SECRET, VAULT_SECRETS
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG, REQUIRED_TAG_KEYS
 from components.vault_aws_auth import VaultSpec
 from components.vault_names import user_role_problems
@@ -1218,10 +1219,134 @@ class ClusterAutoscalerSettings(Model):
         return selector
 
 
-class NodeAutoscalerSettings(Model):
-    """Node autoscaling: Karpenter (default) or the Kubernetes cluster-autoscaler."""
+class SpotOceanCapacitySettings(Model):
+    """How many instances the Ocean cluster runs."""
 
-    engine: Literal["karpenter", "cluster-autoscaler", "none"] = Field(
+    min_size: int = Field(default=0, ge=0, description="Fewest instances (0: Ocean may scale to zero).")
+    max_size: int = Field(default=10, ge=1, le=1000, description="Most instances.")
+    desired_capacity: int = Field(
+        default=1, ge=0, description="Instances at creation; Ocean's autoscaler owns it afterwards (ignored on update)."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min_size > self.max_size:
+            msg = f".minSize: {self.min_size} is more than maxSize {self.max_size}"
+            raise ValueError(msg)
+        if not self.min_size <= self.desired_capacity <= self.max_size:
+            msg = f".desiredCapacity: {self.desired_capacity} is not between minSize and maxSize"
+            raise ValueError(msg)
+        return self
+
+
+class SpotOceanHeadroomSettings(Model):
+    """Spare capacity kept free so pods start without waiting for a node: automatic (a percentage) or manual units."""
+
+    automatic_percentage: int | None = Field(
+        default=None, ge=0, le=200, description="Automatic headroom: percent of the cluster's resources kept free."
+    )
+    cpu_per_unit: int | None = Field(default=None, ge=1, description="Manual headroom: millicores per unit.")
+    memory_per_unit: int | None = Field(default=None, ge=1, description="Manual headroom: MiB per unit.")
+    num_of_units: int | None = Field(default=None, ge=0, description="Manual headroom: units kept free.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        manual = (self.cpu_per_unit, self.memory_per_unit, self.num_of_units)
+        if self.automatic_percentage is not None and any(value is not None for value in manual):
+            msg = ".automaticPercentage: give automatic headroom or manual units (cpuPerUnit, ...), not both"
+            raise ValueError(msg)
+        if self.automatic_percentage is None and None in manual:
+            msg = ".cpuPerUnit: manual headroom needs cpuPerUnit, memoryPerUnit and numOfUnits (or automaticPercentage)"
+            raise ValueError(msg)
+        return self
+
+
+class SpotOceanScaleDownSettings(Model):
+    """How fast Ocean removes nodes."""
+
+    max_scale_down_percentage: int = Field(
+        default=10, ge=1, le=100, description="Most of the cluster's nodes removed in one scale-down action (percent)."
+    )
+    aggressive: StrictBool = Field(default=False, description="Aggressive scale-down (no wait for evaluation periods).")
+
+
+class SpotOceanFilterSettings(Model):
+    """Which instance types Ocean may choose from (Spot `filters`); unset bounds are not applied."""
+
+    categories: list[
+        Literal[
+            "General_purpose", "Compute_optimized", "Memory_optimized", "Storage_optimized", "Accelerated_computing"
+        ]
+    ] = Field(default_factory=list, description="Instance categories (empty: any).")
+    min_vcpu: int | None = Field(default=None, ge=1, description="Fewest vCPUs per instance.")
+    max_vcpu: int | None = Field(default=None, ge=1, description="Most vCPUs per instance.")
+    min_memory_gib: float | None = Field(default=None, gt=0, description="Least memory per instance (GiB).")
+    max_memory_gib: float | None = Field(default=None, gt=0, description="Most memory per instance (GiB).")
+    include_families: list[Annotated[str, Field(pattern=r"^[a-z0-9*]+$")]] = Field(
+        default_factory=list, description="Only these families (`m5`, `c*`); empty: any."
+    )
+    exclude_families: list[Annotated[str, Field(pattern=r"^[a-z0-9*]+$")]] = Field(
+        default_factory=list, description="Never these families (`t2`, `c4*`)."
+    )
+    exclude_metal: StrictBool = Field(default=True, description="Never bare-metal types.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        for low, high, key in (
+            (self.min_vcpu, self.max_vcpu, "minVcpu"),
+            (self.min_memory_gib, self.max_memory_gib, "minMemoryGib"),
+        ):
+            if low is not None and high is not None and low > high:
+                msg = f".{key}: {low} is more than its maximum {high}"
+                raise ValueError(msg)
+        if self.include_families and self.exclude_families:
+            msg = ".includeFamilies: Spot takes includeFamilies or excludeFamilies, not both"
+            raise ValueError(msg)
+        return self
+
+
+class SpotOceanSettings(Model):
+    """Spot Ocean (`engine: spot-ocean`): the Ocean cluster and its controller (API token: the `spotToken` secret)."""
+
+    account_id: str = Field(pattern=r"^act-[0-9a-f]{8}$", description="Spot account id (`act-` and 8 hex digits).")
+    capacity: SpotOceanCapacitySettings = Field(
+        default_factory=SpotOceanCapacitySettings, description="Instance counts."
+    )
+    headroom: SpotOceanHeadroomSettings = Field(
+        default_factory=lambda: SpotOceanHeadroomSettings(automatic_percentage=5), description="Spare capacity."
+    )
+    scale_down: SpotOceanScaleDownSettings = Field(
+        default_factory=SpotOceanScaleDownSettings, description="Scale-down limits."
+    )
+    max_vcpu: int | None = Field(default=None, ge=1, description="Cluster-wide limit on vCPUs (unset: none).")
+    max_memory_gib: int | None = Field(default=None, ge=1, description="Cluster-wide limit on memory (unset: none).")
+    architecture: Literal["x86_64", "arm64"] = Field(
+        default="x86_64", description="Node architecture: the AL2023 AMI's and the instance filter's."
+    )
+    filters: SpotOceanFilterSettings = Field(
+        default_factory=SpotOceanFilterSettings, description="Instance type filters."
+    )
+    spot_percentage: int = Field(
+        default=100, ge=0, le=100, description="Percent of nodes on Spot (the rest on-demand)."
+    )
+    fallback_to_ondemand: StrictBool = Field(
+        default=True, description="Launch on-demand when no Spot market is available."
+    )
+    utilize_reserved_instances: StrictBool = Field(default=True, description="Use free Reserved Instances before Spot.")
+    draining_timeout_seconds: int = Field(
+        default=120, ge=0, le=3600, description="How long a node drains before Ocean terminates it."
+    )
+    root_volume_size_gib: int = Field(default=50, ge=20, le=16384, description="Encrypted gp3 root volume size.")
+    deploy_metrics_server: StrictBool = Field(
+        default=True,
+        description="The controller chart's metrics-server subchart (Ocean needs metrics); false if it runs already.",
+    )
+
+
+class NodeAutoscalerSettings(Model):
+    """Node autoscaling: Karpenter (default), the Kubernetes cluster-autoscaler or Spot Ocean."""
+
+    engine: Literal["karpenter", "cluster-autoscaler", "spot-ocean", "none"] = Field(
         default="karpenter",
         description="Autoscaler; `none`: the managed node groups keep their sizes (a cluster without internet egress).",
     )
@@ -1229,6 +1354,16 @@ class NodeAutoscalerSettings(Model):
     cluster_autoscaler: ClusterAutoscalerSettings = Field(
         default_factory=ClusterAutoscalerSettings, description="cluster-autoscaler settings."
     )
+    spot_ocean: SpotOceanSettings | None = Field(
+        default=None, description="Spot Ocean settings (required with `engine: spot-ocean`)."
+    )
+
+    @model_validator(mode="after")
+    def _spot_ocean_settings(self) -> Self:
+        if self.engine == "spot-ocean" and self.spot_ocean is None:
+            msg = ".spotOcean: engine spot-ocean needs its settings (accountId at least)"
+            raise ValueError(msg)
+        return self
 
 
 class TeamProjectSettings(Model):
@@ -1845,6 +1980,12 @@ class Settings(Model):
                     f"{', '.join(xen)} run on Xen"
                 )
                 raise ValueError(msg)
+        if self.node_autoscaler.engine == "spot-ocean":
+            msg = (
+                ".nodeAutoscaler.engine: the platform's Spot Ocean nodes are IPv4 (nodeadm user data with the service "
+                "IPv4 CIDR, no associateIpv6Address): use karpenter or cluster-autoscaler on an IPv6 cluster"
+            )
+            raise ValueError(msg)
         karpenter = self.node_autoscaler.karpenter
         if self.node_autoscaler.engine == "karpenter" and karpenter.instance_generation_min <= NEWEST_XEN_GENERATION:
             msg = (
@@ -1873,7 +2014,10 @@ class Settings(Model):
             raise ValueError(msg)
         engine = self.node_autoscaler.engine
         if engine != "none":
-            registry = "public.ecr.aws (ECR Public has no VPC endpoint)" if engine == "karpenter" else "registry.k8s.io"
+            registry = {
+                "karpenter": "public.ecr.aws (ECR Public has no VPC endpoint)",
+                "spot-ocean": "us-docker.pkg.dev and reports to api.spotinst.io",
+            }.get(engine, "registry.k8s.io")
             msg = f".nodeAutoscaler.engine: {engine} pulls its image from {registry}, but {why}: use engine none"
             raise ValueError(msg)
         if self.argo.enabled:
@@ -1915,6 +2059,9 @@ def node_autoscaler_engine(settings: NodeAutoscalerSettings) -> KarpenterSpec | 
     if settings.engine == "none":
         msg = "engine none runs no autoscaler: declare no NodeAutoscaler"
         raise ValueError(msg)
+    if settings.engine == "spot-ocean":
+        msg = "engine spot-ocean runs Spot Ocean: declare a SpotOcean (spot_ocean_spec), no NodeAutoscaler"
+        raise ValueError(msg)
     if settings.engine == "cluster-autoscaler":
         ca = settings.cluster_autoscaler
         return ClusterAutoscalerSpec(
@@ -1931,6 +2078,46 @@ def node_autoscaler_engine(settings: NodeAutoscalerSettings) -> KarpenterSpec | 
         consolidate_after=k.consolidate_after,
         expire_after=k.expire_after,
         disk_size_gib=k.disk_size_gib,
+    )
+
+
+def spot_ocean_spec(settings: SpotOceanSettings) -> SpotOceanSpec:
+    """`SpotOceanArgs.spec`."""
+    headroom = settings.headroom
+    f = settings.filters
+    return SpotOceanSpec(
+        account_id=settings.account_id,
+        min_size=settings.capacity.min_size,
+        max_size=settings.capacity.max_size,
+        desired_capacity=settings.capacity.desired_capacity,
+        headroom=AutomaticHeadroom(headroom.automatic_percentage)
+        if headroom.automatic_percentage is not None
+        else ManualHeadroom(
+            cpu_millicores=headroom.cpu_per_unit or 0,
+            memory_mib=headroom.memory_per_unit or 0,
+            units=headroom.num_of_units or 0,
+        ),
+        max_scale_down_percentage=settings.scale_down.max_scale_down_percentage,
+        aggressive_scale_down=settings.scale_down.aggressive,
+        max_vcpu=settings.max_vcpu,
+        max_memory_gib=settings.max_memory_gib,
+        architecture=settings.architecture,
+        filters=InstanceFilters(
+            categories=tuple(f.categories),
+            min_vcpu=f.min_vcpu,
+            max_vcpu=f.max_vcpu,
+            min_memory_gib=f.min_memory_gib,
+            max_memory_gib=f.max_memory_gib,
+            include_families=tuple(f.include_families),
+            exclude_families=tuple(f.exclude_families),
+            exclude_metal=f.exclude_metal,
+        ),
+        spot_percentage=settings.spot_percentage,
+        fallback_to_ondemand=settings.fallback_to_ondemand,
+        utilize_reserved_instances=settings.utilize_reserved_instances,
+        draining_timeout_seconds=settings.draining_timeout_seconds,
+        root_volume_size_gib=settings.root_volume_size_gib,
+        metrics_server=settings.deploy_metrics_server,
     )
 
 
@@ -2195,6 +2382,8 @@ def required_secrets(settings: Settings) -> dict[str, str]:
     needs = dict.fromkeys(VAULT_SECRETS, "vault.enabled") if settings.vault.enabled else {}
     if settings.argo.enabled and settings.argo.sso:
         needs[ARGO_SSO_SECRET] = "argo.sso"
+    if settings.node_autoscaler.engine == "spot-ocean":
+        needs[SPOT_TOKEN_SECRET] = "nodeAutoscaler.engine spot-ocean"
     return needs
 
 

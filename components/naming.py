@@ -40,6 +40,7 @@ PLATFORM_ROLES = frozenset(
         "karpenter-node",
         "karpenter-controller",
         "cluster-autoscaler",
+        "spot-ocean-node",
         "ci-runner",
     }
 )

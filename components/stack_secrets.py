@@ -13,5 +13,7 @@ from typing import Final
 VAULT_SECRETS: Final = ("vaultToken", "vaultAwsAccessKey", "vaultAwsSecretKey")
 #: The Argo CD OIDC client's secret (with ``argo.sso``).
 ARGO_SSO_SECRET: Final = "argocdOidcClientSecret"  # noqa: S105 - a config key, not its value
+#: The Spot API token (with ``nodeAutoscaler.engine: spot-ocean``).
+SPOT_TOKEN_SECRET: Final = "spotToken"  # noqa: S105 - a config key, not its value
 #: Every secret the program may read.
-PROGRAM_SECRETS: Final = (*VAULT_SECRETS, ARGO_SSO_SECRET)
+PROGRAM_SECRETS: Final = (*VAULT_SECRETS, ARGO_SSO_SECRET, SPOT_TOKEN_SECRET)

@@ -166,3 +166,9 @@ CLUSTER_AUTOSCALER_CHART: Final = ("https://kubernetes.github.io/autoscaler", "c
 CLUSTER_AUTOSCALER_IMAGE_TAGS: Final[dict[str, str]] = {"1.36": "v1.36.1", "1.35": "v1.35.2", "1.34": "v1.34.5"}
 ARGO_CD_CHART: Final = ("https://argoproj.github.io/argo-helm", "argo-cd", "10.1.1")  # Argo CD v3.4.4
 VAULT_CHART: Final = ("https://helm.releases.hashicorp.com", "vault", "0.34.1")
+#: Spot Ocean's controller (Ocean Controller v2), app version 2.3.0, Chart.yaml ``kubeVersion: ">=1.20.0-0"`` (read at
+#: spotinst/charts tag ocean-kubernetes-controller-0.1.74, charts/ocean-kubernetes-controller/Chart.yaml, 2026-05-25).
+OCEAN_CONTROLLER_CHART: Final = ("https://charts.spot.io", "ocean-kubernetes-controller", "0.1.74")
+#: EKS-optimized AL2023 release Spot Ocean nodes boot, the same as Karpenter's (`KARPENTER_AMI_ALIAS`): read from its
+#: SSM public parameter of that release, not `recommended`, which moves under a stack and fails the drift check.
+OCEAN_AMI_RELEASE: Final = KARPENTER_AMI_ALIAS.removeprefix("al2023@")

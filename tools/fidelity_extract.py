@@ -32,7 +32,21 @@ class Entry:
 
 
 #: Upstream files of the charts and CRDs the platform pins (components/versions.py), by output name.
-ENTRIES: tuple[Entry, ...] = ()
+ENTRIES: tuple[Entry, ...] = (
+    Entry(
+        "spotinst/charts",
+        "ocean-kubernetes-controller-0.1.74",
+        "charts/ocean-kubernetes-controller/values.yaml",
+        "ocean-kubernetes-controller-0.1.74.values.yaml",
+    ),
+    Entry(
+        "spotinst/charts",
+        "ocean-kubernetes-controller-0.1.74",
+        "charts/ocean-kubernetes-controller/templates",
+        "ocean-kubernetes-controller-0.1.74.template-paths.txt",
+        kind="templates",
+    ),
+)
 
 _VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _TO_YAML = re.compile(r"toYaml\s+\(?\s*\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -40,7 +54,8 @@ _TO_YAML = re.compile(r"toYaml\s+\(?\s*\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
 
 def _git(mirror: Path, entry: Entry, *args: str) -> str:
     git_dir = mirror / entry.repo.replace("/", "+")
-    found = sorted(git_dir.glob("*.git")) or [git_dir]
+    # The fetch tool's mirrors hold the git directory as ``repo`` (older ones as ``*.git``).
+    found = sorted(git_dir.glob("*.git")) or sorted(git_dir.glob("repo")) or [git_dir]
     return subprocess.run(  # noqa: S603 - fixed git arguments
         ["git", "--git-dir", str(found[0]), *args],  # noqa: S607 - git from PATH
         check=True,

@@ -312,7 +312,12 @@ def _eks_cluster(res: MockedResource, lookup: Callable[[str], State]) -> State:
         clusterSecurityGroupId=f"sg-{res.digest(17)}",
         vpcId=vpc_id if isinstance(vpc_id, str) else f"vpc-{res.digest(17)}",
     )
+    network = res.mapping("kubernetesNetworkConfig")
+    if network.get("ipFamily", "ipv4") == "ipv4":
+        # EKS picks 172.20.0.0/16 when the VPC is in 10.0.0.0/8, else 10.100.0.0/16 (CreateCluster serviceIpv4Cidr).
+        network.setdefault("serviceIpv4Cidr", "172.20.0.0/16")
     return {
+        "kubernetesNetworkConfig": network,
         "endpoint": cluster_endpoint(res.region),
         "certificateAuthority": {"data": CLUSTER_CA_DATA},
         "identities": [{"oidcs": [{"issuer": oidc_issuer_url(res.region)}]}],
@@ -472,6 +477,22 @@ def kubernetes_state(res: MockedResource) -> tuple[str, State]:
     return resource_id, state
 
 
+#: Spot's id prefixes per resource type (the Spot API's ``o-`` Ocean and ``ols-`` launch spec ids, 8 hex digits).
+_SPOTINST_ID_PREFIXES: dict[str, str] = {
+    "spotinst:aws/ocean:Ocean": "o",
+    "spotinst:aws/oceanLaunchSpec:OceanLaunchSpec": "ols",
+}
+
+
+def spotinst_state(res: MockedResource, *, preview: bool = False) -> tuple[str, State]:
+    """Id and state for a ``spotinst:`` resource: its inputs and a Spot id (``o-<8 hex>``); in a preview no id."""
+    prefix = _SPOTINST_ID_PREFIXES.get(res.type)
+    if prefix is None:
+        msg = f"offline harness has no Spot id format for {res.type!r}; add it to tools/mocks.py _SPOTINST_ID_PREFIXES"
+        raise UnmockedInvokeError(msg)
+    return ("" if preview else f"{prefix}-{res.digest(8)}"), dict(res.inputs)
+
+
 @dataclass(frozen=True)
 class AwsContext:
     """What an AWS invoke's answer depends on: its provider's region and credentials, and the stack."""
@@ -573,6 +594,29 @@ def _availability_zones(args: Mapping[str, Any], ctx: AwsContext) -> State:
     }
 
 
+_EKS_AMI_PARAMETER = re.compile(r"^/aws/service/eks/optimized-ami/[0-9.]+/amazon-linux-2023/(x86_64|arm64)/[a-z]+/")
+
+
+def _ssm_parameter(args: Mapping[str, Any], ctx: AwsContext) -> State:
+    """``aws.ssm.getParameter`` of an AWS public parameter: the EKS-optimized AMI ids (``ami-<17 hex>``) only."""
+    name = str(args["name"])
+    if not _EKS_AMI_PARAMETER.match(name) or not name.endswith("/image_id"):
+        msg = f"offline harness answers only the EKS-optimized AL2023 AMI public parameters, not {name!r}"
+        raise UnmockedInvokeError(msg)
+    value = "ami-" + hashlib.sha256(f"{ctx.region}:{name}".encode()).hexdigest()[:17]
+    return {
+        "arn": f"arn:{PARTITION}:ssm:{ctx.region}::parameter{name}",
+        "id": name,
+        "name": name,
+        "type": "String",
+        "value": value,
+        "insecureValue": value,
+        "version": 1,
+        "withDecryption": args.get("withDecryption", True),
+        "region": ctx.region,
+    }
+
+
 def _yaml_decode(args: Mapping[str, Any], _ctx: AwsContext) -> State:
     documents = yaml.safe_load_all(str(args["text"]))
     return {"result": [document for document in documents if document is not None]}
@@ -585,6 +629,7 @@ _INVOKES: dict[str, Callable[[Mapping[str, Any], AwsContext], State]] = {
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:iam/getSessionContext:getSessionContext": _session_context,
+    "aws:ssm/getParameter:getParameter": _ssm_parameter,
     "kubernetes:yaml:decode": _yaml_decode,
 }
 
@@ -683,6 +728,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 state["arn"] = aws_arn(res, resource_id)
         elif res.type.startswith("kubernetes:"):
             resource_id, state = kubernetes_state(res)
+        elif res.type.startswith("spotinst:"):
+            resource_id, state = spotinst_state(res, preview=self.preview)
         else:
             resource_id, state = f"{res.logical_name}-{res.digest(8)}", dict(res.inputs)
         if resource_id:
