@@ -320,7 +320,7 @@ def workload_keys(apps: dict[str, IrsaRole]) -> dict[str, WorkloadKey]:
 
 
 def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
-    """Vault's AWS auth and secrets for the cluster, with its own provider (None unless Vault is enabled in HCP mode)."""
+    """Vault's AWS auth and secrets for the cluster, with its own provider (None unless Vault runs on HCP)."""
     if not settings.vault.hcp:
         return None
     spec = vault_spec(settings.vault)

@@ -90,8 +90,8 @@ from components.rosters import RosterError, expand_rosters
 from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS, VAULT_TOKEN
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG, REQUIRED_TAG_KEYS
 from components.vault_aws_auth import VaultSpec
-from components.vault_server import UNSEAL_KEY_PURPOSE, KubernetesAuthRole, VaultServerSpec, role_binding_problem
 from components.vault_names import user_role_problems
+from components.vault_server import UNSEAL_KEY_PURPOSE, KubernetesAuthRole, VaultServerSpec, role_binding_problem
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
     NODE_AMI_TYPE,
@@ -1398,7 +1398,7 @@ class VaultInClusterSettings(Model):
     )
     ca_cert_file: str | None = Field(
         default=None,
-        description="The stack's CA (`pulumi stack output vaultCaCertPem`) as a file the deployer reads, with configure.",
+        description="With configure: the stack CA as a file (`pulumi stack output vaultCaCertPem > <file>`).",
     )
     auth_path: str = Field(default="kubernetes", pattern=_VAULT_PATH, description="Mount path of the kubernetes auth.")
     kv_path: str = Field(default="secret", pattern=_VAULT_PATH, description="Mount path of the KV v2 secrets engine.")
@@ -1410,7 +1410,9 @@ class VaultInClusterSettings(Model):
     @classmethod
     def _odd(cls, replicas: int) -> int:
         if replicas % 2 == 0:
-            msg = f"raft needs an odd number of voters (a quorum of {replicas // 2 + 1} of {replicas} adds no tolerance)"
+            msg = (
+                f"raft needs an odd number of voters (a quorum of {replicas // 2 + 1} of {replicas} adds no tolerance)"
+            )
             raise ValueError(msg)
         return replicas
 
@@ -2089,7 +2091,9 @@ class Settings(Model):
             )
             raise ValueError(msg)
         if UNSEAL_KEY_PURPOSE in self.kms_keys:
-            msg = f".kmsKeys.{UNSEAL_KEY_PURPOSE}: the in-cluster Vault's unseal key has that alias; choose another name"
+            msg = (
+                f".kmsKeys.{UNSEAL_KEY_PURPOSE}: the in-cluster Vault's unseal key has that alias; choose another name"
+            )
             raise ValueError(msg)
         return self
 

@@ -384,8 +384,10 @@ VAULT_SEAL_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey")
 
 
 def vault_seal_key_policy(*, account_id: str, partition: str, server_role_arn: str) -> PolicyDocument:
-    """Key policy of Vault's auto-unseal key: the account administers it without using it; only the Vault server's
-    role uses it, with the seal's three actions (no ``ReEncrypt``/``GenerateDataKey``: the seal does not call them).
+    """Key policy of Vault's auto-unseal key: the account administers it, only the Vault server's role uses it.
+
+    The account holds the key administrators' actions, never encrypt or decrypt; the server's role holds the seal's
+    three actions (no ``ReEncrypt``/``GenerateDataKey``: the seal does not call them).
     """
     return document(
         {

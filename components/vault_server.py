@@ -57,7 +57,7 @@ SERVER_SERVICE_ACCOUNT: Final = "vault"
 SERVER_ROLE: Final = "vault-server"
 #: KMS alias purpose of the unseal key (``naming.kms_alias``: ``alias/<cluster>-vault-unseal``).
 UNSEAL_KEY_PURPOSE: Final = "vault-unseal"
-TLS_SECRET: Final = "vault-tls"
+TLS_SECRET: Final = "vault-tls"  # noqa: S105 - a Secret's name, not its value
 #: Where the chart mounts ``server.extraVolumes`` entries: ``/vault/userconfig/<name>``.
 TLS_DIR: Final = f"/vault/userconfig/{TLS_SECRET}"
 CA_FILE, CERT_FILE, KEY_FILE = "ca.crt", "tls.crt", "tls.key"
@@ -113,7 +113,9 @@ def role_binding_problem(accounts: Sequence[tuple[str, str]]) -> str | None:
     extra = sorted({(ns, name) for ns in namespaces for name in names} - set(accounts))
     if extra:
         shown = ", ".join(f"{ns}/{name}" for ns, name in extra)
-        return f"Vault binds every listed name in every listed namespace, which would also admit {shown}: split the role"
+        return (
+            f"Vault binds every listed name in every listed namespace, which would also admit {shown}: split the role"
+        )
     return None
 
 
@@ -141,7 +143,12 @@ def server_dns_names() -> list[str]:
     internal = f"{RELEASE_NAME}-internal"
     names = [f"*.{internal}", f"*.{internal}.{NAMESPACE}.svc", f"*.{internal}.{NAMESPACE}.svc.cluster.local"]
     for service in (RELEASE_NAME, f"{RELEASE_NAME}-active", f"{RELEASE_NAME}-standby", internal):
-        names += [service, f"{service}.{NAMESPACE}", f"{service}.{NAMESPACE}.svc", f"{service}.{NAMESPACE}.svc.cluster.local"]
+        names += [
+            service,
+            f"{service}.{NAMESPACE}",
+            f"{service}.{NAMESPACE}.svc",
+            f"{service}.{NAMESPACE}.svc.cluster.local",
+        ]
     return [*names, "localhost"]
 
 
@@ -183,7 +190,14 @@ def raft_config(*, replicas: int, region: str, kms_key_id: str) -> str:
     )
     lines += ["", 'storage "raft" {', f"  path = {_hcl(DATA_PATH)}"]
     for pod in pod_names(replicas):
-        lines += ["", *_block("retry_join", {"leader_api_addr": f"https://{pod}.{RELEASE_NAME}-internal:{API_PORT}", **tls_files}, "  ")]
+        lines += [
+            "",
+            *_block(
+                "retry_join",
+                {"leader_api_addr": f"https://{pod}.{RELEASE_NAME}-internal:{API_PORT}", **tls_files},
+                "  ",
+            ),
+        ]
     lines += ["}", ""]
     lines += _block('seal "awskms"', {"region": region, "kms_key_id": kms_key_id})
     lines += ["", 'service_registration "kubernetes" {}', ""]
@@ -247,8 +261,10 @@ def server_values(
 
 @dataclass(frozen=True)
 class VaultServerArgs:
-    """Inputs of VaultServer. The aws, kubernetes, tls (and, with ``spec.configure``, vault) providers come from the
-    caller's ``providers``."""
+    """Inputs of VaultServer.
+
+    The aws, kubernetes, tls (and, with ``spec.configure``, vault) providers come from the caller's ``providers``.
+    """
 
     naming: NamingContext
     spec: VaultServerSpec
@@ -260,8 +276,11 @@ class VaultServerArgs:
 
 
 class VaultServer(pulumi.ComponentResource):
-    """Outputs: ``namespace``, ``release_name``, ``server_role_arn``, ``unseal_key_arn``, ``ca_cert_pem``,
-    ``internal_address``, ``role_names`` (with ``configure``)."""
+    """Vault in the cluster (see the module docstring).
+
+    Outputs: ``namespace``, ``release_name``, ``server_role_arn``, ``unseal_key_arn``, ``ca_cert_pem``,
+    ``internal_address``, ``role_names`` (with ``configure``).
+    """
 
     namespace: pulumi.Output[str]
     release_name: pulumi.Output[str]
@@ -325,7 +344,9 @@ class VaultServer(pulumi.ComponentResource):
             repository_opts={"repo": repo},
             values=server_values(
                 spec,
-                raft=key.key_id.apply(lambda key_id: raft_config(replicas=spec.replicas, region=region, kms_key_id=key_id)),
+                raft=key.key_id.apply(
+                    lambda key_id: raft_config(replicas=spec.replicas, region=region, kms_key_id=key_id)
+                ),
                 role_arn=role.role_arn,
                 tls_secret=secret.metadata.name,
                 node_selector=args.cluster.system_node_selector,
@@ -339,9 +360,15 @@ class VaultServer(pulumi.ComponentResource):
         )
         k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-token-reviewer",
-            metadata={"name": f"{RELEASE_NAME}-server-token-reviewer"},
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": AUTH_DELEGATOR},
-            subjects=[{"kind": "ServiceAccount", "name": SERVER_SERVICE_ACCOUNT, "namespace": namespace.metadata.name}],
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{RELEASE_NAME}-server-token-reviewer"),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=AUTH_DELEGATOR
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name=SERVER_SERVICE_ACCOUNT, namespace=namespace.metadata.name
+                )
+            ],
             opts=child,
         )
 
@@ -398,15 +425,13 @@ class VaultServer(pulumi.ComponentResource):
             opts=child,
         )
         self.ca_cert_pem = ca.cert_pem
+        key_pem: pulumi.Output[str] = pulumi.Output.secret(server_key.private_key_pem)
+        files: dict[str, pulumi.Input[str]] = {CERT_FILE: cert.cert_pem, KEY_FILE: key_pem, CA_FILE: ca.cert_pem}
         return k8s.core.v1.Secret(
             f"{name}-tls",
-            metadata={"name": TLS_SECRET, "namespace": namespace.metadata.name},
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=TLS_SECRET, namespace=namespace.metadata.name),
             type="kubernetes.io/tls",
-            string_data={
-                CERT_FILE: cert.cert_pem,
-                KEY_FILE: pulumi.Output.secret(server_key.private_key_pem),
-                CA_FILE: ca.cert_pem,
-            },
+            string_data=files,
             opts=child,
         )
 

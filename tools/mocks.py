@@ -493,10 +493,13 @@ _TLS_COMPUTED: dict[str, Callable[[MockedResource], State]] = {
 
 
 def tls_state(res: MockedResource, *, preview: bool = False) -> tuple[str, State]:
-    """Id and state for a ``tls:`` resource: its inputs and the PEMs it computes (unknown in a preview of a create,
-    as the real provider generates keys and certificates only on create)."""
+    """Id and state for a ``tls:`` resource: its inputs and the PEMs it computes.
+
+    In a preview of a create the PEMs are unknown: the real provider generates keys and certificates on create.
+    """
     state: State = dict(res.inputs)
-    computed = _TLS_COMPUTED.get(res.type, lambda _res: {})(res)
+    build = _TLS_COMPUTED.get(res.type)
+    computed = build(res) if build else {}
     if preview:
         return "", {**state, **dict.fromkeys(computed, UNKNOWN)}
     return res.digest(40), {**state, **computed}

@@ -122,9 +122,18 @@ def test_the_values_run_ha_raft_on_the_gp3_class_with_tls_and_the_irsa_annotatio
     )
     server = values["server"]
     assert values["global"] == {"tlsDisable": False}
-    assert server["ha"] == {"enabled": True, "replicas": 5, "raft": {"enabled": True, "setNodeId": True, "config": "RAFT"}}
+    assert server["ha"] == {
+        "enabled": True,
+        "replicas": 5,
+        "raft": {"enabled": True, "setNodeId": True, "config": "RAFT"},
+    }
     assert server["dataStorage"] == {"enabled": True, "size": "20Gi", "storageClass": "gp3", "mountPath": "/vault/data"}
-    assert server["auditStorage"] == {"enabled": True, "size": "5Gi", "storageClass": "gp3", "mountPath": "/vault/audit"}
+    assert server["auditStorage"] == {
+        "enabled": True,
+        "size": "5Gi",
+        "storageClass": "gp3",
+        "mountPath": "/vault/audit",
+    }
     assert server["serviceAccount"] == {
         "create": True,
         "name": "vault",
@@ -155,9 +164,7 @@ def test_a_role_admits_exactly_its_service_accounts(accounts: tuple[tuple[str, s
 
 
 def test_the_component_refuses_nonsense_before_registering() -> None:
-    assert vs.spec_problems(vs.VaultServerSpec(replicas=4)) == [
-        "replicas: raft needs an odd number of voters, got 4"
-    ]
+    assert vs.spec_problems(vs.VaultServerSpec(replicas=4)) == ["replicas: raft needs an odd number of voters, got 4"]
     assert vs.spec_problems(vs.VaultServerSpec(roles=ROLES)) == [
         "roles: applied only with configure (after `vault operator init`)"
     ]
@@ -303,9 +310,10 @@ def test_the_tls_secret_holds_the_stacks_certificates_and_keeps_the_key_secret(p
     else:
         assert data["tls.crt"] == cert.outputs["certPem"]
         assert data["ca.crt"] == ca.outputs["certPem"]
-        assert data["tls.key"] == plan.one("tls:index/privateKey:PrivateKey", "vault-server-server-key").outputs[
-            "privateKeyPem"
-        ]
+        assert (
+            data["tls.key"]
+            == plan.one("tls:index/privateKey:PrivateKey", "vault-server-server-key").outputs["privateKeyPem"]
+        )
 
 
 def test_the_token_reviewer_is_the_server_service_account_bound_to_auth_delegator(plan: Plan) -> None:

@@ -30,7 +30,8 @@ def test_hcp_is_the_default_and_the_stack_files_keep_it() -> None:
     for stack in ("dev", "prod"):
         settings = parse(stack_settings(stack), stack)
         assert settings.vault.mode is VaultMode.HCP
-        assert settings.vault.hcp and not settings.vault.in_cluster_server
+        assert settings.vault.hcp
+        assert not settings.vault.in_cluster_server
         assert required_secrets(settings) == {
             "vaultToken": "vault.enabled",
             "vaultAwsAccessKey": "vault.enabled",
@@ -81,8 +82,10 @@ PREFIX = f"Pulumi.prod.yaml: {KEY}.vault"
         ({**PHASE_TWO, "kvPath": "kubernetes"}, ".inCluster.kvPath: the kubernetes auth method is mounted there"),
         (
             {**PHASE_TWO, "roles": {"r": {"serviceAccounts": ["a/x", "b/y"]}}},
-            ".inCluster.roles.r.serviceAccounts: Vault binds every listed name in every listed namespace, "
-            "which would also admit a/y, b/x: split the role",
+            (
+                ".inCluster.roles.r.serviceAccounts: Vault binds every listed name in every listed namespace, "
+                "which would also admit a/y, b/x: split the role"
+            ),
         ),
         (
             {**PHASE_TWO, "roles": {"r": {"serviceAccounts": ["x"]}}},
