@@ -24,8 +24,9 @@ What seed 004 (``../shared/seeds/004_*``: "Install vault") did by hand with Terr
   is visible here).
 
 Two phases, because Vault's API answers only after ``vault operator init`` (README, "Vault in the cluster"):
-``configure=False`` deploys the server (the chart's StatefulSet uses ``OnDelete`` updates, which Helm's wait does not
-check, so the release completes while the pods wait, sealed, for init); ``configure=True`` (the caller passes a vault
+``configure=False`` deploys the server (the chart's StatefulSet uses ``OnDelete`` updates, whose readiness Helm's wait
+skips: helm/helm ``pkg/kube/ready.go`` ``statefulSetReady``; so the release completes while the pods wait, sealed, for
+init); ``configure=True`` (the caller passes a vault
 provider reaching the initialised server) adds the ``kubernetes`` auth method and its config, a KV v2 mount, a file
 audit device on the audit volume and one Kubernetes auth role per entry of ``spec.roles``.
 """
