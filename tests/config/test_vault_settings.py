@@ -132,3 +132,19 @@ def test_in_cluster_vault_frees_the_hcp_bound_namespace() -> None:
     raw["argo"]["teams"]["auth"] = {"description": "x", "sourceRepos": ["https://github.com/x/y.git"]}
     raw["argo"]["teams"]["auth"]["namespaces"] = ["vault-auth"]
     assert parse(raw, "prod").vault.in_cluster_server
+
+
+def test_a_single_voter_is_allowed_outside_production_only() -> None:
+    assert vault_server_spec(parse(in_cluster("dev", replicas=1), "dev")).replicas == 1
+    assert error_of(in_cluster("prod", replicas=1), "prod").startswith(f"{PREFIX}.inCluster.replicas: a production")
+
+
+def test_a_cluster_without_egress_cannot_pull_the_server_image() -> None:
+    raw = in_cluster("dev")
+    raw["vpc"]["natStrategy"] = "none"
+    raw["delivery"] = None
+    raw["nodeAutoscaler"] = {"engine": "none"}
+    raw["argo"]["enabled"] = False
+    assert error_of(raw, "dev").startswith(
+        f"Pulumi.dev.yaml: {KEY}.vault.mode: the Vault server and injector pull their images from Docker Hub"
+    )
