@@ -7,6 +7,7 @@ import os
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_tls as tls
 import pulumi_vault as vault
 
 from components import iam_documents as iam
@@ -34,6 +35,7 @@ from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.spot_ocean import SpotOcean, SpotOceanArgs
 from components.tagging import required_tags
 from components.vault_aws_auth import VaultAwsAuth, VaultAwsAuthArgs, vault_provider_args
+from components.vault_server import VaultServer, VaultServerArgs
 from components.vpc import Vpc, VpcArgs
 from components.workload_key import WorkloadKey, WorkloadKeyArgs
 from config import (
@@ -46,6 +48,7 @@ from config import (
     load_settings,
     node_autoscaler_engine,
     spot_ocean_spec,
+    vault_server_spec,
     vault_spec,
 )
 
@@ -319,8 +322,8 @@ def workload_keys(apps: dict[str, IrsaRole]) -> dict[str, WorkloadKey]:
 
 
 def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
-    """Vault's AWS auth and secrets for the cluster, with its own provider (None when `vault.enabled` is false)."""
-    if not settings.vault.enabled:
+    """Vault's AWS auth and secrets for the cluster, with its own provider (None unless Vault runs on HCP)."""
+    if not settings.vault.hcp:
         return None
     spec = vault_spec(settings.vault)
     vault_provider = vault.Provider("vault", **vault_provider_args(spec, token=secrets.require_secret("vaultToken")))
@@ -336,6 +339,35 @@ def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
             protect=settings.protect,
         ),
         pulumi.ResourceOptions(providers=[aws_provider, cluster.provider, vault_provider]),
+    )
+
+
+def vault_server(cluster: EksCluster) -> VaultServer | None:
+    """Vault in the cluster (`vault.mode: in-cluster`); with `inCluster.configure` its auth, KV and roles too."""
+    if not settings.vault.in_cluster_server:
+        return None
+    server = settings.vault.server
+    providers: list[pulumi.ProviderResource] = [aws_provider, cluster.provider, tls.Provider("tls")]
+    if server.configure:
+        # Phase 2 (README "Vault in the cluster"): the initialised server, reached at the deployer's address.
+        providers.append(
+            vault.Provider(
+                "vault",
+                address=server.address,
+                token=secrets.require_secret("vaultToken"),
+                ca_cert_file=server.ca_cert_file,
+            )
+        )
+    return VaultServer(
+        "vault-server",
+        VaultServerArgs(
+            naming=naming,
+            spec=vault_server_spec(settings),
+            cluster=cluster.ref,
+            account=account,
+            protect=settings.protect,
+        ),
+        pulumi.ResourceOptions(providers=providers),
     )
 
 
@@ -468,11 +500,13 @@ def cluster_and_platform() -> None:
     apps = app_roles(cluster, in_cluster)
     keys = workload_keys(apps)
     vault_auth = vault_aws_auth(cluster)
+    vault_in_cluster = vault_server(cluster)
     argo = argo_bootstrap(
         cluster,
         {
             **({"node-autoscaler": node_autoscaler.controller_role_arn} if node_autoscaler else {}),
             **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
+            **({"vault-server": vault_in_cluster.server_role_arn} if vault_in_cluster else {}),
             **{f"app-{service}": role.role_arn for service, role in apps.items()},
         },
         in_cluster,
@@ -508,6 +542,13 @@ def cluster_and_platform() -> None:
     if vault_auth:
         pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
         pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)
+    if vault_in_cluster:
+        pulumi.export("vaultServerRoleArn", vault_in_cluster.server_role_arn)
+        pulumi.export("vaultUnsealKeyArn", vault_in_cluster.unseal_key_arn)
+        pulumi.export("vaultCaCertPem", vault_in_cluster.ca_cert_pem)
+        pulumi.export("vaultInternalAddress", vault_in_cluster.internal_address)
+        if vault_in_cluster.role_names:
+            pulumi.export("vaultKubernetesRoles", vault_in_cluster.role_names)
     if argo:
         pulumi.export("argocdNamespace", argo.namespace)
         pulumi.export("argocdProjects", argo.project_names)

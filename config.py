@@ -88,10 +88,11 @@ from components.network_plan import (
 from components.node_autoscaler import ClusterAutoscalerSpec, KarpenterSpec
 from components.rosters import RosterError, expand_rosters
 from components.spot_ocean import AutomaticHeadroom, InstanceFilters, ManualHeadroom, SpotOceanSpec
-from components.stack_secrets import ARGO_SSO_SECRET, SPOT_TOKEN_SECRET, VAULT_SECRETS
+from components.stack_secrets import ARGO_SSO_SECRET, SPOT_TOKEN_SECRET, VAULT_SECRETS, VAULT_TOKEN
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG, REQUIRED_TAG_KEYS
 from components.vault_aws_auth import VaultSpec
 from components.vault_names import user_role_problems
+from components.vault_server import UNSEAL_KEY_PURPOSE, KubernetesAuthRole, VaultServerSpec, role_binding_problem
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
     NODE_AMI_TYPE,
@@ -1449,10 +1450,150 @@ class ArgoSettings(Model):
         return self
 
 
+class VaultMode(StrEnum):
+    """Where Vault runs: HCP (today's AWS auth and injector) or in the cluster (VaultServer)."""
+
+    HCP = "hcp"
+    IN_CLUSTER = "in-cluster"
+
+
+_VAULT_TTL = re.compile(r"^([1-9]\d*)([smh])$")
+_TTL_SECONDS = {"s": 1, "m": 60, "h": 3600}
+_VAULT_PATH = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class VaultRoleSettings(Model):
+    """A Kubernetes auth role of the in-cluster Vault: ServiceAccounts that log in as it and its policies."""
+
+    service_accounts: list[str] = Field(
+        min_length=1, description="`<namespace>/<serviceAccount>` bound to the role (exact names)."
+    )
+    policies: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]] = Field(
+        default_factory=list, description="Vault policies of the role's tokens."
+    )
+    ttl: str = Field(default="1h", pattern=_VAULT_TTL.pattern, description="Token TTL (`<n>s|m|h`; max TTL is 4x).")
+
+    @field_validator("service_accounts")
+    @classmethod
+    def _accounts(cls, accounts: list[str]) -> list[str]:
+        for account in accounts:
+            namespace, _, name = account.partition("/")
+            if not (_K8S_NAME.fullmatch(namespace) and _K8S_NAME.fullmatch(name)):
+                msg = f"expected <namespace>/<serviceAccount> (DNS labels), got {account!r}"
+                raise ValueError(msg)
+        if len(set(accounts)) != len(accounts):
+            msg = f"lists a ServiceAccount twice: {accounts}"
+            raise ValueError(msg)
+        problem = role_binding_problem(_namespaced(accounts))
+        if problem:
+            raise ValueError(problem)
+        return accounts
+
+    @property
+    def ttl_seconds(self) -> int:
+        """The TTL in seconds."""
+        match = _VAULT_TTL.fullmatch(self.ttl)
+        assert match is not None  # noqa: S101 - the field's pattern
+        return int(match.group(1)) * _TTL_SECONDS[match.group(2)]
+
+
+class VaultTlsSettings(Model):
+    """The stack's own CA and the server certificate it signs (pulumi-tls)."""
+
+    ca_validity_hours: StrictInt = Field(default=87600, ge=24, description="CA lifetime (default 10 years).")
+    cert_validity_hours: StrictInt = Field(default=8760, ge=24, description="Server certificate lifetime (1 year).")
+    early_renewal_hours: StrictInt = Field(
+        default=720, ge=0, description="Re-issue the server certificate this long before it expires (`pulumi up`)."
+    )
+
+    @model_validator(mode="after")
+    def _lifetimes(self) -> Self:
+        if self.cert_validity_hours > self.ca_validity_hours:
+            msg = ".certValidityHours: the server certificate may not outlive its CA (caValidityHours)"
+            raise ValueError(msg)
+        if self.early_renewal_hours >= self.cert_validity_hours:
+            msg = ".earlyRenewalHours: must be shorter than certValidityHours (it would re-issue on every up)"
+            raise ValueError(msg)
+        return self
+
+
+class VaultInClusterSettings(Model):
+    """Vault in the cluster (`vault.mode: in-cluster`): HA raft, KMS auto-unseal, TLS, Kubernetes auth."""
+
+    replicas: StrictInt = Field(default=3, ge=1, le=7, description="Raft voters (odd; at least 3 in production).")
+    data_storage_gib: StrictInt = Field(default=10, ge=1, le=16384, description="Raft data volume per pod (GiB).")
+    audit_storage_gib: StrictInt = Field(default=10, ge=1, le=16384, description="Audit log volume per pod (GiB).")
+    tls: VaultTlsSettings = Field(default_factory=VaultTlsSettings, description="The CA and server certificate.")
+    configure: StrictBool = Field(
+        default=False,
+        description="Phase 2, after `vault operator init`: configure auth, KV and roles through `address`.",
+    )
+    address: str = Field(
+        default="", pattern=r"^(https://\S+)?$", description="Where the deployer reaches Vault (https), with configure."
+    )
+    ca_cert_file: str | None = Field(
+        default=None,
+        description="With configure: the stack CA as a file (`pulumi stack output vaultCaCertPem > <file>`).",
+    )
+    auth_path: str = Field(default="kubernetes", pattern=_VAULT_PATH, description="Mount path of the kubernetes auth.")
+    kv_path: str = Field(default="secret", pattern=_VAULT_PATH, description="Mount path of the KV v2 secrets engine.")
+    roles: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")], VaultRoleSettings] = (
+        Field(default_factory=dict, description="Kubernetes auth roles by name (with configure).")
+    )
+
+    @field_validator("replicas")
+    @classmethod
+    def _odd(cls, replicas: int) -> int:
+        if replicas % 2 == 0:
+            msg = (
+                f"raft needs an odd number of voters (a quorum of {replicas // 2 + 1} of {replicas} adds no tolerance)"
+            )
+            raise ValueError(msg)
+        return replicas
+
+    @model_validator(mode="after")
+    def _phases(self) -> Self:
+        if self.configure and not self.address:
+            msg = ".address: required with configure (e.g. https://127.0.0.1:8200 through kubectl port-forward)"
+            raise ValueError(msg)
+        if self.configure and not self.ca_cert_file:
+            msg = ".caCertFile: required with configure (`pulumi stack output vaultCaCertPem > vault-ca.pem`)"
+            raise ValueError(msg)
+        if not self.configure:
+            for key, value in (("address", self.address), ("caCertFile", self.ca_cert_file), ("roles", self.roles)):
+                if value:
+                    msg = f".{key}: used only with configure: true (after `vault operator init`)"
+                    raise ValueError(msg)
+        if self.auth_path == self.kv_path:
+            msg = ".kvPath: the kubernetes auth method is mounted there already (authPath)"
+            raise ValueError(msg)
+        return self
+
+
+#: Fields of `VaultSettings` that only HCP mode (VaultAwsAuth) reads.
+_HCP_ONLY_FIELDS = {
+    "address": "address",
+    "namespace": "namespace",
+    "auth_path": "authPath",
+    "secrets_path": "secretsPath",
+    "auth_role": "authRole",
+    "bound_namespace": "boundNamespace",
+    "bound_service_account": "boundServiceAccount",
+    "users": "users",
+    "users_files": "usersFiles",
+}
+
+
 class VaultSettings(Model):
-    """Vault AWS auth and secrets engine (HCP Vault), and the agent injector in the cluster."""
+    """Vault: HCP Vault's AWS auth and secrets engine with the agent injector (mode hcp), or Vault in the cluster."""
 
     enabled: StrictBool = Field(default=False, description="Configure Vault and install the injector.")
+    mode: VaultMode = Field(
+        default=VaultMode.HCP, description="hcp: HCP Vault with AWS auth (the fields below); in-cluster: `inCluster`."
+    )
+    in_cluster: VaultInClusterSettings | None = Field(
+        default=None, description="The in-cluster server (mode in-cluster; unset: its defaults)."
+    )
     address: str = Field(default="", pattern=r"^(https://\S+)?$", description="Vault address (https).")
     namespace: str | None = Field(default="admin", description="Vault namespace (`admin` on HCP).")
     auth_path: str = Field(default="aws", pattern=r"^[a-z0-9-]+$", description="Mount path of the aws auth method.")
@@ -1472,8 +1613,39 @@ class VaultSettings(Model):
     )
 
     @model_validator(mode="after")
+    def _one_mode(self) -> Self:
+        if self.mode is VaultMode.HCP:
+            if self.in_cluster is not None:
+                msg = ".inCluster: only with mode: in-cluster"
+                raise ValueError(msg)
+            return self
+        if not self.enabled:
+            msg = ".mode: in-cluster needs enabled: true"
+            raise ValueError(msg)
+        hcp = sorted(alias for key, alias in _HCP_ONLY_FIELDS.items() if key in self.model_fields_set)
+        if hcp:
+            msg = f".{hcp[0]}: an HCP (mode hcp) setting; in-cluster Vault is configured under inCluster"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def server(self) -> VaultInClusterSettings:
+        """The in-cluster server's settings (their defaults when `inCluster` is unset)."""
+        return self.in_cluster or VaultInClusterSettings()
+
+    @property
+    def hcp(self) -> bool:
+        """Vault enabled in HCP mode (VaultAwsAuth)."""
+        return self.enabled and self.mode is VaultMode.HCP
+
+    @property
+    def in_cluster_server(self) -> bool:
+        """Vault enabled in the cluster (VaultServer)."""
+        return self.enabled and self.mode is VaultMode.IN_CLUSTER
+
+    @model_validator(mode="after")
     def _address_when_enabled(self) -> Self:
-        if self.enabled and not self.address:
+        if self.hcp and not self.address:
             msg = ".address: required when Vault is enabled"
             raise ValueError(msg)
         if self.bound_namespace == VAULT_INJECTOR_NAMESPACE:
@@ -1849,7 +2021,9 @@ class Settings(Model):
         default_factory=NodeAutoscalerSettings, description="Node autoscaling."
     )
     argo: ArgoSettings = Field(default_factory=ArgoSettings, description="Argo CD GitOps bootstrap.")
-    vault: VaultSettings = Field(default_factory=VaultSettings, description="Vault AWS auth and injector.")
+    vault: VaultSettings = Field(
+        default_factory=VaultSettings, description="Vault: HCP with AWS auth and the injector, or in the cluster."
+    )
     delivery: DeliverySettings | None = Field(
         default=None, description="Where CI deploys this stack from; unset: no CI runner (deploys from elsewhere)."
     )
@@ -1934,7 +2108,7 @@ class Settings(Model):
             for svc, role in self.app_roles.items()
             if role.create_service_account and role.namespace not in BUILT_IN_NAMESPACES
         ]
-        if self.vault.enabled and self.vault.bound_namespace not in BUILT_IN_NAMESPACES:
+        if self.vault.hcp and self.vault.bound_namespace not in BUILT_IN_NAMESPACES:
             claims.append(("vault.boundNamespace", self.vault.bound_namespace))
         if self.argo.enabled:
             claims += [
@@ -1954,7 +2128,7 @@ class Settings(Model):
             for svc, role in sorted(self.app_roles.items())
             if role.create_service_account
         ]
-        if self.vault.enabled:
+        if self.vault.hcp:
             claims.append(
                 (".vault.boundServiceAccount", f"{self.vault.bound_namespace}/{self.vault.bound_service_account}")
             )
@@ -2026,10 +2200,43 @@ class Settings(Model):
                 "set it to false"
             )
             raise ValueError(msg)
-        if self.vault.enabled:
+        if self.vault.hcp:
             msg = (
                 f".vault.enabled: the Vault injector pulls its images from Docker Hub and the agents reach Vault at "
                 f"{self.vault.address}, but {why}: set it to false"
+            )
+            raise ValueError(msg)
+        if self.vault.in_cluster_server:
+            msg = f".vault.mode: the Vault server and injector pull their images from Docker Hub, but {why}: use hcp"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _vault_in_cluster_fits(self) -> Self:
+        """The in-cluster server: a raft quorum in production, its volumes' class, a node per pod, its key's alias."""
+        if not self.vault.in_cluster_server:
+            return self
+        server = self.vault.server
+        if self.production and server.replicas < 3:  # noqa: PLR2004 - raft's smallest fault-tolerant cluster
+            msg = ".vault.inCluster.replicas: a production Vault needs at least 3 raft voters (one may fail)"
+            raise ValueError(msg)
+        if not self.cluster.storage.default_storage_class:
+            msg = (
+                ".vault.inCluster: the data and audit volumes use the platform's gp3 StorageClass, which "
+                "cluster.storage.defaultStorageClass: false turns off"
+            )
+            raise ValueError(msg)
+        group = self.cluster.system_group
+        most = group.max_size * (self.vpc.az_count if group.per_zone else 1)
+        if server.replicas > most:
+            msg = (
+                f".vault.inCluster.replicas: the chart places one Vault pod per node of the system node group, "
+                f"which has at most {most} nodes"
+            )
+            raise ValueError(msg)
+        if UNSEAL_KEY_PURPOSE in self.kms_keys:
+            msg = (
+                f".kmsKeys.{UNSEAL_KEY_PURPOSE}: the in-cluster Vault's unseal key has that alias; choose another name"
             )
             raise ValueError(msg)
         return self
@@ -2132,6 +2339,31 @@ def vault_spec(settings: VaultSettings) -> VaultSpec:
         bound_namespace=settings.bound_namespace,
         bound_service_account=settings.bound_service_account,
         users={user: tuple(arns) for user, arns in settings.users.items()},
+    )
+
+
+def vault_server_spec(settings: Settings) -> VaultServerSpec:
+    """`VaultServerArgs.spec` (vault.mode in-cluster): the server settings and the platform's StorageClass."""
+    server = settings.vault.server
+    return VaultServerSpec(
+        replicas=server.replicas,
+        data_storage_gib=server.data_storage_gib,
+        audit_storage_gib=server.audit_storage_gib,
+        storage_class=settings.cluster.storage.storage_class_name,
+        ca_validity_hours=server.tls.ca_validity_hours,
+        cert_validity_hours=server.tls.cert_validity_hours,
+        cert_early_renewal_hours=server.tls.early_renewal_hours,
+        configure=server.configure,
+        auth_path=server.auth_path,
+        kv_path=server.kv_path,
+        roles={
+            name: KubernetesAuthRole(
+                service_accounts=_namespaced(role.service_accounts),
+                policies=tuple(role.policies),
+                ttl_seconds=role.ttl_seconds,
+            )
+            for name, role in sorted(server.roles.items())
+        },
     )
 
 
@@ -2379,7 +2611,9 @@ def format_error(
 
 def required_secrets(settings: Settings) -> dict[str, str]:
     """``{config key: the setting that needs it}`` for the secrets this stack's settings need."""
-    needs = dict.fromkeys(VAULT_SECRETS, "vault.enabled") if settings.vault.enabled else {}
+    needs = dict.fromkeys(VAULT_SECRETS, "vault.enabled") if settings.vault.hcp else {}
+    if settings.vault.in_cluster_server and settings.vault.server.configure:
+        needs[VAULT_TOKEN] = "vault.inCluster.configure"
     if settings.argo.enabled and settings.argo.sso:
         needs[ARGO_SSO_SECRET] = "argo.sso"
     if settings.node_autoscaler.engine == "spot-ocean":

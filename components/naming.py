@@ -21,7 +21,8 @@ from components.limits import MAX_LENGTH
 #: Namespaces every Kubernetes cluster creates itself. The platform never declares them: a create fails with
 #: AlreadyExists and a destroy would delete them. ServiceAccounts go into them without owning them.
 BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-#: Argo CD's namespace (ArgoBootstrap) and the Vault agent injector's (VaultAwsAuth).
+#: Argo CD's namespace (ArgoBootstrap) and Vault's: the agent injector's (VaultAwsAuth, vault.mode hcp) or the
+#: server's and its injector's (VaultServer, vault.mode in-cluster).
 ARGOCD_NAMESPACE = "argocd"
 VAULT_INJECTOR_NAMESPACE = "vault"
 #: Namespaces the platform's own components create, and the component that owns each.
@@ -42,6 +43,8 @@ PLATFORM_ROLES = frozenset(
         "cluster-autoscaler",
         "spot-ocean-node",
         "ci-runner",
+        # The in-cluster Vault server's IRSA role (vault.mode in-cluster: components/vault_server.py).
+        "vault-server",
     }
 )
 #: The platform's own IAM users: the role part of ``{project}-{stack}-{role}`` (see `NamingContext.platform_user`).

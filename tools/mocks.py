@@ -493,6 +493,39 @@ def spotinst_state(res: MockedResource, *, preview: bool = False) -> tuple[str, 
     return ("" if preview else f"{prefix}-{res.digest(8)}"), dict(res.inputs)
 
 
+def _pem(kind: str, res: MockedResource, suffix: str = "") -> str:
+    body = base64.b64encode(f"offline {res.type} {res.logical_name}{suffix}".encode()).decode("ascii")
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+
+
+#: Computed outputs of pulumi-tls resources the program consumes (the PEMs), by type token.
+_TLS_COMPUTED: dict[str, Callable[[MockedResource], State]] = {
+    "tls:index/privateKey:PrivateKey": lambda res: {
+        "privateKeyPem": _pem("PRIVATE KEY", res),
+        "privateKeyPemPkcs8": _pem("PRIVATE KEY", res, " pkcs8"),
+        "publicKeyPem": _pem("PUBLIC KEY", res),
+        "publicKeyOpenssh": f"ssh-ed25519 {base64.b64encode(res.digest(32).encode()).decode('ascii')}\n",
+        "publicKeyFingerprintSha256": f"SHA256:{res.digest(43)}",
+    },
+    "tls:index/selfSignedCert:SelfSignedCert": lambda res: {"certPem": _pem("CERTIFICATE", res)},
+    "tls:index/certRequest:CertRequest": lambda res: {"certRequestPem": _pem("CERTIFICATE REQUEST", res)},
+    "tls:index/locallySignedCert:LocallySignedCert": lambda res: {"certPem": _pem("CERTIFICATE", res)},
+}
+
+
+def tls_state(res: MockedResource, *, preview: bool = False) -> tuple[str, State]:
+    """Id and state for a ``tls:`` resource: its inputs and the PEMs it computes.
+
+    In a preview of a create the PEMs are unknown: the real provider generates keys and certificates on create.
+    """
+    state: State = dict(res.inputs)
+    build = _TLS_COMPUTED.get(res.type)
+    computed = build(res) if build else {}
+    if preview:
+        return "", {**state, **dict.fromkeys(computed, UNKNOWN)}
+    return res.digest(40), {**state, **computed}
+
+
 @dataclass(frozen=True)
 class AwsContext:
     """What an AWS invoke's answer depends on: its provider's region and credentials, and the stack."""
@@ -730,6 +763,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
             resource_id, state = kubernetes_state(res)
         elif res.type.startswith("spotinst:"):
             resource_id, state = spotinst_state(res, preview=self.preview)
+        elif res.type.startswith("tls:"):
+            resource_id, state = tls_state(res, preview=self.preview)
         else:
             resource_id, state = f"{res.logical_name}-{res.digest(8)}", dict(res.inputs)
         if resource_id:

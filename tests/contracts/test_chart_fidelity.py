@@ -47,6 +47,12 @@ FREE_MAPS: dict[str, dict[str, str]] = {
     "cluster-autoscaler": {
         "extraArgs": "templates/deployment.yaml: range $key, $value := .Values.extraArgs",
     },
+    "vault": {
+        "server.extraEnvironmentVars": "templates/_helpers.tpl vault.extraEnvironmentVars: range $key, $value := "
+        ".extraEnvironmentVars (server-statefulset.yaml includes it with .Values.server)",
+        "injector.extraEnvironmentVars": "templates/_helpers.tpl vault.extraEnvironmentVars (injector-deployment.yaml "
+        "includes it with .Values.injector)",
+    },
 }
 
 #: Dependencies of a chart (its Chart.yaml ``dependencies``), by the values key they read: (chart, version).
