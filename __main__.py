@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_vault as vault
 
 from components import iam_documents as iam
+from components.addons import Addons, AddonsArgs
 from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
 from components.context import AwsContext
@@ -26,6 +27,7 @@ from components.eks_cluster import (
     VpcCniSpec,
 )
 from components.email import Email, EmailArgs
+from components.gitops_bridge import ENABLED, addon_label
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, arn_key, unique_tail_aliases
@@ -40,6 +42,7 @@ from config import (
     AppRoleSettings,
     NodeGroupSettings,
     RunnerKind,
+    addons_spec,
     app_role_name,
     argo_spec,
     load_settings,
@@ -337,10 +340,26 @@ def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
     )
 
 
+def addons(cluster: EksCluster, opts: pulumi.ResourceOptions) -> Addons | None:
+    """The add-on catalog: roles, Helm releases and bridged add-ons (None when every add-on is off)."""
+    if all(install == "off" for install in settings.addons.installs().values()):
+        return None
+    return Addons(
+        "addons",
+        AddonsArgs(
+            naming=naming, addons=addons_spec(settings.addons), cluster=cluster.ref, account=account, vpc_id=vpc.vpc_id
+        ),
+        opts,
+    )
+
+
 def argo_bootstrap(
-    cluster: EksCluster, role_arns: dict[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
+    cluster: EksCluster,
+    role_arns: dict[str, pulumi.Output[str]],
+    opts: pulumi.ResourceOptions,
+    bridge_labels: dict[str, str] | None = None,
 ) -> ArgoBootstrap | None:
-    """Argo CD and the GitOps bridge carrying ``role_arns`` (None when `argo.enabled` is false)."""
+    """Argo CD and the GitOps bridge carrying ``role_arns`` and ``bridge_labels`` (None when `argo` is disabled)."""
     if not settings.argo.enabled:
         return None
     return ArgoBootstrap(
@@ -353,6 +372,7 @@ def argo_bootstrap(
             vpc_id=vpc.vpc_id,
             environment=naming.stack,
             role_arns=role_arns,
+            bridge_labels=bridge_labels or {},
             oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
             server_url=settings.argo.url,
         ),
@@ -438,14 +458,19 @@ def cluster_and_platform() -> None:
     apps = app_roles(cluster, in_cluster)
     keys = workload_keys(apps)
     vault_auth = vault_aws_auth(cluster)
+    catalog = addons(cluster, in_cluster)
+    # Bridged add-ons (`install: gitops`): their labels switch on the ApplicationSets; `catalog.bridged` lists them.
+    bridged = catalog.bridged if catalog else []
     argo = argo_bootstrap(
         cluster,
         {
             **({"node-autoscaler": node_autoscaler.controller_role_arn} if node_autoscaler else {}),
             **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
             **{f"app-{service}": role.role_arn for service, role in apps.items()},
+            **(catalog.role_arns if catalog else {}),
         },
         in_cluster,
+        bridge_labels={addon_label(addon.name): ENABLED for addon in bridged},
     )
     detector = guard_duty(cluster)
     mail = email()
@@ -476,6 +501,8 @@ def cluster_and_platform() -> None:
     if vault_auth:
         pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
         pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)
+    if catalog:
+        pulumi.export("addonRoleArns", catalog.role_arns)
     if argo:
         pulumi.export("argocdNamespace", argo.namespace)
         pulumi.export("argocdProjects", argo.project_names)

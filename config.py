@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import scheduling
+from components.addon_catalog import HOSTED_ZONE_ID, AddonsSpec, CertManagerSpec, ExternalDnsSpec, TrivyOperatorSpec
 from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
 from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
 from components.cidrs import covers_internet
@@ -122,6 +123,8 @@ PLATFORM_SERVICE_ACCOUNTS: dict[str, str] = {
     "kube-system/cluster-autoscaler": "the cluster-autoscaler",
     "kube-system/coredns": "CoreDNS",
     "kube-system/kube-proxy": "kube-proxy",
+    "kube-system/aws-load-balancer-controller": "the AWS Load Balancer Controller (addons)",
+    "kube-system/metrics-server": "metrics-server (addons)",
 }
 
 K8sName = Annotated[str, Field(pattern=_K8S_NAME.pattern)]
@@ -1355,6 +1358,138 @@ class VaultSettings(Model):
         return self
 
 
+AddonInstall = Literal["helm", "gitops", "off"]
+_INSTALL_DESCRIPTION = (
+    "`helm`: a pinned Helm release by this stack; `gitops`: the IAM role here, the chart through the GitOps bridge "
+    "(an ApplicationSet); `off` (default): nothing."
+)
+HostedZoneId = Annotated[str, Field(pattern=HOSTED_ZONE_ID)]
+
+
+def _unique_zones(zones: list[str]) -> list[str]:
+    repeated = sorted({zone for zone in zones if zones.count(zone) > 1})
+    if repeated:
+        msg = f"lists {', '.join(repeated)} more than once"
+        raise ValueError(msg)
+    return zones
+
+
+class AddonSettings(Model):
+    """An add-on of the catalog with nothing to set but how it is installed."""
+
+    install: AddonInstall = Field("off", description=_INSTALL_DESCRIPTION)
+
+
+class ExternalDnsSettings(Model):
+    """external-dns on Route 53: the zones it may change and the records it manages."""
+
+    install: AddonInstall = Field("off", description=_INSTALL_DESCRIPTION)
+    hosted_zone_ids: list[HostedZoneId] = Field(
+        default_factory=list,
+        description="Route 53 hosted zone ids it may change (its IAM policy names exactly these zones' ARNs).",
+    )
+    domain_filters: list[str] = Field(
+        default_factory=list, description="`--domain-filter`: only records under these domains."
+    )
+    txt_owner_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="`--txt-owner-id` of its TXT registry records (default: the cluster's name).",
+    )
+    sources: list[Literal["service", "ingress"]] = Field(
+        default_factory=lambda: ["service", "ingress"], min_length=1, description="Kubernetes objects it reads."
+    )
+    policy: Literal["upsert-only", "sync"] = Field(
+        "upsert-only", description="`upsert-only` never deletes records; `sync` deletes those it owns when gone."
+    )
+
+    _zones = field_validator("hosted_zone_ids")(_unique_zones)
+
+    @field_validator("domain_filters")
+    @classmethod
+    def _domains(cls, domains: list[str]) -> list[str]:
+        bad = [domain for domain in domains if not _DOMAIN.fullmatch(domain)]
+        if bad:
+            msg = f"not domain names: {', '.join(bad)}"
+            raise ValueError(msg)
+        return domains
+
+    @model_validator(mode="after")
+    def _zones_when_installed(self) -> Self:
+        if self.install != "off" and not self.hosted_zone_ids:
+            msg = ".hostedZoneIds: required when external-dns is installed (the zones its IAM policy may change)"
+            raise ValueError(msg)
+        return self
+
+
+class CertManagerSettings(Model):
+    """cert-manager: its CRDs, and the Route 53 zones of its ACME DNS-01 role."""
+
+    install: AddonInstall = Field("off", description=_INSTALL_DESCRIPTION)
+    hosted_zone_ids: list[HostedZoneId] = Field(
+        default_factory=list,
+        description="Route 53 zones for DNS-01 challenges (an IRSA role changing their TXT records); none: no role.",
+    )
+    ambient_credentials: StrictBool = Field(
+        default=True,
+        description="`--cluster-issuer-ambient-credentials`: ClusterIssuers may use the controller's IRSA role.",
+    )
+    issuer_ambient_credentials: StrictBool = Field(
+        default=False,
+        description=(
+            "`--issuer-ambient-credentials`: namespaced Issuers may use it too (then anyone who can create an "
+            "Issuer in any namespace can change the zones' TXT records)."
+        ),
+    )
+    crds: StrictBool = Field(default=True, description="Install the CRDs with the chart (`crds.enabled`).")
+
+    _zones = field_validator("hosted_zone_ids")(_unique_zones)
+
+    @model_validator(mode="after")
+    def _ambient_needs_zones(self) -> Self:
+        if self.issuer_ambient_credentials and not self.hosted_zone_ids:
+            msg = ".issuerAmbientCredentials: without hostedZoneIds cert-manager has no IRSA role to share"
+            raise ValueError(msg)
+        return self
+
+
+class TrivyOperatorSettings(Model):
+    """trivy-operator, the Sage seed's scanner, and policy-reporter as its UI."""
+
+    install: AddonInstall = Field("off", description=_INSTALL_DESCRIPTION)
+    policy_reporter: StrictBool = Field(
+        default=True,
+        description=(
+            "Also install policy-reporter (UI) and trivy-operator-polr-adapter, which turns trivy's reports into "
+            "the PolicyReports policy-reporter reads."
+        ),
+    )
+
+
+class AddonsSettings(Model):
+    """The add-on catalog (components/addon_catalog.py): each add-on `install: helm | gitops | off`."""
+
+    aws_load_balancer_controller: AddonSettings = Field(
+        default_factory=AddonSettings, description="AWS Load Balancer Controller (IAM policy: upstream's)."
+    )
+    external_dns: ExternalDnsSettings = Field(default_factory=ExternalDnsSettings, description="external-dns.")
+    cert_manager: CertManagerSettings = Field(default_factory=CertManagerSettings, description="cert-manager.")
+    metrics_server: AddonSettings = Field(default_factory=AddonSettings, description="metrics-server.")
+    trivy_operator: TrivyOperatorSettings = Field(
+        default_factory=TrivyOperatorSettings, description="trivy-operator (and policy-reporter)."
+    )
+
+    def installs(self) -> dict[str, str]:
+        """Every add-on's install mode by its settings key."""
+        return {
+            "awsLoadBalancerController": self.aws_load_balancer_controller.install,
+            "externalDns": self.external_dns.install,
+            "certManager": self.cert_manager.install,
+            "metricsServer": self.metrics_server.install,
+            "trivyOperator": self.trivy_operator.install,
+        }
+
+
 class RunnerKind(StrEnum):
     """Where the stack's CI jobs run."""
 
@@ -1715,6 +1850,9 @@ class Settings(Model):
     )
     argo: ArgoSettings = Field(default_factory=ArgoSettings, description="Argo CD GitOps bootstrap.")
     vault: VaultSettings = Field(default_factory=VaultSettings, description="Vault AWS auth and injector.")
+    addons: AddonsSettings = Field(
+        default_factory=AddonsSettings, description="The add-on catalog (helm, gitops or off each; default off)."
+    )
     delivery: DeliverySettings | None = Field(
         default=None, description="Where CI deploys this stack from; unset: no CI runner (deploys from elsewhere)."
     )
@@ -1890,6 +2028,25 @@ class Settings(Model):
             raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _addons_have_what_they_need(self) -> Self:
+        installs = self.addons.installs()
+        gitops = [key for key, install in installs.items() if install == "gitops"]
+        if gitops and not self.argo.enabled:
+            msg = (
+                f".addons.{gitops[0]}.install: gitops needs a GitOps engine to install it (argo.enabled is false): "
+                "enable Argo CD or use helm"
+            )
+            raise ValueError(msg)
+        installed = [key for key, install in installs.items() if install != "off"]
+        if installed and self.vpc.nat_strategy is NatStrategy.NONE:
+            msg = (
+                f".addons.{installed[0]}.install: the add-ons pull their images from public registries, but "
+                "vpc.natStrategy none leaves the private subnets no route to the internet: set it to off"
+            )
+            raise ValueError(msg)
+        return self
+
     @property
     def protect(self) -> bool:
         """Whether stateful resources get ``protect=True`` and deletion protection."""
@@ -1974,6 +2131,31 @@ def argo_spec(settings: ArgoSettings) -> ArgoSpec:
         sso=None
         if sso is None
         else SsoSpec(issuer=sso.issuer, client_id=sso.client_id, admin_groups=tuple(sso.admin_groups)),
+    )
+
+
+def addons_spec(settings: AddonsSettings) -> AddonsSpec:
+    """`AddonsArgs.addons`."""
+    dns, cert, trivy = settings.external_dns, settings.cert_manager, settings.trivy_operator
+    return AddonsSpec(
+        aws_load_balancer_controller=settings.aws_load_balancer_controller.install,
+        external_dns=ExternalDnsSpec(
+            install=dns.install,
+            hosted_zone_ids=tuple(dns.hosted_zone_ids),
+            domain_filters=tuple(dns.domain_filters),
+            txt_owner_id=dns.txt_owner_id,
+            sources=tuple(dns.sources),
+            policy=dns.policy,
+        ),
+        cert_manager=CertManagerSpec(
+            install=cert.install,
+            hosted_zone_ids=tuple(cert.hosted_zone_ids),
+            cluster_issuer_ambient_credentials=cert.ambient_credentials,
+            issuer_ambient_credentials=cert.issuer_ambient_credentials,
+            crds=cert.crds,
+        ),
+        metrics_server=settings.metrics_server.install,
+        trivy_operator=TrivyOperatorSpec(install=trivy.install, policy_reporter=trivy.policy_reporter),
     )
 
 

@@ -25,7 +25,15 @@ BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-
 ARGOCD_NAMESPACE = "argocd"
 VAULT_INJECTOR_NAMESPACE = "vault"
 #: Namespaces the platform's own components create, and the component that owns each.
-PLATFORM_NAMESPACES: dict[str, str] = {ARGOCD_NAMESPACE: "argo", VAULT_INJECTOR_NAMESPACE: "vault injector"}
+PLATFORM_NAMESPACES: dict[str, str] = {
+    ARGOCD_NAMESPACE: "argo",
+    VAULT_INJECTOR_NAMESPACE: "vault injector",
+    # The add-on catalog's (components/addon_catalog.py NAMESPACES; created with ``install: helm``).
+    "external-dns": "addons.externalDns",
+    "cert-manager": "addons.certManager",
+    "trivy-system": "addons.trivyOperator",
+    "policy-reporter": "addons.trivyOperator",
+}
 #: Namespaces no application role or delegated team may claim.
 RESERVED_NAMESPACES = BUILT_IN_NAMESPACES | frozenset(PLATFORM_NAMESPACES)
 
@@ -41,6 +49,10 @@ PLATFORM_ROLES = frozenset(
         "karpenter-controller",
         "cluster-autoscaler",
         "ci-runner",
+        # The add-on catalog's IRSA roles (components/addons.py).
+        "aws-load-balancer-controller",
+        "external-dns",
+        "cert-manager",
     }
 )
 #: The platform's own IAM users: the role part of ``{project}-{stack}-{role}`` (see `NamingContext.platform_user`).
