@@ -186,8 +186,11 @@ def cert_manager_policy(partition: str, zone_ids: Sequence[str]) -> PolicyDocume
     cert-manager docs, "Route53" (configuration/acme/dns01/route53): GetChange on ``change/*``,
     ChangeResourceRecordSets and ListResourceRecordSets on hosted zones with the condition
     ``ForAllValues:StringEquals route53:ChangeResourceRecordSetsRecordTypes: [TXT]``, ListHostedZonesByName on
-    ``*``. The zones are the configured ones instead of ``hostedzone/*``.
+    ``*``. The zones are the configured ones instead of ``hostedzone/*``, and ListResourceRecordSets has a statement
+    of its own: the record-type key exists only for ChangeResourceRecordSets (Service Authorization Reference, Route
+    53), and ``ForAllValues`` over an absent key matches anything, so the docs' shared statement grants the same.
     """
+    zones = sorted(hosted_zone_arn(partition, zone) for zone in zone_ids)
     return iam.document(
         {
             "Sid": "PollChanges",
@@ -198,10 +201,11 @@ def cert_manager_policy(partition: str, zone_ids: Sequence[str]) -> PolicyDocume
         {
             "Sid": "ChallengeRecords",
             "Effect": "Allow",
-            "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
-            "Resource": sorted(hosted_zone_arn(partition, zone) for zone in zone_ids),
+            "Action": "route53:ChangeResourceRecordSets",
+            "Resource": zones,
             "Condition": {"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}},
         },
+        {"Sid": "ReadRecords", "Effect": "Allow", "Action": "route53:ListResourceRecordSets", "Resource": zones},
         {"Sid": "FindZones", "Effect": "Allow", "Action": "route53:ListHostedZonesByName", "Resource": "*"},
     )
 
