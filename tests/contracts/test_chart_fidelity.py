@@ -46,6 +46,9 @@ FREE_MAPS: dict[str, dict[str, str]] = {
     "cluster-autoscaler": {
         "extraArgs": "templates/deployment.yaml: range $key, $value := .Values.extraArgs",
     },
+    "external-dns": {
+        "extraArgs": "templates/deployment.yaml: range $key, $value := .Values.extraArgs (each key an --<key> flag)",
+    },
 }
 
 #: Dependencies of a chart (its Chart.yaml ``dependencies``), by the values key they read: (chart, version).

@@ -122,7 +122,10 @@ def test_each_install_path_plans_only_its_own_add_ons_crd_providers_first():
 def test_the_external_dns_policy_changes_only_the_configured_zones():
     document = catalog.external_dns_policy("aws", [ZONE, "Z2"])
     change, listing = document["Statement"]
-    assert change["Resource"] == ["arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ", "arn:aws:route53:::hostedzone/Z2"]
+    assert change["Resource"] == [
+        "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ",
+        "arn:aws:route53:::hostedzone/Z2",
+    ]
     assert "route53:ChangeResourceRecordSets" in change["Action"]
     assert listing == {"Sid": "ListZones", "Effect": "Allow", "Action": ["route53:ListHostedZones"], "Resource": "*"}
 
@@ -133,7 +136,9 @@ def test_the_cert_manager_policy_changes_txt_records_of_its_zones_only():
     change = statements["ChallengeRecords"]
     assert change["Action"] == "route53:ChangeResourceRecordSets"
     assert change["Resource"] == [f"arn:aws:route53:::hostedzone/{ZONE}"]
-    assert change["Condition"] == {"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}}
+    assert change["Condition"] == {
+        "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}
+    }
     assert statements["ReadRecords"]["Resource"] == [f"arn:aws:route53:::hostedzone/{ZONE}"]
     assert statements["FindZones"] == {
         "Sid": "FindZones",

@@ -1,0 +1,126 @@
+"""Settings of the add-on catalog (`addons`): defaults off, one-line errors naming the field, the mapping to specs."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from config import addons_spec
+from tests.config.test_settings import error_of, parse, stack_settings, with_change
+
+ZONE = "Z0123456789ABCDEFGHIJ"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_add_on_is_off_unless_a_stack_asks(stack):
+    settings = parse(stack_settings(stack), stack)
+    assert set(settings.addons.installs().values()) == {"off"}
+
+
+def test_the_example_settings_map_to_the_catalog_spec():
+    raw = with_change(
+        "prod",
+        "addons",
+        {
+            "awsLoadBalancerController": {"install": "helm"},
+            "externalDns": {
+                "install": "gitops",
+                "hostedZoneIds": [ZONE],
+                "domainFilters": ["prod.example.com"],
+                "txtOwnerId": "prod-a",
+                "sources": ["ingress"],
+                "policy": "sync",
+            },
+            "certManager": {"install": "helm", "hostedZoneIds": [ZONE], "issuerAmbientCredentials": True},
+            "metricsServer": {"install": "helm"},
+            "trivyOperator": {"install": "gitops", "policyReporter": False},
+        },
+    )
+    spec = addons_spec(parse(raw, "prod").addons)
+    assert spec.aws_load_balancer_controller == "helm"
+    dns = spec.external_dns
+    assert (dns.install, dns.hosted_zone_ids, dns.domain_filters, dns.txt_owner_id, dns.sources, dns.policy) == (
+        "gitops",
+        (ZONE,),
+        ("prod.example.com",),
+        "prod-a",
+        ("ingress",),
+        "sync",
+    )
+    cert = spec.cert_manager
+    assert (cert.crds, cert.cluster_issuer_ambient_credentials, cert.issuer_ambient_credentials) == (True, True, True)
+    assert (spec.trivy_operator.install, spec.trivy_operator.policy_reporter) == ("gitops", False)
+
+
+def test_external_dns_defaults_follow_its_chart():
+    raw = with_change("dev", "addons", {"externalDns": {"install": "helm", "hostedZoneIds": [ZONE]}})
+    dns = parse(raw).addons.external_dns
+    assert (dns.sources, dns.policy, dns.txt_owner_id) == (["service", "ingress"], "upsert-only", None)
+
+
+@pytest.mark.parametrize(
+    ("addons", "expected"),
+    [
+        ({"externalDns": {"install": "helm"}}, "settings.addons.externalDns.hostedZoneIds: required when external-dns"),
+        (
+            {"externalDns": {"install": "helm", "hostedZoneIds": ["z0123"]}},
+            "settings.addons.externalDns.hostedZoneIds[0]: String should match pattern '^Z[A-Z0-9]+$'",
+        ),
+        (
+            {"certManager": {"install": "helm", "hostedZoneIds": [ZONE, ZONE]}},
+            f"settings.addons.certManager.hostedZoneIds: lists {ZONE} more than once",
+        ),
+        ({"metricsServer": {"install": "yes"}}, "settings.addons.metricsServer.install: Input should be 'helm'"),
+        (
+            {"certManager": {"install": "helm", "issuerAmbientCredentials": True}},
+            "settings.addons.certManager.issuerAmbientCredentials: without hostedZoneIds",
+        ),
+        (
+            {"externalDns": {"install": "helm", "hostedZoneIds": [ZONE], "domainFilters": ["Example..com"]}},
+            "settings.addons.externalDns.domainFilters: not domain names: Example..com",
+        ),
+        (
+            {"externalDns": {"install": "helm", "hostedZoneIds": [ZONE], "policy": "create-only"}},
+            "settings.addons.externalDns.policy: Input should be 'upsert-only' or 'sync'",
+        ),
+        ({"trivyOperator": {"install": "helm", "ui": True}}, "settings.addons.trivyOperator.ui: Extra inputs"),
+    ],
+)
+def test_bad_add_on_settings_are_one_line_naming_the_field(addons, expected):
+    message = error_of(with_change("dev", "addons", addons))
+    assert message.startswith("Pulumi.dev.yaml: eks-platform:")
+    assert expected in message
+
+
+def test_gitops_needs_a_gitops_engine():
+    raw = with_change("dev", "addons", {"metricsServer": {"install": "gitops"}})
+    raw["argo"] = {"enabled": False}
+    message = error_of(raw)
+    assert "settings.addons.metricsServer.install: gitops needs a GitOps engine" in message
+    raw["addons"] = {"metricsServer": {"install": "helm"}}
+    assert parse(raw).addons.metrics_server.install == "helm"
+
+
+def test_a_cluster_without_egress_installs_no_add_on():
+    raw = copy.deepcopy(stack_settings("dev"))
+    raw["vpc"] = {**raw.get("vpc", {}), "natStrategy": "none"}
+    raw["nodeAutoscaler"] = {"engine": "none"}
+    raw["argo"] = {"enabled": False}
+    raw["vault"] = {"enabled": False}
+    raw.pop("delivery", None)
+    raw["addons"] = {"metricsServer": {"install": "helm"}}
+    assert "settings.addons.metricsServer.install: the add-ons pull their images from public registries" in error_of(
+        raw
+    )
+
+
+def test_an_app_role_may_not_take_an_add_on_s_service_account():
+    raw = with_change(
+        "dev",
+        "appRoles",
+        {"lbc": {"namespace": "kube-system", "serviceAccount": "aws-load-balancer-controller"}},
+    )
+    assert "ServiceAccount 'kube-system/aws-load-balancer-controller' is already created by the AWS Load" in error_of(
+        raw
+    )
