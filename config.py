@@ -34,7 +34,15 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import scheduling
-from components.addon_catalog import HOSTED_ZONE_ID, AddonsSpec, CertManagerSpec, ExternalDnsSpec, TrivyOperatorSpec
+from components.addon_catalog import (
+    EXTERNAL_DNS_SOURCES,
+    HOSTED_ZONE_ID,
+    AddonsSpec,
+    CertManagerSpec,
+    ExternalDnsSource,
+    ExternalDnsSpec,
+    TrivyOperatorSpec,
+)
 from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
 from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
 from components.cidrs import covers_internet
@@ -1396,8 +1404,8 @@ class ExternalDnsSettings(Model):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         description="`--txt-owner-id` of its TXT registry records (default: the cluster's name).",
     )
-    sources: list[Literal["service", "ingress"]] = Field(
-        default_factory=lambda: ["service", "ingress"], min_length=1, description="Kubernetes objects it reads."
+    sources: list[ExternalDnsSource] = Field(
+        default_factory=lambda: list(EXTERNAL_DNS_SOURCES), min_length=1, description="Kubernetes objects it reads."
     )
     policy: Literal["upsert-only", "sync"] = Field(
         "upsert-only", description="`upsert-only` never deletes records; `sync` deletes those it owns when gone."

@@ -35,6 +35,8 @@ T = TypeVar("T")
 Install = Literal["helm", "gitops", "off"]
 ExternalDnsPolicy = Literal["upsert-only", "sync"]
 ExternalDnsSource = Literal["service", "ingress"]
+#: external-dns's chart default ``sources``.
+EXTERNAL_DNS_SOURCES: Final[tuple[ExternalDnsSource, ...]] = ("service", "ingress")
 
 ROLE_ARN_ANNOTATION: Final = "eks.amazonaws.com/role-arn"
 #: Route 53 hosted zone ids (``Z`` and upper-case letters and digits).
@@ -87,7 +89,7 @@ class ExternalDnsSpec:
     domain_filters: tuple[str, ...] = ()
     #: ``--txt-owner-id``: None is the cluster's name.
     txt_owner_id: str | None = None
-    sources: tuple[ExternalDnsSource, ...] = ("service", "ingress")
+    sources: tuple[ExternalDnsSource, ...] = EXTERNAL_DNS_SOURCES
     policy: ExternalDnsPolicy = "upsert-only"
 
 

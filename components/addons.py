@@ -100,7 +100,7 @@ class Addons(pulumi.ComponentResource):
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for plan in catalog.plan(spec, helm_facts, install="helm", partition=args.account.partition):
             releases[plan.name] = self._release(name, plan, namespaces, releases)
-            self.release_names[plan.name] = releases[plan.name].name
+            self.release_names[plan.name] = _name_or(releases[plan.name].name, plan.name)
 
         self.bridged = [
             BridgedAddon(
@@ -160,6 +160,11 @@ class Addons(pulumi.ComponentResource):
                 depends_on=after or None,
             ),
         )
+
+
+def _name_or(name: pulumi.Output[str | None], default: str) -> pulumi.Output[str]:
+    """A release's name (unknown in preview, None from the mocks' update) or the one it was given."""
+    return name.apply(lambda value: value or default)
 
 
 def _installed_before(addon: str) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ UPSTREAM = f"aws-load-balancer-controller-{SOURCE_VERSION}.iam_policy.json"
 ZONES = ["Z0123456789ABCDEFGHIJ", "Z9876543210ZYXWVUTSRQ"]
 
 
-def _as_list(value: Any) -> list[Any]:  # noqa: ANN401 - an IAM element
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
