@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 
 from config import addons_spec
 from tests.config.test_settings import error_of, parse, stack_settings, with_change
@@ -124,3 +125,17 @@ def test_an_app_role_may_not_take_an_add_on_s_service_account():
     assert "ServiceAccount 'kube-system/aws-load-balancer-controller' is already created by the AWS Load" in error_of(
         raw
     )
+
+
+def test_the_readme_example_is_valid_settings_and_names_the_pinned_charts():
+    from components.versions import AWS_LOAD_BALANCER_CONTROLLER_CHART, CERT_MANAGER_CHART
+    from tests.config.test_settings import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Add-ons", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = yaml.safe_load(block)["addons"]
+    settings = parse(with_change("prod", "addons", example), "prod").addons
+    assert set(settings.installs().values()) == {"helm", "gitops"}
+    assert f"chart {AWS_LOAD_BALANCER_CONTROLLER_CHART[2]} " in block
+    assert f"chart {CERT_MANAGER_CHART[2]} " in block
