@@ -163,3 +163,20 @@ def test_no_route53_document_reaches_a_zone_it_was_not_given(zones):
 def test_an_add_on_without_a_role_has_no_policy():
     with pytest.raises(ValueError, match="no IAM role"):
         catalog.role_policy(catalog.METRICS_SERVER, EVERYTHING, "aws")
+
+
+def test_renovate_sees_every_add_on_chart():
+    from components import versions
+    from tests.unit.test_delivery_config import ROOT, renovate_patterns
+
+    text = (ROOT / "components/versions.py").read_text()
+    found = {
+        (match["registryUrl"], match["depName"], match["currentValue"])
+        for pattern in renovate_patterns()
+        if "registryUrl" in pattern.groupindex
+        for match in pattern.finditer(text)
+    }
+    charts = {plan.chart for plan in catalog.plan(EVERYTHING, FACTS, install="helm", partition="aws")}
+    assert len(charts) == len(catalog.NAMESPACES)
+    assert charts <= found
+    assert versions.TRIVY_POLR_ADAPTER_CHART in found
