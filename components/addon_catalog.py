@@ -21,9 +21,9 @@ from components import iam_documents as iam
 from components.iam_documents import PolicyDocument
 from components.lb_controller_policy import lb_controller_policy
 from components.versions import (
-    AWS_LOAD_BALANCER_CONTROLLER_CHART,
     CERT_MANAGER_CHART,
     EXTERNAL_DNS_CHART,
+    LB_CONTROLLER_CHART,
     METRICS_SERVER_CHART,
     POLICY_REPORTER_CHART,
     TRIVY_OPERATOR_CHART,
@@ -352,7 +352,7 @@ def plan(spec: AddonsSpec, facts: Facts[T], *, install: Install, partition: str)
 
     def one(name: str, values: dict[str, Any]) -> AddonPlan[T]:
         chart = {
-            LB_CONTROLLER: AWS_LOAD_BALANCER_CONTROLLER_CHART,
+            LB_CONTROLLER: LB_CONTROLLER_CHART,
             EXTERNAL_DNS: EXTERNAL_DNS_CHART,
             CERT_MANAGER: CERT_MANAGER_CHART,
             METRICS_SERVER: METRICS_SERVER_CHART,

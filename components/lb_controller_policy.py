@@ -1,7 +1,7 @@
 """The AWS Load Balancer Controller's IAM policy, as upstream publishes it for the pinned controller version.
 
 Transcribed from kubernetes-sigs/aws-load-balancer-controller ``docs/install/iam_policy.json`` at tag ``v3.5.0`` (the
-app version of ``AWS_LOAD_BALANCER_CONTROLLER_CHART``), statement by statement and in upstream's order, with the
+app version of ``LB_CONTROLLER_CHART``), statement by statement and in upstream's order, with the
 partition of every ARN a parameter. ``tests/contracts/test_addon_policies.py`` compares it with the upstream file
 (``aws-load-balancer-controller-3.5.0.iam_policy.json`` in the fidelity-data folder): bump the chart, re-extract,
 and the test names every statement that changed.

@@ -171,11 +171,7 @@ VAULT_CHART: Final = ("https://helm.releases.hashicorp.com", "vault", "0.34.1")
 #: App v3.5.0 (Chart.yaml appVersion, kubernetes-sigs/aws-load-balancer-controller tag v3.5.0,
 #: helm/aws-load-balancer-controller); Kubernetes 1.22+ (docs/deploy/installation.md "Supported Kubernetes versions").
 #: The controller's IAM policy is that tag's docs/install/iam_policy.json (components/lb_controller_policy.py).
-AWS_LOAD_BALANCER_CONTROLLER_CHART: Final = (
-    "https://aws.github.io/eks-charts",
-    "aws-load-balancer-controller",
-    "3.5.0",
-)
+LB_CONTROLLER_CHART: Final = ("https://aws.github.io/eks-charts", "aws-load-balancer-controller", "3.5.0")
 #: App 0.21.0 (Chart.yaml of kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1, charts/external-dns);
 #: Kubernetes with discovery.k8s.io/v1 EndpointSlices, 1.21+ (README "Kubernetes version compatibility", >= 0.18.x).
 EXTERNAL_DNS_CHART: Final = ("https://kubernetes-sigs.github.io/external-dns", "external-dns", "1.21.1")

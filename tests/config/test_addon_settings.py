@@ -128,7 +128,7 @@ def test_an_app_role_may_not_take_an_add_on_s_service_account():
 
 
 def test_the_readme_example_is_valid_settings_and_names_the_pinned_charts():
-    from components.versions import AWS_LOAD_BALANCER_CONTROLLER_CHART, CERT_MANAGER_CHART
+    from components.versions import CERT_MANAGER_CHART, LB_CONTROLLER_CHART
     from tests.config.test_settings import ROOT
 
     readme = (ROOT / "README.md").read_text()
@@ -137,5 +137,5 @@ def test_the_readme_example_is_valid_settings_and_names_the_pinned_charts():
     example = yaml.safe_load(block)["addons"]
     settings = parse(with_change("prod", "addons", example), "prod").addons
     assert set(settings.installs().values()) == {"helm", "gitops"}
-    assert f"chart {AWS_LOAD_BALANCER_CONTROLLER_CHART[2]} " in block
+    assert f"chart {LB_CONTROLLER_CHART[2]} " in block
     assert f"chart {CERT_MANAGER_CHART[2]} " in block

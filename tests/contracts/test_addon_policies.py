@@ -21,7 +21,7 @@ import pytest
 
 from components.addon_catalog import cert_manager_policy, external_dns_policy
 from components.lb_controller_policy import SOURCE_VERSION, lb_controller_policy
-from components.versions import AWS_LOAD_BALANCER_CONTROLLER_CHART
+from components.versions import LB_CONTROLLER_CHART
 from tests.contracts.iam_dataset import PACKAGE, POLICIES_JSON
 from tools.fidelity import source_line, upstream_file
 from tools.harness import REPO_ROOT
@@ -37,7 +37,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def test_the_policy_is_transcribed_from_the_pinned_controller_version():
     # Chart 3.5.0 ships controller v3.5.0 (Chart.yaml appVersion): the policy must be that release's.
-    assert AWS_LOAD_BALANCER_CONTROLLER_CHART[2] == SOURCE_VERSION
+    assert LB_CONTROLLER_CHART[2] == SOURCE_VERSION
 
 
 def test_the_lb_controller_policy_is_upstream_s_statement_by_statement():
