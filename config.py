@@ -35,13 +35,26 @@ from pydantic.alias_generators import to_camel
 
 from components import scheduling
 from components.addon_catalog import (
+    CERT_MANAGER,
+    EXTERNAL_DNS,
     EXTERNAL_DNS_SOURCES,
     HOSTED_ZONE_ID,
+    LB_CONTROLLER,
+    METRICS_SERVER,
+    POLICY_REPORTER,
+    TRIVY_OPERATOR,
+    TRIVY_POLR_ADAPTER,
     AddonsSpec,
     CertManagerSpec,
     ExternalDnsSource,
     ExternalDnsSpec,
     TrivyOperatorSpec,
+)
+from components.addon_catalog import (
+    NAMESPACES as ADDON_NAMESPACES,
+)
+from components.addon_catalog import (
+    SERVICE_ACCOUNTS as ADDON_SERVICE_ACCOUNTS,
 )
 from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
 from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
@@ -131,8 +144,6 @@ PLATFORM_SERVICE_ACCOUNTS: dict[str, str] = {
     "kube-system/cluster-autoscaler": "the cluster-autoscaler",
     "kube-system/coredns": "CoreDNS",
     "kube-system/kube-proxy": "kube-proxy",
-    "kube-system/aws-load-balancer-controller": "the AWS Load Balancer Controller (addons)",
-    "kube-system/metrics-server": "metrics-server (addons)",
 }
 
 K8sName = Annotated[str, Field(pattern=_K8S_NAME.pattern)]
@@ -1487,6 +1498,24 @@ class AddonsSettings(Model):
         default_factory=TrivyOperatorSettings, description="trivy-operator (and policy-reporter)."
     )
 
+    def claims(self) -> list[tuple[str, str, str | None]]:
+        """``(settings key, namespace, ServiceAccount)`` of every installed add-on's chart (either install path)."""
+        installed = {key: install != "off" for key, install in self.installs().items()}
+        charts = {
+            "awsLoadBalancerController": [LB_CONTROLLER],
+            "externalDns": [EXTERNAL_DNS],
+            "certManager": [CERT_MANAGER],
+            "metricsServer": [METRICS_SERVER],
+            "trivyOperator": [TRIVY_OPERATOR]
+            + ([TRIVY_POLR_ADAPTER, POLICY_REPORTER] if self.trivy_operator.policy_reporter else []),
+        }
+        return [
+            (f"addons.{key}", ADDON_NAMESPACES[name], ADDON_SERVICE_ACCOUNTS.get(name))
+            for key, names in charts.items()
+            if installed[key]
+            for name in names
+        ]
+
     def installs(self) -> dict[str, str]:
         """Every add-on's install mode by its settings key."""
         return {
@@ -1951,6 +1980,7 @@ class Settings(Model):
             claims += [
                 (f"argo.teams.{team}", ns) for team, project in self.argo.teams.items() for ns in project.namespaces
             ]
+        claims += [(key, ns) for key, ns, _ in self.addons.claims() if ns not in BUILT_IN_NAMESPACES]
         for owner, namespace in sorted(claims):
             if owners.setdefault(namespace, owner) != owner:
                 msg = f".{owner}: namespace {namespace!r} is already created by {owners[namespace]}"
@@ -1969,6 +1999,8 @@ class Settings(Model):
             claims.append(
                 (".vault.boundServiceAccount", f"{self.vault.bound_namespace}/{self.vault.bound_service_account}")
             )
+        # The add-ons' charts create their ServiceAccounts; listed first, so an app role's claim is the one refused.
+        claims[:0] = [(f".{key}", f"{ns}/{account}") for key, ns, account in self.addons.claims() if account]
         for where, account in claims:
             if owners.setdefault(account, where) != where:
                 msg = f"{where}: ServiceAccount {account!r} is already created by {owners[account].lstrip('.')}"

@@ -25,15 +25,7 @@ BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-
 ARGOCD_NAMESPACE = "argocd"
 VAULT_INJECTOR_NAMESPACE = "vault"
 #: Namespaces the platform's own components create, and the component that owns each.
-PLATFORM_NAMESPACES: dict[str, str] = {
-    ARGOCD_NAMESPACE: "argo",
-    VAULT_INJECTOR_NAMESPACE: "vault injector",
-    # The add-on catalog's (components/addon_catalog.py NAMESPACES; created with ``install: helm``).
-    "external-dns": "addons.externalDns",
-    "cert-manager": "addons.certManager",
-    "trivy-system": "addons.trivyOperator",
-    "policy-reporter": "addons.trivyOperator",
-}
+PLATFORM_NAMESPACES: dict[str, str] = {ARGOCD_NAMESPACE: "argo", VAULT_INJECTOR_NAMESPACE: "vault injector"}
 #: Namespaces no application role or delegated team may claim.
 RESERVED_NAMESPACES = BUILT_IN_NAMESPACES | frozenset(PLATFORM_NAMESPACES)
 

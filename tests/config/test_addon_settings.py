@@ -116,15 +116,18 @@ def test_a_cluster_without_egress_installs_no_add_on():
     )
 
 
-def test_an_app_role_may_not_take_an_add_on_s_service_account():
-    raw = with_change(
-        "dev",
-        "appRoles",
-        {"lbc": {"namespace": "kube-system", "serviceAccount": "aws-load-balancer-controller"}},
-    )
-    assert "ServiceAccount 'kube-system/aws-load-balancer-controller' is already created by the AWS Load" in error_of(
-        raw
-    )
+def test_an_app_role_may_not_take_an_installed_add_on_s_service_account_or_namespace():
+    role = {"lbc": {"namespace": "kube-system", "serviceAccount": "aws-load-balancer-controller"}}
+    raw = with_change("dev", "appRoles", role)
+    assert parse(raw).app_roles["lbc"]  # the controller is off: nothing claims its ServiceAccount
+    raw["addons"] = {"awsLoadBalancerController": {"install": "gitops"}}
+    assert (
+        "settings.appRoles.lbc.serviceAccount: ServiceAccount 'kube-system/aws-load-balancer-controller' is already "
+        "created by addons.awsLoadBalancerController"
+    ) in error_of(raw)
+    raw = with_change("dev", "appRoles", {"dns": {"namespace": "external-dns", "serviceAccount": "records"}})
+    raw["addons"] = {"externalDns": {"install": "helm", "hostedZoneIds": [ZONE]}}
+    assert "settings.appRoles.dns: namespace 'external-dns' is already created by addons.externalDns" in error_of(raw)
 
 
 def test_the_readme_example_is_valid_settings_and_names_the_pinned_charts():
