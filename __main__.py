@@ -11,6 +11,7 @@ import pulumi_tls as tls
 import pulumi_vault as vault
 
 from components import iam_documents as iam
+from components.addons import Addons, AddonsArgs
 from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
 from components.context import AwsContext
@@ -27,6 +28,7 @@ from components.eks_cluster import (
     VpcCniSpec,
 )
 from components.email import Email, EmailArgs
+from components.gitops_bridge import ENABLED, addon_label
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, arn_key, unique_tail_aliases
@@ -43,6 +45,7 @@ from config import (
     AppRoleSettings,
     NodeGroupSettings,
     RunnerKind,
+    addons_spec,
     app_role_name,
     argo_spec,
     load_settings,
@@ -327,7 +330,7 @@ def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
         return None
     spec = vault_spec(settings.vault)
     vault_provider = vault.Provider("vault", **vault_provider_args(spec, token=secrets.require_secret("vaultToken")))
-    return VaultAwsAuth(
+    built = VaultAwsAuth(
         "vault",
         VaultAwsAuthArgs(
             naming=naming,
@@ -340,6 +343,9 @@ def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
         ),
         pulumi.ResourceOptions(providers=[aws_provider, cluster.provider, vault_provider]),
     )
+    pulumi.export("vaultBoundRoleArn", built.bound_role_arn)
+    pulumi.export("vaultUserRoleNames", built.user_role_names)
+    return built
 
 
 def vault_server(cluster: EksCluster) -> VaultServer | None:
@@ -358,7 +364,7 @@ def vault_server(cluster: EksCluster) -> VaultServer | None:
                 ca_cert_file=server.ca_cert_file,
             )
         )
-    return VaultServer(
+    built = VaultServer(
         "vault-server",
         VaultServerArgs(
             naming=naming,
@@ -369,12 +375,37 @@ def vault_server(cluster: EksCluster) -> VaultServer | None:
         ),
         pulumi.ResourceOptions(providers=providers),
     )
+    pulumi.export("vaultServerRoleArn", built.server_role_arn)
+    pulumi.export("vaultUnsealKeyArn", built.unseal_key_arn)
+    pulumi.export("vaultCaCertPem", built.ca_cert_pem)
+    pulumi.export("vaultInternalAddress", built.internal_address)
+    if built.role_names:
+        pulumi.export("vaultKubernetesRoles", built.role_names)
+    return built
+
+
+def addons(cluster: EksCluster, opts: pulumi.ResourceOptions) -> Addons | None:
+    """The add-on catalog: roles, Helm releases and bridged add-ons (None when every add-on is off)."""
+    if all(install == "off" for install in settings.addons.installs().values()):
+        return None
+    built = Addons(
+        "addons",
+        AddonsArgs(
+            naming=naming, addons=addons_spec(settings.addons), cluster=cluster.ref, account=account, vpc_id=vpc.vpc_id
+        ),
+        opts,
+    )
+    pulumi.export("addonRoleArns", built.role_arns)
+    return built
 
 
 def argo_bootstrap(
-    cluster: EksCluster, role_arns: dict[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
+    cluster: EksCluster,
+    role_arns: dict[str, pulumi.Output[str]],
+    opts: pulumi.ResourceOptions,
+    bridge_labels: dict[str, str] | None = None,
 ) -> ArgoBootstrap | None:
-    """Argo CD and the GitOps bridge carrying ``role_arns`` (None when `argo.enabled` is false)."""
+    """Argo CD and the GitOps bridge carrying ``role_arns`` and ``bridge_labels`` (None when `argo` is disabled)."""
     if not settings.argo.enabled:
         return None
     return ArgoBootstrap(
@@ -387,6 +418,7 @@ def argo_bootstrap(
             vpc_id=vpc.vpc_id,
             environment=naming.stack,
             role_arns=role_arns,
+            bridge_labels=bridge_labels or {},
             oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
             server_url=settings.argo.url,
         ),
@@ -427,7 +459,7 @@ def email() -> Email | None:
     """SES identities and the SMTP-sending user (None when `email` is unset)."""
     if settings.email is None:
         return None
-    return Email(
+    built = Email(
         "email",
         EmailArgs(
             naming=naming,
@@ -439,6 +471,15 @@ def email() -> Email | None:
         ),
         on_aws,
     )
+    pulumi.export("emailIdentityArns", built.identity_arns)
+    pulumi.export("emailDkimRecords", built.dkim_records)
+    pulumi.export("smtpEndpoint", built.smtp_endpoint)
+    if built.configuration_set_name is not None:
+        pulumi.export("emailConfigurationSet", built.configuration_set_name)
+    if built.smtp_username is not None and built.smtp_password is not None:
+        pulumi.export("smtpUsername", built.smtp_username)
+        pulumi.export("smtpPassword", built.smtp_password)
+    return built
 
 
 def spot_ocean(cluster: EksCluster, opts: pulumi.ResourceOptions) -> SpotOcean | None:
@@ -446,7 +487,7 @@ def spot_ocean(cluster: EksCluster, opts: pulumi.ResourceOptions) -> SpotOcean |
     ocean_settings = settings.node_autoscaler.spot_ocean
     if settings.node_autoscaler.engine != "spot-ocean" or ocean_settings is None:
         return None
-    return SpotOcean(
+    built = SpotOcean(
         "spot-ocean",
         SpotOceanArgs(
             naming=naming,
@@ -466,6 +507,8 @@ def spot_ocean(cluster: EksCluster, opts: pulumi.ResourceOptions) -> SpotOcean |
         ),
         opts,
     )
+    pulumi.export("spotOceanId", built.ocean_id)
+    return built
 
 
 def system_min_nodes() -> int:
@@ -496,11 +539,14 @@ def cluster_and_platform() -> None:
         if settings.node_autoscaler.engine not in ("none", "spot-ocean")
         else None
     )
-    ocean = spot_ocean(cluster, in_cluster)
+    spot_ocean(cluster, in_cluster)
     apps = app_roles(cluster, in_cluster)
     keys = workload_keys(apps)
     vault_auth = vault_aws_auth(cluster)
     vault_in_cluster = vault_server(cluster)
+    catalog = addons(cluster, in_cluster)
+    # Bridged add-ons (`install: gitops`): their labels switch on the ApplicationSets; `catalog.bridged` lists them.
+    bridged = catalog.bridged if catalog else []
     argo = argo_bootstrap(
         cluster,
         {
@@ -508,11 +554,13 @@ def cluster_and_platform() -> None:
             **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
             **({"vault-server": vault_in_cluster.server_role_arn} if vault_in_cluster else {}),
             **{f"app-{service}": role.role_arn for service, role in apps.items()},
+            **(catalog.role_arns if catalog else {}),
         },
         in_cluster,
+        bridge_labels={addon_label(addon.name): ENABLED for addon in bridged},
     )
     detector = guard_duty(cluster)
-    mail = email()
+    email()
 
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterEndpoint", cluster.endpoint)
@@ -523,32 +571,11 @@ def cluster_and_platform() -> None:
         pulumi.export("nodeSecurityGroupId", cluster.node_security_group_id)
     if node_autoscaler:
         pulumi.export("nodeAutoscalerRoleArn", node_autoscaler.controller_role_arn)
-    if ocean:
-        pulumi.export("spotOceanId", ocean.ocean_id)
     pulumi.export("appRoleArns", {service: role.role_arn for service, role in apps.items()})
     if keys:
         pulumi.export("kmsKeyArns", {key: workload.key_arn for key, workload in keys.items()})
     if detector.detector_id is not None:  # detector: none: the delegated administrator's, not this stack's
         pulumi.export("guardDutyDetectorId", detector.detector_id)
-    if mail:
-        pulumi.export("emailIdentityArns", mail.identity_arns)
-        pulumi.export("emailDkimRecords", mail.dkim_records)
-        pulumi.export("smtpEndpoint", mail.smtp_endpoint)
-        if mail.configuration_set_name is not None:
-            pulumi.export("emailConfigurationSet", mail.configuration_set_name)
-        if mail.smtp_username is not None and mail.smtp_password is not None:
-            pulumi.export("smtpUsername", mail.smtp_username)
-            pulumi.export("smtpPassword", mail.smtp_password)
-    if vault_auth:
-        pulumi.export("vaultBoundRoleArn", vault_auth.bound_role_arn)
-        pulumi.export("vaultUserRoleNames", vault_auth.user_role_names)
-    if vault_in_cluster:
-        pulumi.export("vaultServerRoleArn", vault_in_cluster.server_role_arn)
-        pulumi.export("vaultUnsealKeyArn", vault_in_cluster.unseal_key_arn)
-        pulumi.export("vaultCaCertPem", vault_in_cluster.ca_cert_pem)
-        pulumi.export("vaultInternalAddress", vault_in_cluster.internal_address)
-        if vault_in_cluster.role_names:
-            pulumi.export("vaultKubernetesRoles", vault_in_cluster.role_names)
     if argo:
         pulumi.export("argocdNamespace", argo.namespace)
         pulumi.export("argocdProjects", argo.project_names)

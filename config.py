@@ -34,6 +34,28 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import scheduling
+from components.addon_catalog import (
+    CERT_MANAGER,
+    EXTERNAL_DNS,
+    EXTERNAL_DNS_SOURCES,
+    HOSTED_ZONE_ID,
+    LB_CONTROLLER,
+    METRICS_SERVER,
+    POLICY_REPORTER,
+    TRIVY_OPERATOR,
+    TRIVY_POLR_ADAPTER,
+    AddonsSpec,
+    CertManagerSpec,
+    ExternalDnsSource,
+    ExternalDnsSpec,
+    TrivyOperatorSpec,
+)
+from components.addon_catalog import (
+    NAMESPACES as ADDON_NAMESPACES,
+)
+from components.addon_catalog import (
+    SERVICE_ACCOUNTS as ADDON_SERVICE_ACCOUNTS,
+)
 from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
 from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
 from components.cidrs import covers_internet
@@ -1662,6 +1684,156 @@ class VaultSettings(Model):
         return self
 
 
+AddonInstall = Literal["helm", "gitops", "off"]
+_INSTALL_DESCRIPTION = (
+    "`helm`: a pinned Helm release by this stack; `gitops`: the IAM role here, the chart through the GitOps bridge "
+    "(an ApplicationSet); `off` (default): nothing."
+)
+HostedZoneId = Annotated[str, Field(pattern=HOSTED_ZONE_ID)]
+
+
+def _unique_zones(zones: list[str]) -> list[str]:
+    repeated = sorted({zone for zone in zones if zones.count(zone) > 1})
+    if repeated:
+        msg = f"lists {', '.join(repeated)} more than once"
+        raise ValueError(msg)
+    return zones
+
+
+class AddonSettings(Model):
+    """An add-on of the catalog with nothing to set but how it is installed."""
+
+    install: AddonInstall = Field("off", description=_INSTALL_DESCRIPTION)
+
+
+class ExternalDnsSettings(Model):
+    """external-dns on Route 53: the zones it may change and the records it manages."""
+
+    install: AddonInstall = Field("off", description=_INSTALL_DESCRIPTION)
+    hosted_zone_ids: list[HostedZoneId] = Field(
+        default_factory=list,
+        description="Route 53 hosted zone ids it may change (its IAM policy names exactly these zones' ARNs).",
+    )
+    domain_filters: list[str] = Field(
+        default_factory=list, description="`--domain-filter`: only records under these domains."
+    )
+    txt_owner_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="`--txt-owner-id` of its TXT registry records (default: the cluster's name).",
+    )
+    sources: list[ExternalDnsSource] = Field(
+        default_factory=lambda: list(EXTERNAL_DNS_SOURCES), min_length=1, description="Kubernetes objects it reads."
+    )
+    policy: Literal["upsert-only", "sync"] = Field(
+        "upsert-only", description="`upsert-only` never deletes records; `sync` deletes those it owns when gone."
+    )
+
+    _zones = field_validator("hosted_zone_ids")(_unique_zones)
+
+    @field_validator("domain_filters")
+    @classmethod
+    def _domains(cls, domains: list[str]) -> list[str]:
+        bad = [domain for domain in domains if not _DOMAIN.fullmatch(domain)]
+        if bad:
+            msg = f"not domain names: {', '.join(bad)}"
+            raise ValueError(msg)
+        return domains
+
+    @model_validator(mode="after")
+    def _zones_when_installed(self) -> Self:
+        if self.install != "off" and not self.hosted_zone_ids:
+            msg = ".hostedZoneIds: required when external-dns is installed (the zones its IAM policy may change)"
+            raise ValueError(msg)
+        return self
+
+
+class CertManagerSettings(Model):
+    """cert-manager: its CRDs, and the Route 53 zones of its ACME DNS-01 role."""
+
+    install: AddonInstall = Field("off", description=_INSTALL_DESCRIPTION)
+    hosted_zone_ids: list[HostedZoneId] = Field(
+        default_factory=list,
+        description="Route 53 zones for DNS-01 challenges (an IRSA role changing their TXT records); none: no role.",
+    )
+    ambient_credentials: StrictBool = Field(
+        default=True,
+        description="`--cluster-issuer-ambient-credentials`: ClusterIssuers may use the controller's IRSA role.",
+    )
+    issuer_ambient_credentials: StrictBool = Field(
+        default=False,
+        description=(
+            "`--issuer-ambient-credentials`: namespaced Issuers may use it too (then anyone who can create an "
+            "Issuer in any namespace can change the zones' TXT records)."
+        ),
+    )
+    crds: StrictBool = Field(default=True, description="Install the CRDs with the chart (`crds.enabled`).")
+
+    _zones = field_validator("hosted_zone_ids")(_unique_zones)
+
+    @model_validator(mode="after")
+    def _ambient_needs_zones(self) -> Self:
+        if self.issuer_ambient_credentials and not self.hosted_zone_ids:
+            msg = ".issuerAmbientCredentials: without hostedZoneIds cert-manager has no IRSA role to share"
+            raise ValueError(msg)
+        return self
+
+
+class TrivyOperatorSettings(Model):
+    """trivy-operator, the Sage seed's scanner, and policy-reporter as its UI."""
+
+    install: AddonInstall = Field("off", description=_INSTALL_DESCRIPTION)
+    policy_reporter: StrictBool = Field(
+        default=True,
+        description=(
+            "Also install policy-reporter (UI) and trivy-operator-polr-adapter, which turns trivy's reports into "
+            "the PolicyReports policy-reporter reads."
+        ),
+    )
+
+
+class AddonsSettings(Model):
+    """The add-on catalog (components/addon_catalog.py): each add-on `install: helm | gitops | off`."""
+
+    aws_load_balancer_controller: AddonSettings = Field(
+        default_factory=AddonSettings, description="AWS Load Balancer Controller (IAM policy: upstream's)."
+    )
+    external_dns: ExternalDnsSettings = Field(default_factory=ExternalDnsSettings, description="external-dns.")
+    cert_manager: CertManagerSettings = Field(default_factory=CertManagerSettings, description="cert-manager.")
+    metrics_server: AddonSettings = Field(default_factory=AddonSettings, description="metrics-server.")
+    trivy_operator: TrivyOperatorSettings = Field(
+        default_factory=TrivyOperatorSettings, description="trivy-operator (and policy-reporter)."
+    )
+
+    def claims(self) -> list[tuple[str, str, str | None]]:
+        """``(settings key, namespace, ServiceAccount)`` of every installed add-on's chart (either install path)."""
+        installed = {key: install != "off" for key, install in self.installs().items()}
+        charts = {
+            "awsLoadBalancerController": [LB_CONTROLLER],
+            "externalDns": [EXTERNAL_DNS],
+            "certManager": [CERT_MANAGER],
+            "metricsServer": [METRICS_SERVER],
+            "trivyOperator": [TRIVY_OPERATOR]
+            + ([TRIVY_POLR_ADAPTER, POLICY_REPORTER] if self.trivy_operator.policy_reporter else []),
+        }
+        return [
+            (f"addons.{key}", ADDON_NAMESPACES[name], ADDON_SERVICE_ACCOUNTS.get(name))
+            for key, names in charts.items()
+            if installed[key]
+            for name in names
+        ]
+
+    def installs(self) -> dict[str, str]:
+        """Every add-on's install mode by its settings key."""
+        return {
+            "awsLoadBalancerController": self.aws_load_balancer_controller.install,
+            "externalDns": self.external_dns.install,
+            "certManager": self.cert_manager.install,
+            "metricsServer": self.metrics_server.install,
+            "trivyOperator": self.trivy_operator.install,
+        }
+
+
 class RunnerKind(StrEnum):
     """Where the stack's CI jobs run."""
 
@@ -2024,6 +2196,9 @@ class Settings(Model):
     vault: VaultSettings = Field(
         default_factory=VaultSettings, description="Vault: HCP with AWS auth and the injector, or in the cluster."
     )
+    addons: AddonsSettings = Field(
+        default_factory=AddonsSettings, description="The add-on catalog (helm, gitops or off each; default off)."
+    )
     delivery: DeliverySettings | None = Field(
         default=None, description="Where CI deploys this stack from; unset: no CI runner (deploys from elsewhere)."
     )
@@ -2114,6 +2289,7 @@ class Settings(Model):
             claims += [
                 (f"argo.teams.{team}", ns) for team, project in self.argo.teams.items() for ns in project.namespaces
             ]
+        claims += [(key, ns) for key, ns, _ in self.addons.claims() if ns not in BUILT_IN_NAMESPACES]
         for owner, namespace in sorted(claims):
             if owners.setdefault(namespace, owner) != owner:
                 msg = f".{owner}: namespace {namespace!r} is already created by {owners[namespace]}"
@@ -2132,6 +2308,8 @@ class Settings(Model):
             claims.append(
                 (".vault.boundServiceAccount", f"{self.vault.bound_namespace}/{self.vault.bound_service_account}")
             )
+        # The add-ons' charts create their ServiceAccounts; listed first, so an app role's claim is the one refused.
+        claims[:0] = [(f".{key}", f"{ns}/{account}") for key, ns, account in self.addons.claims() if account]
         for where, account in claims:
             if owners.setdefault(account, where) != where:
                 msg = f"{where}: ServiceAccount {account!r} is already created by {owners[account].lstrip('.')}"
@@ -2237,6 +2415,25 @@ class Settings(Model):
         if UNSEAL_KEY_PURPOSE in self.kms_keys:
             msg = (
                 f".kmsKeys.{UNSEAL_KEY_PURPOSE}: the in-cluster Vault's unseal key has that alias; choose another name"
+            )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _addons_have_what_they_need(self) -> Self:
+        installs = self.addons.installs()
+        gitops = [key for key, install in installs.items() if install == "gitops"]
+        if gitops and not self.argo.enabled:
+            msg = (
+                f".addons.{gitops[0]}.install: gitops needs a GitOps engine to install it (argo.enabled is false): "
+                "enable Argo CD or use helm"
+            )
+            raise ValueError(msg)
+        installed = [key for key, install in installs.items() if install != "off"]
+        if installed and self.vpc.nat_strategy is NatStrategy.NONE:
+            msg = (
+                f".addons.{installed[0]}.install: the add-ons pull their images from public registries, but "
+                "vpc.natStrategy none leaves the private subnets no route to the internet: set it to off"
             )
             raise ValueError(msg)
         return self
@@ -2393,6 +2590,31 @@ def argo_spec(settings: ArgoSettings) -> ArgoSpec:
         sso=None
         if sso is None
         else SsoSpec(issuer=sso.issuer, client_id=sso.client_id, admin_groups=tuple(sso.admin_groups)),
+    )
+
+
+def addons_spec(settings: AddonsSettings) -> AddonsSpec:
+    """`AddonsArgs.addons`."""
+    dns, cert, trivy = settings.external_dns, settings.cert_manager, settings.trivy_operator
+    return AddonsSpec(
+        aws_load_balancer_controller=settings.aws_load_balancer_controller.install,
+        external_dns=ExternalDnsSpec(
+            install=dns.install,
+            hosted_zone_ids=tuple(dns.hosted_zone_ids),
+            domain_filters=tuple(dns.domain_filters),
+            txt_owner_id=dns.txt_owner_id,
+            sources=tuple(dns.sources),
+            policy=dns.policy,
+        ),
+        cert_manager=CertManagerSpec(
+            install=cert.install,
+            hosted_zone_ids=tuple(cert.hosted_zone_ids),
+            cluster_issuer_ambient_credentials=cert.ambient_credentials,
+            issuer_ambient_credentials=cert.issuer_ambient_credentials,
+            crds=cert.crds,
+        ),
+        metrics_server=settings.metrics_server.install,
+        trivy_operator=TrivyOperatorSpec(install=trivy.install, policy_reporter=trivy.policy_reporter),
     )
 
 

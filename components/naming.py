@@ -45,6 +45,10 @@ PLATFORM_ROLES = frozenset(
         "ci-runner",
         # The in-cluster Vault server's IRSA role (vault.mode in-cluster: components/vault_server.py).
         "vault-server",
+        # The add-on catalog's IRSA roles (components/addons.py).
+        "aws-load-balancer-controller",
+        "external-dns",
+        "cert-manager",
     }
 )
 #: The platform's own IAM users: the role part of ``{project}-{stack}-{role}`` (see `NamingContext.platform_user`).

@@ -174,3 +174,27 @@ OCEAN_CONTROLLER_CHART: Final = ("https://charts.spot.io", "ocean-kubernetes-con
 #: EKS-optimized AL2023 release Spot Ocean nodes boot, the same as Karpenter's (`KARPENTER_AMI_ALIAS`): read from its
 #: SSM public parameter of that release, not `recommended`, which moves under a stack and fails the drift check.
 OCEAN_AMI_RELEASE: Final = KARPENTER_AMI_ALIAS.removeprefix("al2023@")
+
+# Add-on catalog (components/addon_catalog.py); each read from the chart's own repository at the tag named.
+#: App v3.5.0 (Chart.yaml appVersion, kubernetes-sigs/aws-load-balancer-controller tag v3.5.0,
+#: helm/aws-load-balancer-controller); Kubernetes 1.22+ (docs/deploy/installation.md "Supported Kubernetes versions").
+#: The controller's IAM policy is that tag's docs/install/iam_policy.json (components/lb_controller_policy.py).
+LB_CONTROLLER_CHART: Final = ("https://aws.github.io/eks-charts", "aws-load-balancer-controller", "3.5.0")
+#: App 0.21.0 (Chart.yaml of kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1, charts/external-dns);
+#: Kubernetes with discovery.k8s.io/v1 EndpointSlices, 1.21+ (README "Kubernetes version compatibility", >= 0.18.x).
+EXTERNAL_DNS_CHART: Final = ("https://kubernetes-sigs.github.io/external-dns", "external-dns", "1.21.1")
+#: App v1.21.1 (cert-manager/cert-manager tag v1.21.1, deploy/charts/cert-manager: the release tool sets version and
+#: appVersion to the tag); Chart.yaml kubeVersion ">= 1.22.0-0".
+CERT_MANAGER_CHART: Final = ("https://charts.jetstack.io", "cert-manager", "v1.21.1")
+#: App 0.8.1 (Chart.yaml of kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1); Kubernetes 1.31+
+#: (README "Compatibility Matrix" at v0.8.1, metrics-server 0.8.x).
+METRICS_SERVER_CHART: Final = ("https://kubernetes-sigs.github.io/metrics-server", "metrics-server", "3.13.1")
+#: App 0.32.0 (Chart.yaml of aquasecurity/trivy-operator tag v0.32.0, deploy/helm; no kubeVersion declared).
+TRIVY_OPERATOR_CHART: Final = ("https://aquasecurity.github.io/helm-charts", "trivy-operator", "0.34.0")
+#: App 0.11.5 (Chart.yaml of fjogeleit/trivy-operator-polr-adapter tag chart-v0.11.5): turns trivy-operator's reports
+#: into PolicyReports (trivy-operator docs/tutorials/integrations/policy-reporter.md); no kubeVersion declared.
+#: One line, as Renovate's regex (renovate.json) reads chart tuples.
+TRIVY_POLR_ADAPTER_CHART: Final = ("https://fjogeleit.github.io/trivy-operator-polr-adapter", "trivy-operator-polr-adapter", "0.11.5")  # noqa: E501  # fmt: skip
+#: App 3.9.0 (Chart.yaml of kyverno/policy-reporter tag policy-reporter-chart-v3.9.1, charts/policy-reporter); no
+#: kubeVersion declared.
+POLICY_REPORTER_CHART: Final = ("https://kyverno.github.io/policy-reporter", "policy-reporter", "3.9.1")

@@ -51,6 +51,40 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("hashicorp/vault-helm", "v0.34.1", "templates/", "vault-0.34.1.template-paths.txt", kind="templates"),
 )
 
+# --- the add-on catalog (components/addon_catalog.py; versions in components/versions.py) ---
+_LBC = ("kubernetes-sigs/aws-load-balancer-controller", "v3.5.0", "helm/aws-load-balancer-controller")
+_EXTERNAL_DNS = ("kubernetes-sigs/external-dns", "external-dns-helm-chart-1.21.1", "charts/external-dns")
+_CERT_MANAGER = ("cert-manager/cert-manager", "v1.21.1", "deploy/charts/cert-manager")
+_METRICS_SERVER = ("kubernetes-sigs/metrics-server", "metrics-server-helm-chart-3.13.1", "charts/metrics-server")
+_TRIVY = ("aquasecurity/trivy-operator", "v0.32.0", "deploy/helm")
+_POLR_ADAPTER = (
+    "fjogeleit/trivy-operator-polr-adapter",
+    "chart-v0.11.5",
+    "charts/trivy-operator-polr-adapter",
+)
+_POLICY_REPORTER = ("kyverno/policy-reporter", "policy-reporter-chart-v3.9.1", "charts/policy-reporter")
+ADDON_ENTRIES: tuple[Entry, ...] = (
+    *(
+        entry
+        for (repo, ref, path), stem in (
+            (_LBC, "aws-load-balancer-controller-3.5.0"),
+            (_EXTERNAL_DNS, "external-dns-1.21.1"),
+            (_CERT_MANAGER, "cert-manager-v1.21.1"),
+            (_METRICS_SERVER, "metrics-server-3.13.1"),
+            (_TRIVY, "trivy-operator-0.34.0"),
+            (_POLR_ADAPTER, "trivy-operator-polr-adapter-0.11.5"),
+            (_POLICY_REPORTER, "policy-reporter-3.9.1"),
+        )
+        for entry in (
+            Entry(repo, ref, f"{path}/values.yaml", f"{stem}.values.yaml"),
+            Entry(repo, ref, f"{path}/templates", f"{stem}.template-paths.txt", kind="templates"),
+        )
+    ),
+    # The controller's IAM policy at its app version (tests/contracts/test_addon_policies.py).
+    Entry(_LBC[0], _LBC[1], "docs/install/iam_policy.json", "aws-load-balancer-controller-3.5.0.iam_policy.json"),
+)
+ENTRIES += ADDON_ENTRIES
+
 _VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _TO_YAML = re.compile(r"toYaml\s+\(?\s*\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 

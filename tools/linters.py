@@ -375,6 +375,33 @@ PARLIAMENT_ALLOWED: tuple[AllowedFinding, ...] = (
 )
 
 
+_ELB_CREATE_ACTION = "Unknown condition elasticloadbalancing:CreateAction for action elasticloadbalancing:AddTags"
+
+
+def _elb_tag_on_create(finding: dict[str, Any], document: IamDocument) -> bool:
+    """The finding is about elasticloadbalancing:CreateAction on AddTags, used only in AddTags-only statements."""
+    if str(finding.get("detail")) != _ELB_CREATE_ACTION:
+        return False
+    using = [
+        statement
+        for statement in _as_list(document.parsed.get("Statement"))
+        if isinstance(statement, dict) and "elasticloadbalancing:CreateAction" in json.dumps(statement.get("Condition"))
+    ]
+    return bool(using) and all(_as_list(s.get("Action")) == ["elasticloadbalancing:AddTags"] for s in using)
+
+
+PARLIAMENT_ALLOWED += (
+    # elasticloadbalancing:CreateAction (tag-on-create authorisation of ELBv2) postdates parliament's bundled IAM
+    # data; the AWS Load Balancer Controller's upstream policy (docs/install/iam_policy.json, components/
+    # lb_controller_policy.py) conditions AddTags on it. Allowed only in statements granting AddTags alone.
+    AllowedFinding(
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        "elasticloadbalancing:CreateAction on AddTags (ELB tag-on-create, newer than parliament's data)",
+        _elb_tag_on_create,
+    ),
+)
+
+
 def allowed_reason(finding: dict[str, Any], document: IamDocument) -> str:
     """The allow-list reason for a parliament finding on ``document`` ('' when it counts)."""
     for entry in PARLIAMENT_ALLOWED:

@@ -5,11 +5,17 @@ Karpenter launches, their ENIs) keep subnets and security groups busy. Deleting 
 
 1. ``applications`` — Argo CD Applications: their finalizer deletes the apps and, with them, their load balancers;
 2. ``in-cluster`` — everything else in Kubernetes and Vault: charts, NodePools (Karpenter drains its nodes while
-   its controller still runs), namespaces, the GitOps bridge;
+   its controller still runs), namespaces, the GitOps bridge; while the AWS Load Balancer Controller still runs
+   and deletes the load balancers of the Services and Ingresses going with them;
+2b. ``load-balancer-controller`` — the controller's release (``addons.awsLoadBalancerController.install: helm``)
+   and the releases it needs (cert-manager), once no load balancer or target group tagged
+   ``elbv2.k8s.aws/cluster: <cluster>`` is left (`wait_for_lbs`);
 3. ``cluster`` — the EKS cluster, node groups, add-ons, IAM roles and queues of the cluster and its controllers;
 4. ``network`` — the VPC, the CI runner (phases 1-3 of a private cluster run on it; this one needs only AWS APIs)
    and the account-level services (GuardDuty) — the rest of the stack, after deleting the
-   endpoint and security group GuardDuty's automated agent created in the VPC (`remove_guardduty_endpoint`).
+   endpoint and security group GuardDuty's automated agent created in the VPC (`remove_guardduty_endpoint`), and
+   after checking that no load balancer of the controller is left, whichever way it was installed, and deleting
+   the security groups it created in the VPC (`remove_lb_controller_leftovers`).
 
 ``python -m tools.teardown --stack prod --state state.json`` prints a reviewed shell script for the real stack
 (``state.json`` from ``pulumi stack export``: real URNs); without ``--state`` it uses the offline plan, to review
@@ -35,8 +41,12 @@ from tools.harness import REPO_ROOT, run_program
 from tools.stack_config import StackConfigError, project_name
 
 EXIT_BAD_STATE = 2
-PHASES = ("applications", "in-cluster", "cluster", "network")
+PHASES = ("applications", "in-cluster", "load-balancer-controller", "cluster", "network")
 ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+#: The add-on catalog's component and the LB controller's release in it (components/addons.py: ``<name>-<add-on>``).
+ADDONS_COMPONENT = "eksplatform:platform:Addons"
+LB_CONTROLLER_RELEASE_SUFFIX = "-aws-load-balancer-controller"
 #: Components whose AWS resources go with the network (phase 4) rather than the cluster (phase 3).
 NETWORK_COMPONENTS = ("eksplatform:platform:Vpc", "eksplatform:platform:CiRunner", "eksplatform:platform:GuardDuty")
 #: Resources of a network component that belong to the cluster: the GuardDuty agent add-on (``guardDuty.agent:
@@ -76,15 +86,39 @@ def phase_of(resource: StateResource, by_urn: dict[str, StateResource]) -> str |
     return "cluster"
 
 
+def is_lb_controller(resource: StateResource, by_urn: dict[str, StateResource]) -> bool:
+    """True for the AWS Load Balancer Controller's Helm release of the add-on catalog."""
+    parent = by_urn.get(resource.parent)
+    return (
+        resource.type == HELM_RELEASE
+        and resource.urn.endswith(LB_CONTROLLER_RELEASE_SUFFIX)
+        and parent is not None
+        and parent.type == ADDONS_COMPONENT
+    )
+
+
 def plan_phases(resources: Iterable[StateResource]) -> dict[str, list[StateResource]]:
-    """Custom resources grouped by phase, in destroy order, each phase sorted by URN."""
+    """Custom resources grouped by phase, in destroy order, each phase sorted by URN.
+
+    The LB controller's release, and every in-cluster resource it depends on, move from ``in-cluster`` to
+    ``load-balancer-controller``: the controller must outlive the Services and Ingresses whose load balancers it
+    deletes.
+    """
     listed = list(resources)
     by_urn = {r.urn: r for r in listed}
     phases: dict[str, list[StateResource]] = {name: [] for name in PHASES}
+    late: set[str] = set()
+    pending = [r.urn for r in listed if is_lb_controller(r, by_urn)]
+    while pending:
+        urn = pending.pop()
+        if urn in late or urn not in by_urn or phase_of(by_urn[urn], by_urn) != "in-cluster":
+            continue
+        late.add(urn)
+        pending.extend(by_urn[urn].dependencies)
     for resource in sorted(listed, key=lambda r: r.urn):
         phase = phase_of(resource, by_urn)
         if phase is not None:
-            phases[phase].append(resource)
+            phases["load-balancer-controller" if resource.urn in late else phase].append(resource)
     return phases
 
 
@@ -100,14 +134,50 @@ def order_violations(phases: dict[str, list[StateResource]]) -> list[str]:
     ]
 
 
-def wait_for_lbs(cluster_name: str) -> str:
-    """A shell loop that waits until no load balancer of the cluster's controllers is left."""
-    query = (
-        "aws resourcegroupstaggingapi get-resources --resource-type-filters elasticloadbalancing:loadbalancer"
-        f" --tag-filters Key=elbv2.k8s.aws/cluster,Values={shlex.quote(cluster_name)}"
+#: The tag the AWS Load Balancer Controller puts on every ALB, NLB, target group, listener, rule and security group it
+#: creates (kubernetes-sigs/aws-load-balancer-controller v3.5.0 docs/guide/ingress/annotations.md "Resource Tags",
+#: docs/guide/service/annotations.md "AWS Resource Tags", docs/deploy/security_groups.md: the backend group).
+LB_CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+#: Resource Groups Tagging API types of what it creates that outlives a deleted controller (listeners and rules go
+#: with their load balancer).
+LB_RESOURCE_TYPES = ("elasticloadbalancing:loadbalancer", "elasticloadbalancing:targetgroup")
+#: How long the pre-network check waits for the controller's load balancers (polls of 15 s: 15 minutes).
+LB_WAIT_POLLS = 60
+
+
+def lb_query(cluster_name: str) -> str:
+    """The ARNs of the load balancers and target groups tagged for the cluster (one shell command)."""
+    return (
+        f"aws resourcegroupstaggingapi get-resources --resource-type-filters {' '.join(LB_RESOURCE_TYPES)}"
+        f" --tag-filters Key={LB_CLUSTER_TAG},Values={shlex.quote(cluster_name)}"
         " --query 'ResourceTagMappingList[].ResourceARN' --output text"
     )
-    return f'until [ -z "$({query})" ]; do sleep 15; done'
+
+
+def wait_for_lbs(cluster_name: str) -> str:
+    """A shell loop that waits until no load balancer or target group of the cluster's controllers is left."""
+    return f'until [ -z "$({lb_query(cluster_name)})" ]; do sleep 15; done'
+
+
+def remove_lb_controller_leftovers(cluster_name: str, vpc_id: str) -> list[str]:
+    """Shell lines run before the VPC goes: stop if the controller left load balancers, delete its security groups.
+
+    With the controller gone nothing deletes a load balancer it created (an Ingress or Service outside the stack,
+    or a controller installed through GitOps): its ENIs would keep the subnets. The script waits a bounded time,
+    then stops naming them. The frontend and shared backend security groups it created are tagged
+    ``elbv2.k8s.aws/cluster`` too and, unused once the load balancers are gone, block the VPC's deletion.
+    """
+    query = lb_query(cluster_name)
+    tagged = f"Name=vpc-id,Values={shlex.quote(vpc_id)} Name=tag:{LB_CLUSTER_TAG},Values={shlex.quote(cluster_name)}"
+    groups = f"aws ec2 describe-security-groups --filters {tagged} --query 'SecurityGroups[].GroupId' --output text"
+    stop = "error: load balancers of the cluster are left: $left (delete them, then run this script again)"
+    return [
+        f"# The AWS Load Balancer Controller's load balancers, target groups and security groups ({LB_CLUSTER_TAG}):",
+        f'for _ in $(seq {LB_WAIT_POLLS}); do [ -z "$({query})" ] && break; sleep 15; done',
+        f'left="$({query})"',
+        f'if [ -n "$left" ]; then echo "{stop}" >&2; exit 1; fi',
+        f'for group in $({groups}); do aws ec2 delete-security-group --group-id "$group"; done',
+    ]
 
 
 GUARDDUTY_TAG = "GuardDutyManaged"
@@ -155,9 +225,15 @@ def script(stack: str, phases: dict[str, list[StateResource]], cluster_name: str
         lines += ["", f"# {name}", f"pulumi destroy --stack {shlex.quote(stack)} --yes --target-dependents {targets}"]
         if name == "applications":
             lines += ["# Wait until the load balancers the applications owned are gone:", wait_for_lbs(cluster_name)]
+        if name == "in-cluster" and phases["load-balancer-controller"]:
+            lines += [
+                "# Wait until the controller deleted the load balancers of what went:",
+                wait_for_lbs(cluster_name),
+            ]
     vpcs = [r.id for r in phases["network"] if r.type == VPC_TYPE and r.id]
     for vpc_id in vpcs:
         lines += ["", *remove_guardduty_endpoint(vpc_id)]
+        lines += ["", *remove_lb_controller_leftovers(cluster_name, vpc_id)]
     lines += [
         "",
         "# network and account services: everything left",

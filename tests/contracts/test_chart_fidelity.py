@@ -53,6 +53,9 @@ FREE_MAPS: dict[str, dict[str, str]] = {
         "injector.extraEnvironmentVars": "templates/_helpers.tpl vault.extraEnvironmentVars (injector-deployment.yaml "
         "includes it with .Values.injector)",
     },
+    "external-dns": {
+        "extraArgs": "templates/deployment.yaml: range $key, $value := .Values.extraArgs (each key an --<key> flag)",
+    },
 }
 
 #: Dependencies of a chart (its Chart.yaml ``dependencies``), by the values key they read: (chart, version).

@@ -1,0 +1,175 @@
+"""Addons: the add-on catalog installed (``install: helm``) or handed to the GitOps engine (``install: gitops``).
+
+Per add-on that calls AWS (the load balancer controller, external-dns, cert-manager with DNS-01 zones) an `IrsaRole`
+trusting exactly the chart's ServiceAccount, with the catalog's inline policy. ``helm``: the add-on's namespace
+(unless built in) and a pinned ``helm.v3.Release`` on the system node group. ``gitops``: only the role; the add-on
+is published as a `BridgedAddon` (``bridged``) and its role ARN (``role_arns``) for the GitOps bridge, whose
+ApplicationSets install the chart with the same values, the infrastructure facts read from the cluster Secret.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import addon_catalog as catalog
+from components.addon_catalog import AddonPlan, AddonsSpec, Facts
+from components.context import AwsContext, ClusterRef
+from components.gitops_bridge import BRIDGE, BridgedAddon
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.naming import BUILT_IN_NAMESPACES, NamingContext
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
+#: Helm's wait for one release (the LB controller and cert-manager wait for their webhooks).
+RELEASE_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class AddonsArgs:
+    """Inputs of Addons."""
+
+    naming: NamingContext
+    addons: AddonsSpec
+    cluster: ClusterRef
+    account: AwsContext
+    vpc_id: pulumi.Input[str]
+
+
+def role_arn_annotation(name: str) -> str:
+    """The cluster Secret annotation carrying add-on ``name``'s role ARN (ArgoBootstrap's ``role_arns`` key)."""
+    return f"{BRIDGE}{name}-role-arn"
+
+
+def gitops_facts(spec: AddonsSpec, cluster: ClusterRef) -> Facts[pulumi.Input[str]]:
+    """Facts as the GitOps engine's templates over the cluster Secret's annotations (placement stays concrete)."""
+    return Facts(
+        cluster_name=catalog.bridge_template(f"{BRIDGE}cluster-name"),
+        region=catalog.bridge_template(f"{BRIDGE}region"),
+        vpc_id=catalog.bridge_template(f"{BRIDGE}vpc-id"),
+        role_arns={name: catalog.bridge_template(role_arn_annotation(name)) for name in catalog.roles_needed(spec)},
+        node_selector=cluster.system_node_selector,
+        tolerations=cluster.system_tolerations,
+    )
+
+
+class Addons(pulumi.ComponentResource):
+    """Outputs: ``role_arns`` (by add-on), ``release_names`` (helm installs), ``bridged`` (gitops installs)."""
+
+    role_arns: dict[str, pulumi.Output[str]]
+    release_names: dict[str, pulumi.Output[str]]
+    bridged: list[BridgedAddon]
+
+    def __init__(self, name: str, args: AddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eksplatform:platform:Addons", name, None, opts)
+        spec, cluster = args.addons, args.cluster
+        roles = {
+            addon: IrsaRole(
+                f"{name}-{addon}",
+                IrsaRoleArgs(
+                    role_name=args.naming.platform_role(addon),
+                    oidc=cluster.oidc,
+                    namespace=catalog.NAMESPACES[addon],
+                    service_account=catalog.SERVICE_ACCOUNTS[addon],
+                    inline_policies={
+                        addon: json.dumps(catalog.role_policy(addon, spec, args.account.partition), sort_keys=False)
+                    },
+                    # The chart creates the ServiceAccount, annotated through its values.
+                    create_service_account=False,
+                    permissions_boundary=args.account.permissions_boundary,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            for addon in sorted(catalog.roles_needed(spec))
+        }
+        self.role_arns = {addon: role.role_arn for addon, role in roles.items()}
+
+        helm_facts: Facts[pulumi.Input[str]] = Facts(
+            cluster_name=cluster.name,
+            region=args.account.region,
+            vpc_id=args.vpc_id,
+            role_arns=dict(self.role_arns),
+            node_selector=cluster.system_node_selector,
+            tolerations=cluster.system_tolerations,
+        )
+        self.release_names = {}
+        releases: dict[str, k8s.helm.v3.Release] = {}
+        namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        for plan in catalog.plan(spec, helm_facts, install="helm", partition=args.account.partition):
+            releases[plan.name] = self._release(name, plan, namespaces, releases)
+            self.release_names[plan.name] = _name_or(releases[plan.name].name, plan.name)
+
+        self.bridged = [
+            BridgedAddon(
+                name=plan.name,
+                repo_url=plan.chart[0],
+                chart=plan.chart[1],
+                version=plan.chart[2],
+                namespace=plan.namespace,
+                values=plan.values,
+                service_account=plan.service_account,
+                wave=plan.wave,
+            )
+            for plan in catalog.plan(
+                spec, gitops_facts(spec, cluster), install="gitops", partition=args.account.partition
+            )
+        ]
+        self.register_outputs({"roleArns": self.role_arns, "releaseNames": self.release_names})
+
+    def _release(
+        self,
+        name: str,
+        plan: AddonPlan[pulumi.Input[str]],
+        namespaces: dict[str, k8s.core.v1.Namespace],
+        releases: Mapping[str, k8s.helm.v3.Release],
+    ) -> k8s.helm.v3.Release:
+        namespace: pulumi.Input[str] = plan.namespace
+        if plan.namespace not in BUILT_IN_NAMESPACES:
+            if plan.namespace not in namespaces:
+                namespaces[plan.namespace] = k8s.core.v1.Namespace(
+                    f"{name}-ns-{plan.namespace}",
+                    metadata={"name": plan.namespace, "labels": dict(MANAGED_BY)},
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            namespace = namespaces[plan.namespace].metadata.name
+        after = [
+            releases[first]
+            for first in _installed_before(plan.name)
+            if first in releases  # only those installed by Helm here too
+        ]
+        repo, chart, version = plan.chart
+        return k8s.helm.v3.Release(
+            f"{name}-{plan.name}",
+            name=plan.name,
+            namespace=namespace,
+            chart=chart,
+            version=version,
+            repository_opts={"repo": repo},
+            values=plan.values,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=RELEASE_TIMEOUT,
+            max_history=10,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The LB controller's chart creates a cert-manager Certificate and Issuer (enableCertManager), and
+                # policy-reporter watches the PolicyReport CRDs the adapter installs: no input carries those kinds.
+                depends_on=after or None,
+            ),
+        )
+
+
+def _name_or(name: pulumi.Output[str | None], default: str) -> pulumi.Output[str]:
+    """A release's name (unknown in preview, None from the mocks' update) or the one it was given."""
+    return name.apply(lambda value: value or default)
+
+
+def _installed_before(addon: str) -> tuple[str, ...]:
+    """The add-ons whose CRDs ``addon``'s chart uses."""
+    return {
+        catalog.LB_CONTROLLER: (catalog.CERT_MANAGER,),
+        catalog.POLICY_REPORTER: (catalog.TRIVY_POLR_ADAPTER,),
+    }.get(addon, ())
