@@ -28,6 +28,7 @@ from components.eks_cluster import (
 from components.email import Email, EmailArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.manifests import Manifests, ManifestsArgs
 from components.naming import BUILT_IN_NAMESPACES, arn_key, unique_tail_aliases
 from components.network_plan import ZoneSubnets
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
@@ -43,6 +44,7 @@ from config import (
     app_role_name,
     argo_spec,
     load_settings,
+    manifests_spec,
     node_autoscaler_engine,
     vault_spec,
 )
@@ -407,6 +409,22 @@ def email() -> Email | None:
     )
 
 
+def manifests(cluster: EksCluster) -> Manifests | None:
+    """The `manifests` stages, in their order (None when there are none)."""
+    if not settings.manifests:
+        return None
+    return Manifests(
+        "manifests",
+        ManifestsArgs(
+            stages=manifests_spec(settings),
+            cluster=cluster.ref,
+            # The first stage's workloads are awaited until their pods are ready: they need nodes.
+            after=list(cluster.node_groups.values()),
+        ),
+        pulumi.ResourceOptions(providers=[cluster.provider]),
+    )
+
+
 def system_min_nodes() -> int:
     """The system group's smallest node count: its minSize, in each zone when it is per zone."""
     group = settings.cluster.system_group
@@ -449,6 +467,7 @@ def cluster_and_platform() -> None:
     )
     detector = guard_duty(cluster)
     mail = email()
+    applied = manifests(cluster)
 
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterEndpoint", cluster.endpoint)
@@ -479,6 +498,8 @@ def cluster_and_platform() -> None:
     if argo:
         pulumi.export("argocdNamespace", argo.namespace)
         pulumi.export("argocdProjects", argo.project_names)
+    if applied:
+        pulumi.export("manifestStages", applied.stage_names)
 
 
 # A new environment's first deploy declares only the network and the in-VPC runner; the deploy job then runs on that
