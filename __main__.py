@@ -31,6 +31,7 @@ from components.email import Email, EmailArgs
 from components.gitops_bridge import ENABLED, addon_label
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.manifests import Manifests, ManifestsArgs
 from components.naming import BUILT_IN_NAMESPACES, arn_key, unique_tail_aliases
 from components.network_plan import ZoneSubnets
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
@@ -49,6 +50,7 @@ from config import (
     app_role_name,
     argo_spec,
     load_settings,
+    manifests_spec,
     node_autoscaler_engine,
     spot_ocean_spec,
     vault_server_spec,
@@ -511,6 +513,24 @@ def spot_ocean(cluster: EksCluster, opts: pulumi.ResourceOptions) -> SpotOcean |
     return built
 
 
+def manifests(cluster: EksCluster) -> Manifests | None:
+    """The `manifests` stages, in their order (None when there are none)."""
+    if not settings.manifests:
+        return None
+    built = Manifests(
+        "manifests",
+        ManifestsArgs(
+            stages=manifests_spec(settings),
+            cluster=cluster.ref,
+            # The first stage's workloads are awaited until their pods are ready: they need nodes.
+            after=list(cluster.node_groups.values()),
+        ),
+        pulumi.ResourceOptions(providers=[cluster.provider]),
+    )
+    pulumi.export("manifestStages", built.stage_names)
+    return built
+
+
 def system_min_nodes() -> int:
     """The system group's smallest node count: its minSize, in each zone when it is per zone."""
     group = settings.cluster.system_group
@@ -561,6 +581,7 @@ def cluster_and_platform() -> None:
     )
     detector = guard_duty(cluster)
     email()
+    manifests(cluster)
 
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterEndpoint", cluster.endpoint)

@@ -87,6 +87,7 @@ from components.limits import (
     tag_key_problem,
     tag_value_problem,
 )
+from components.manifests import ManifestStage
 from components.naming import (
     BUILT_IN_NAMESPACES,
     NAME_FAMILIES,
@@ -1834,6 +1835,89 @@ class AddonsSettings(Model):
         }
 
 
+#: The file names `kustomize build` accepts as a directory's kustomization (sigs.k8s.io/kustomize konfig).
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+def project_dir(info: ValidationInfo) -> Path:
+    """The directory settings paths are relative to: ``context={"project_dir": ...}`` if given, else the cwd."""
+    base = (info.context or {}).get("project_dir") if isinstance(info.context, dict) else None
+    return Path(base) if base is not None else Path.cwd()
+
+
+def _project_path(name: str, info: ValidationInfo, what: str) -> Path:
+    """``name`` inside the project directory; refuses absolute paths, paths that leave it and glob patterns."""
+    base = project_dir(info).resolve()
+    path = (base / name).resolve()
+    if Path(name).is_absolute() or not path.is_relative_to(base):
+        msg = f"{name!r}: {what} must be a relative path inside the project directory"
+        raise ValueError(msg)
+    if _GLOB_CHARACTERS & set(name):
+        msg = f"{name!r}: a path, not a glob pattern (the YAML files are listed one by one)"
+        raise ValueError(msg)
+    return path
+
+
+class ManifestSettings(Model):
+    """One stage of `manifests`: a Kustomize directory or a list of YAML files, applied after the stage before it."""
+
+    name: K8sName = Field(
+        description=(
+            "The stage's identity: its objects' resource names are keyed by it (`manifests-<name>-<namespace>/"
+            "<object>`), never by its position, so inserting a stage renames nothing."
+        )
+    )
+    kustomize: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "A Kustomize directory (relative to the project directory) holding a kustomization.yaml; the "
+            "kubernetes provider builds it at preview and up."
+        ),
+    )
+    files: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        default=None, min_length=1, description="YAML files (relative to the project directory), applied as they are."
+    )
+
+    @field_validator("kustomize")
+    @classmethod
+    def _kustomization_dir(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if name is None:
+            return None
+        path = _project_path(name, info, "a kustomize directory")
+        if not path.is_dir():
+            msg = f"{name!r}: no such directory in the project"
+            raise ValueError(msg)
+        if not any((path / file).is_file() for file in KUSTOMIZATION_FILES):
+            msg = f"{name!r}: holds no kustomization ({', '.join(KUSTOMIZATION_FILES)})"
+            raise ValueError(msg)
+        return name
+
+    @model_validator(mode="after")
+    def _yaml_files(self, info: ValidationInfo) -> Self:
+        for index, name in enumerate(self.files or []):
+            try:
+                path = _project_path(name, info, "a manifest file")
+            except ValueError as err:
+                raise ValueError(f".files[{index}]: {err}") from None
+            if not path.is_file():
+                msg = f".files[{index}]: {name!r}: no such file in the project"
+                raise ValueError(msg)
+            if index != (self.files or []).index(name):
+                msg = f".files[{index}]: {name!r} is listed twice"
+                raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.kustomize is None) == (self.files is None):
+            which = "both" if self.kustomize is not None else "neither"
+            msg = f".kustomize: a stage is a kustomize directory or a list of files, not {which}"
+            raise ValueError(msg)
+        return self
+
+
 class RunnerKind(StrEnum):
     """Where the stack's CI jobs run."""
 
@@ -2199,6 +2283,13 @@ class Settings(Model):
     addons: AddonsSettings = Field(
         default_factory=AddonsSettings, description="The add-on catalog (helm, gitops or off each; default off)."
     )
+    manifests: list[ManifestSettings] = Field(
+        default_factory=list,
+        description=(
+            "Kustomize directories or YAML files applied in this order, each stage after the one before "
+            "(e.g. a `pre` stage with CRDs and namespaces, then the installs)."
+        ),
+    )
     delivery: DeliverySettings | None = Field(
         default=None, description="Where CI deploys this stack from; unset: no CI runner (deploys from elsewhere)."
     )
@@ -2214,6 +2305,19 @@ class Settings(Model):
                 f"(these CIDRs together cover the whole internet: {', '.join(cidrs)})"
             )
             raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _unique_manifest_stages(self) -> Self:
+        first: dict[str, int] = {}
+        for index, stage in enumerate(self.manifests):
+            if stage.name in first:
+                msg = (
+                    f".manifests[{index}].name: {stage.name!r} is the name of manifests[{first[stage.name]}] too "
+                    "(a stage's name keys its resources)"
+                )
+                raise ValueError(msg)
+            first[stage.name] = index
         return self
 
     @model_validator(mode="after")
@@ -2618,6 +2722,21 @@ def addons_spec(settings: AddonsSettings) -> AddonsSpec:
     )
 
 
+def manifests_spec(settings: Settings, base_dir: Path | None = None) -> tuple[ManifestStage, ...]:
+    """`ManifestsArgs.stages` of the settings' `manifests`, in their order.
+
+    Kustomize directories become absolute paths (the provider resolves a relative one against its own working
+    directory); files stay as written, relative to the program's working directory, the project directory.
+    """
+    base = (base_dir or Path.cwd()).resolve()
+    return tuple(
+        ManifestStage(name=stage.name, kustomize=str(base / stage.kustomize))
+        if stage.kustomize is not None
+        else ManifestStage(name=stage.name, files=tuple(stage.files or ()))
+        for stage in settings.manifests
+    )
+
+
 def app_role_name(settings: Settings, naming: NamingContext, service: str) -> str:
     """The physical IAM role name of ``appRoles.<service>`` (its pattern, else the stack's)."""
     role = settings.app_roles[service]
@@ -2794,7 +2913,9 @@ def parse_settings(
     except RosterError as exc:
         raise SettingsError(f"{stack_file}: {key}{exc}") from None
     try:
-        settings = Settings.model_validate(expanded, context={"today": today or today_utc()})
+        settings = Settings.model_validate(
+            expanded, context={"today": today or today_utc(), "project_dir": base_dir or Path.cwd()}
+        )
     except ValidationError as err:
         raise SettingsError(format_error(err, stack_file=stack_file, key=key, origins=origins)) from None
     problems = name_problems(settings, naming, origins) if naming else []

@@ -200,32 +200,33 @@ class Crd:
     schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-def crds_from_documents(documents: Iterable[Any], source: str) -> dict[tuple[str, str], Crd]:
-    """The CustomResourceDefinitions among ``documents``, keyed by (``group/version``, kind)."""
-    crds: dict[tuple[str, str], Crd] = {}
-    for document in documents:
-        if not isinstance(document, Mapping) or document.get("kind") != "CustomResourceDefinition":
-            continue
-        spec = unwrap(document["spec"])
-        schemas = {
-            version["name"]: version["schema"]["openAPIV3Schema"]
-            for version in spec["versions"]
-            if version.get("served", True) and "schema" in version
-        }
-        crd = Crd(spec["group"], spec["names"]["kind"], source, schemas)
-        for version in schemas:
-            crds[(f"{spec['group']}/{version}", crd.kind)] = crd
-    return crds
-
-
 def load_crds(*names: str) -> dict[tuple[str, str], Crd]:
     """CRDs from the data folder by file name, keyed by (``group/version``, kind); absent files are skipped."""
     crds: dict[tuple[str, str], Crd] = {}
     for name in names:
         path = upstream_file(name)
-        if path is not None:
-            crds |= crds_from_documents(yaml.safe_load_all(path.read_text(encoding="utf-8")), source_line(path))
+        if path is None:
+            continue
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            crds |= crd_versions(document, source_line(path))
     return crds
+
+
+def crd_versions(document: Any, source: str) -> dict[tuple[str, str], Crd]:  # noqa: ANN401 - any YAML document
+    """The served versions of ``document``, keyed by (``group/version``, kind); {} unless it is a CRD.
+
+    Also for the CRDs a stack declares itself (a `manifests` stage's), checked against their own custom resources.
+    """
+    if not isinstance(document, Mapping) or document.get("kind") != "CustomResourceDefinition":
+        return {}
+    spec = document["spec"]
+    schemas = {
+        version["name"]: version["schema"]["openAPIV3Schema"]
+        for version in spec["versions"]
+        if version.get("served", True) and "schema" in version
+    }
+    crd = Crd(spec["group"], spec["names"]["kind"], source, schemas)
+    return {(f"{spec['group']}/{version}", crd.kind): crd for version in schemas}
 
 
 def _strict(schema: Any) -> Any:  # noqa: ANN401 - a JSON schema node
@@ -264,8 +265,12 @@ def custom_resource_problems(obj: Mapping[str, Any], crds: Mapping[tuple[str, st
     key = (str(body.get("apiVersion")), str(body.get("kind")))
     crd = crds[key]
     schema = _strict(crd.schemas[key[0].rsplit("/", 1)[1]])
-    # metadata is the API server's ObjectMeta, not the CRD's to describe.
-    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    # metadata is the API server's ObjectMeta, not the CRD's to describe; apiVersion and kind are never pruned
+    # either (structural schemas may leave all three out).
+    properties = schema.setdefault("properties", {})
+    properties["metadata"] = {"type": "object"}
+    properties.setdefault("apiVersion", {"type": "string"})
+    properties.setdefault("kind", {"type": "string"})
     validator = jsonschema.Draft7Validator(schema)
     return [
         f"{key[1]} {'.'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"

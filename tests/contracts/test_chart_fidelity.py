@@ -25,10 +25,11 @@ from tests.program.test_variants import variant_plan as example_variant_plan
 from tools.fidelity import (
     chart_name,
     chart_values,
-    crds_from_documents,
+    crd_versions,
     custom_resource_problems,
     data_dir,
     load_crds,
+    unwrap,
     values_problems,
 )
 from tools.harness import Plan, Registration, run_program
@@ -101,6 +102,15 @@ def custom_resources(plan: Plan) -> Iterator[Registration]:
                 yield registration
 
 
+def declared_crds(plan: Plan) -> dict[tuple[str, str], Any]:
+    """The CRDs the plan declares itself (e.g. a `manifests` stage's), for the custom resources of the same plan."""
+    crds: dict[tuple[str, str], Any] = {}
+    for registration in plan.by_type("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"):
+        document = {"kind": "CustomResourceDefinition", **unwrap(registration.inputs)}
+        crds |= crd_versions(document, f"declared in the plan by {registration.name}")
+    return crds
+
+
 def needs_data() -> None:
     if not data_dir().is_dir():
         pytest.skip(f"no upstream fidelity data at {data_dir()}")
@@ -134,9 +144,7 @@ def test_every_release_uses_only_keys_its_chart_reads(variant):
 def test_every_custom_resource_matches_its_crd(variant):
     needs_data()
     plan = variant_plan(variant)
-    # Upstream CRDs, and those the stack declares itself (a `manifests` stage's own CRDs).
-    declared = [r.inputs for r in plan.by_type("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")]
-    crds = load_crds(*CRD_FILES) | crds_from_documents(declared, f"{variant}'s own CustomResourceDefinitions")
+    crds = load_crds(*CRD_FILES) | declared_crds(plan)
     checked = 0
     for resource in custom_resources(plan):
         key = (str(resource.inputs["apiVersion"]), str(resource.inputs["kind"]))
