@@ -22,7 +22,10 @@ from tools.fidelity import data_dir
 
 @dataclass(frozen=True)
 class Entry:
-    """One upstream file (or a chart's templates folder, for ``kind="templates"``)."""
+    """One upstream file (or a chart's templates folder, for ``kind="templates"``).
+
+    ``kind="crd"``: a CRD the chart ships as a template; its Helm directive lines (``{{ ... }}``) are removed.
+    """
 
     repo: str
     ref: str
@@ -32,15 +35,39 @@ class Entry:
 
 
 #: Upstream files of the charts and CRDs the platform pins (components/versions.py), by output name.
-ENTRIES: tuple[Entry, ...] = ()
+ENTRIES: tuple[Entry, ...] = (
+    # argo-cd (components/versions.py ARGO_CD_CHART)
+    Entry("argoproj/argo-helm", "argo-cd-10.1.1", "charts/argo-cd/values.yaml", "argo-cd-10.1.1.values.yaml"),
+    Entry(
+        "argoproj/argo-helm",
+        "argo-cd-10.1.1",
+        "charts/argo-cd/templates/",
+        "argo-cd-10.1.1.template-paths.txt",
+        kind="templates",
+    ),
+    *(
+        Entry(
+            "argoproj/argo-helm",
+            "argo-cd-10.1.1",
+            f"charts/argo-cd/templates/crds/crd-{crd}.yaml",
+            f"argo-cd-10.1.1.crd-{crd}.yaml",
+            kind="crd",
+        )
+        for crd in ("application", "applicationset", "appproject")
+    ),
+)
 
-_VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
-_TO_YAML = re.compile(r"toYaml\s+\(?\s*\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_PATH = r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+_VALUES_PATH = re.compile(_PATH)
+_TO_YAML = re.compile(r"toYaml\s+\(?\s*" + _PATH)
+#: ``{{- with .Values.x }}`` and the block's first action: ``{{- toYaml . | nindent 4 }}`` passes ``x`` whole.
+_WITH = re.compile(r"\{\{-?\s*with\s+" + _PATH + r"\s*-?\}\}[^{]*\{\{([^}]*)\}\}")
+_DOT_TO_YAML = re.compile(r"toYaml\s+\.\s")
 
 
 def _git(mirror: Path, entry: Entry, *args: str) -> str:
     git_dir = mirror / entry.repo.replace("/", "+")
-    found = sorted(git_dir.glob("*.git")) or [git_dir]
+    found = sorted(git_dir.glob("*.git")) or [path for path in (git_dir / "repo",) if path.is_dir()] or [git_dir]
     return subprocess.run(  # noqa: S603 - fixed git arguments
         ["git", "--git-dir", str(found[0]), *args],  # noqa: S607 - git from PATH
         check=True,
@@ -51,7 +78,9 @@ def _git(mirror: Path, entry: Entry, *args: str) -> str:
 
 def template_paths(text: str) -> tuple[set[str], set[str]]:
     """The ``.Values`` paths templates read, and those passed through ``toYaml``."""
-    return {m.group(1)[1:] for m in _VALUES_PATH.finditer(text)}, {m.group(1)[1:] for m in _TO_YAML.finditer(text)}
+    whole = {m.group(1)[1:] for m in _TO_YAML.finditer(text)}
+    whole |= {m.group(1)[1:] for m in _WITH.finditer(text) if _DOT_TO_YAML.search(m.group(2))}
+    return {m.group(1)[1:] for m in _VALUES_PATH.finditer(text)}, whole
 
 
 def extract(entry: Entry, mirror: Path) -> str:
@@ -59,6 +88,10 @@ def extract(entry: Entry, mirror: Path) -> str:
     header = f"# {entry.repo}@{entry.ref}:{entry.path}"
     if entry.kind == "file":
         return f"{header}\n{_git(mirror, entry, 'show', f'{entry.ref}:{entry.path}')}"
+    if entry.kind == "crd":
+        text = _git(mirror, entry, "show", f"{entry.ref}:{entry.path}")
+        kept = "".join(line for line in text.splitlines(keepends=True) if "{{" not in line)
+        return f"{header} (Helm directive lines removed)\n{kept}"
     files = _git(mirror, entry, "ls-tree", "-r", "--name-only", entry.ref, entry.path).split()
     read: set[str] = set()
     whole: set[str] = set()
