@@ -691,7 +691,7 @@ def test_every_custom_resource_matches_its_crd(plan_name: str, mode: Mode):
         "argo-cd-10.1.1.crd-applicationset.yaml",
         "argo-cd-10.1.1.crd-appproject.yaml",
     )
-    if len(crds) < 3:  # noqa: PLR2004 - the three Argo CD CRDs
+    if len(crds) < 3:
         pytest.skip("no upstream Argo CD CRDs in the fidelity data")
     plan = plan_for(plan_name, mode)
     crs = [*plan.by_type(APPLICATION), *plan.by_type(APP_PROJECT), *plan.by_type(APPLICATION_SET)]
