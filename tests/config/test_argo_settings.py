@@ -215,3 +215,21 @@ def test_team_guardrails_map_to_the_spec():
     assert project.limits is not None
     assert project.limits.default_request == {"cpu": "100m"}
     assert project.default_deny_network_policy is False
+
+
+def test_the_readme_examples_are_valid_settings():
+    import re
+    import textwrap
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Argo CD applications and teams", 1)[1].split("\n## ", 1)[0]
+    blocks = [yaml.safe_load(textwrap.dedent(b)) for b in re.findall(r"```yaml\n(.*?)```", section, re.S)]
+    assert len(blocks) == 3
+    argo = blocks[0]["argo"] | blocks[1] | blocks[2]
+    settings = parse(with_argo(**argo), "prod").argo
+    assert set(settings.applications) == {"airflow", "kube-prometheus-stack"}
+    assert settings.teams["data-science"].quota == {"requests.cpu": "64", "limits.memory": "384Gi", "pods": "400"}
+    assert settings.rbac.default_role == "role:readonly"
