@@ -1514,7 +1514,7 @@ class ApplicationSettings(Model):
             if self.source is not None and source.ref is not None:
                 msg = f"{where}.ref: a ref lends value files to other sources: use sources"
                 raise ValueError(msg)
-            if refs.count(source.ref) > 1:
+            if source.ref is not None and refs.count(source.ref) > 1:
                 msg = f"{where}.ref: {source.ref!r} is declared by more than one source"
                 raise ValueError(msg)
             files = source.helm.value_files if source.helm else []

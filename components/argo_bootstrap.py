@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -660,25 +660,28 @@ class ArgoBootstrap(pulumi.ComponentResource):
     def _guardrails(self, name: str, ns: str, ns_name: pulumi.Output[str], team: str, project: TeamProjectSpec) -> None:
         """The platform's objects in team namespace ``ns``: ResourceQuota, LimitRange, default-deny NetworkPolicy."""
         child = pulumi.ResourceOptions(parent=self)
-        labels = namespace_labels(team)
+
+        def metadata(object_name: str) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=ns_name, labels=namespace_labels(team))
+
         if project.quota is not None:
             k8s.core.v1.ResourceQuota(
                 f"{name}-quota-{ns}",
-                metadata={"name": "team-quota", "namespace": ns_name, "labels": labels},
-                spec=resource_quota_spec(project.quota),
+                metadata=metadata("team-quota"),
+                spec=cast("k8s.core.v1.ResourceQuotaSpecArgsDict", resource_quota_spec(project.quota)),
                 opts=child,
             )
         if project.limits is not None:
             k8s.core.v1.LimitRange(
                 f"{name}-limits-{ns}",
-                metadata={"name": "team-limits", "namespace": ns_name, "labels": labels},
-                spec=limit_range_spec(project.limits),
+                metadata=metadata("team-limits"),
+                spec=cast("k8s.core.v1.LimitRangeSpecArgsDict", limit_range_spec(project.limits)),
                 opts=child,
             )
         if project.default_deny_network_policy:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-netpol-{ns}",
-                metadata={"name": "default-deny", "namespace": ns_name, "labels": labels},
-                spec=network_policy_spec(),
+                metadata=metadata("default-deny"),
+                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", network_policy_spec()),
                 opts=child,
             )

@@ -9,10 +9,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.argo_apps import IN_CLUSTER_SERVER
 from components.argo_bootstrap import (
     DEFAULT_SERVER_URL,
     GUARDRAIL_KINDS,
-    IN_CLUSTER_SERVER,
     OIDC_SECRET_KEY,
     ArgoSpec,
     RootAppSpec,
