@@ -53,7 +53,7 @@ from components.argo_apps import (
     sync_option_problem,
     value_file_refs,
 )
-from components.argo_bootstrap import ROOT_APP_NAME, ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
+from components.argo_bootstrap import ROOT_APP_NAME, ArgoSpec, RbacSpec, RootAppSpec, SsoSpec, TeamProjectSpec
 from components.cidrs import covers_internet
 from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
 from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
@@ -2314,8 +2314,7 @@ def argo_spec(settings: ArgoSettings) -> ArgoSpec:
             for app, application in settings.applications.items()
         },
         automated_sync=settings.automated_sync,
-        rbac_default_role=settings.rbac.default_role,
-        rbac_policy=settings.rbac.policy_csv,
+        rbac=RbacSpec(default_role=settings.rbac.default_role, policy_csv=settings.rbac.policy_csv),
     )
 
 

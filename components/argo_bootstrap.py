@@ -146,6 +146,16 @@ class SsoSpec:
 
 
 @dataclass(frozen=True)
+class RbacSpec:
+    """Argo CD RBAC beyond the SSO admin groups."""
+
+    #: ``policy.default`` of argocd-rbac-cm: the role of every authenticated user ("" = none).
+    default_role: str = ""
+    #: More ``policy.csv`` lines (roles and group bindings), after the SSO admin groups'.
+    policy_csv: str = ""
+
+
+@dataclass(frozen=True)
 class ArgoSpec:
     """What Argo CD is set up with (``settings.argo``, mapped by ``config.argo_spec``)."""
 
@@ -159,10 +169,7 @@ class ArgoSpec:
     applications: Mapping[str, ApplicationSpec] = field(default_factory=dict)
     #: Automated sync of the add-on ApplicationSets' Applications (``argo.automatedSync``).
     automated_sync: bool = True
-    #: ``policy.default`` of argocd-rbac-cm: the role of every authenticated user ("" = none).
-    rbac_default_role: str = ""
-    #: More ``policy.csv`` lines (roles and group bindings), after the SSO admin groups'.
-    rbac_policy: str = ""
+    rbac: RbacSpec = field(default_factory=RbacSpec)
 
 
 @dataclass(frozen=True)
@@ -228,19 +235,19 @@ def rbac_policy(admin_groups: Sequence[str]) -> str:
 
 
 def rbac_values(spec: ArgoSpec) -> dict[str, Any]:
-    """``configs.rbac`` of the chart: ``policy.default``, ``policy.csv`` (SSO admin groups, then ``rbac_policy``).
+    """``configs.rbac`` of the chart: ``policy.default``, ``policy.csv`` (SSO admin groups, then ``rbac.policy_csv``).
 
     Raises:
         ValueError: unusable admin group names, malformed ``policy.csv`` lines, or a default role that is neither
             built in nor defined by ``policy.csv``.
     """
-    problems = policy_csv_problems(spec.rbac_policy)
+    problems = policy_csv_problems(spec.rbac.policy_csv)
     if problems:
         raise ValueError("policy.csv: " + "; ".join(problems))
-    policy = (rbac_policy(spec.sso.admin_groups) if spec.sso is not None else "") + spec.rbac_policy
+    policy = (rbac_policy(spec.sso.admin_groups) if spec.sso is not None else "") + spec.rbac.policy_csv
     if policy and not policy.endswith("\n"):
         policy += "\n"
-    default = spec.rbac_default_role
+    default = spec.rbac.default_role
     if default and default not in BUILT_IN_ROLES | rbac_roles(policy):
         msg = f"default role {default!r} is neither {' nor '.join(sorted(BUILT_IN_ROLES))} nor defined in policy.csv"
         raise ValueError(msg)

@@ -191,7 +191,7 @@ def test_a_bad_argo_setting_is_one_line_naming_its_field(argo: dict[str, Any], f
 def test_a_policy_csv_role_may_be_the_default():
     raw = with_argo(rbac={"defaultRole": "role:viewer", "policyCsv": "p, role:viewer, applications, get, */*, allow"})
     spec = argo_spec(parse(raw, "prod").argo)
-    assert (spec.rbac_default_role, spec.rbac_policy.strip()) == (
+    assert (spec.rbac.default_role, spec.rbac.policy_csv.strip()) == (
         "role:viewer",
         "p, role:viewer, applications, get, */*, allow",
     )

@@ -316,7 +316,7 @@ from components.argo_apps import (  # noqa: E402 - the declared-objects planner,
     source_problems,
     sync_option_problem,
 )
-from components.argo_bootstrap import rbac_values  # noqa: E402
+from components.argo_bootstrap import RbacSpec, rbac_values  # noqa: E402
 from components.gitops_bridge import BridgedAddon  # noqa: E402
 
 CHART = SourceSpec(
@@ -517,13 +517,15 @@ def test_default_deny_allows_only_dns_to_kube_system():
 
 def test_rbac_default_role_and_policy_lines():
     spec = argo(sso=SSO)
-    rbac = rbac_values(ArgoSpec(sso=spec.sso, rbac_default_role="role:readonly"))
+    rbac = rbac_values(ArgoSpec(sso=spec.sso, rbac=RbacSpec(default_role="role:readonly")))
     assert rbac["policy.default"] == "role:readonly"
     assert rbac["policy.csv"] == "g, platform, role:admin\ng, sre, role:admin\n"
-    custom = ArgoSpec(rbac_default_role="role:viewer", rbac_policy="p, role:viewer, applications, get, */*, allow")
+    custom = ArgoSpec(
+        rbac=RbacSpec(default_role="role:viewer", policy_csv="p, role:viewer, applications, get, */*, allow")
+    )
     assert rbac_values(custom)["policy.csv"] == "p, role:viewer, applications, get, */*, allow\n"
     with pytest.raises(ValueError, match="default role 'role:viewer'"):
-        rbac_values(ArgoSpec(rbac_default_role="role:viewer"))
+        rbac_values(ArgoSpec(rbac=RbacSpec(default_role="role:viewer")))
     assert "policy.csv" not in rbac_values(ArgoSpec())
 
 
