@@ -324,6 +324,17 @@ def addon_application_set_spec(
     }
 
 
+def _strings(value: object) -> set[str]:
+    """The plain strings anywhere in ``value`` (values may hold Pulumi Outputs: those are skipped)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, Mapping):
+        return set().union(*(_strings(item) for item in value.values()))
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_strings(item) for item in value))
+    return set()
+
+
 def bridged_addon_problems(addons: Sequence[BridgedAddon]) -> list[str]:
     """Add-ons named twice, or whose role template would appear without the add-on having a role."""
     names = [addon.name for addon in addons]
@@ -331,7 +342,7 @@ def bridged_addon_problems(addons: Sequence[BridgedAddon]) -> list[str]:
     problems += [
         f"add-on {addon.name!r} uses its role ARN template but has no service account (no role)"
         for addon in addons
-        if addon.service_account is None and role_arn_template(addon.name) in yaml.safe_dump(dict(addon.values))
+        if addon.service_account is None and role_arn_template(addon.name) in _strings(addon.values)
     ]
     return problems
 

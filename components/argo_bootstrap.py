@@ -486,6 +486,16 @@ class ArgoBootstrap(pulumi.ComponentResource):
             for app, application in sorted(spec.applications.items())
             if application.project != DEFAULT_PROJECT and application.project not in spec.teams
         ]
+        problems += [
+            f"application {app!r} of team {application.project} targets {application.server} {application.namespace}, "
+            "outside the team's namespaces"
+            for app, application in sorted(spec.applications.items())
+            if application.project in spec.teams
+            and (
+                application.namespace not in spec.teams[application.project].namespaces
+                or application.server != IN_CLUSTER_SERVER
+            )
+        ]
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -557,7 +557,7 @@ def test_apps_wait_for_the_project_they_name(full: Plan):
     assert not {p.urn for p in full.by_type(APP_PROJECT)} & set(monitoring.dependencies)
 
 
-def test_app_with_an_unknown_project_fails():
+def test_app_with_an_unknown_project_or_outside_its_team_fails():
     from components.argo_apps import ApplicationSpec, SourceSpec
     from components.argo_bootstrap import ArgoSpec
 
@@ -567,6 +567,15 @@ def test_app_with_an_unknown_project_fails():
     )
     with pytest.raises(ValueError, match="names project 'y'"):
         run_callable(lambda: ArgoBootstrap("argo", dataclasses.replace(args, argo=spec)), mode="preview")
+    team = argo_spec(ArgoSettings.model_validate(FULL)).teams["data"]
+    outside = ArgoSpec(
+        teams={"data": team},
+        applications={
+            "x": ApplicationSpec(sources=(SourceSpec("https://g/x", path="p"),), namespace="x", project="data")
+        },
+    )
+    with pytest.raises(ValueError, match="outside the team's namespaces"):
+        run_callable(lambda: ArgoBootstrap("argo", dataclasses.replace(args, argo=outside)), mode="preview")
 
 
 # ---------------------------------------------------------------------------------------------- add-on ApplicationSets

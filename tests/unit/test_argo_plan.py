@@ -466,6 +466,8 @@ def test_addon_labels_and_problems():
     assert addon_labels([LBC]) == {"platform.eks/addon-aws-load-balancer-controller": "enabled"}
     assert bridged_addon_problems([LBC]) == []
     roleless = BridgedAddon(**{**LBC.__dict__, "service_account": None})
+    with_output = BridgedAddon(**{**LBC.__dict__, "values": {**LBC.values, "vpcId": object(), "list": [1, "x"]}})
+    assert bridged_addon_problems([with_output]) == []  # values may hold Outputs
     assert bridged_addon_problems([roleless]) == [
         "add-on 'aws-load-balancer-controller' uses its role ARN template but has no service account (no role)"
     ]
