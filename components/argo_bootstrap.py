@@ -612,8 +612,11 @@ class ArgoBootstrap(pulumi.ComponentResource):
             self.root_app_name = _once_created(root_app, ROOT_APP_NAME)
 
         self.application_names = {}
-        for app, application in sorted(spec.applications.items()):
+        waves: dict[int, list[pulumi.Resource]] = {}
+        for app, application in sorted(spec.applications.items(), key=lambda item: (item[1].sync_wave or 0, item[0])):
             project_resource = projects.get(application.project)
+            wave = application.sync_wave or 0  # Argo CD's default wave
+            earlier = [waves[w] for w in sorted(waves) if w < wave]
             created = k8s.apiextensions.CustomResource(
                 f"{name}-app-{app}",
                 api_version=ARGO_API_VERSION,
@@ -630,10 +633,16 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     parent=self,
                     # Argo CD looks the project up by name when it reconciles the app (an app whose project does
                     # not exist yet is refused); no input carries it. The edge also deletes the app (and, through
-                    # its finalizer, what it deployed) before the project on `pulumi destroy`.
-                    depends_on=[project_resource] if project_resource is not None else [],
+                    # its finalizer, what it deployed) before the project on `pulumi destroy`. The apps of the
+                    # nearest lower sync wave come first as well (waves order only a parent app's sync, and these
+                    # apps have none): created after them, deleted before them, e.g. before the CRDs they use.
+                    depends_on=[
+                        *([project_resource] if project_resource is not None else []),
+                        *(earlier[-1] if earlier else []),
+                    ],
                 ),
             )
+            waves.setdefault(wave, []).append(created)
             self.application_names[app] = _once_created(created, app)
 
         self.application_set_names = {}

@@ -557,6 +557,14 @@ def test_apps_wait_for_the_project_they_name(full: Plan):
     assert not {p.urn for p in full.by_type(APP_PROJECT)} & set(monitoring.dependencies)
 
 
+def test_apps_come_after_the_apps_of_lower_waves(full: Plan):
+    # monitoring is wave -1, airflow wave 2: airflow is created after it and deleted before it.
+    monitoring = full.one(APPLICATION, "argo-app-monitoring")
+    airflow = full.one(APPLICATION, "argo-app-airflow")
+    assert monitoring.urn in airflow.dependencies
+    assert airflow.urn not in monitoring.dependencies
+
+
 def test_app_with_an_unknown_project_or_outside_its_team_fails():
     from components.argo_apps import ApplicationSpec, SourceSpec
     from components.argo_bootstrap import ArgoSpec
@@ -706,3 +714,21 @@ def test_every_custom_resource_matches_its_crd(plan_name: str, mode: Mode):
     crs = [*plan.by_type(APPLICATION), *plan.by_type(APP_PROJECT), *plan.by_type(APPLICATION_SET)]
     for cr in crs:
         assert custom_resource_problems(cr.inputs, crds) == [], cr.name
+
+
+def test_each_app_waits_for_the_nearest_lower_wave_only():
+    def app(wave: int | None) -> dict[str, Any]:
+        return {
+            "destination": {"namespace": "x"},
+            "source": {"repoUrl": "https://g/x", "path": "p"},
+            **({} if wave is None else {"syncWave": wave}),
+        }
+
+    plan = _run({"applications": {"crds": app(-1), "plain": app(None), "late": app(1), "later": app(1)}}, "preview")
+    deps = {r.name: set(r.dependencies) for r in plan.by_type(APPLICATION)}
+    urn = {r.name: r.urn for r in plan.by_type(APPLICATION)}
+    assert urn["argo-app-crds"] in deps["argo-app-plain"]  # no wave is wave 0
+    assert urn["argo-app-plain"] in deps["argo-app-late"]
+    assert urn["argo-app-crds"] not in deps["argo-app-late"]  # through plain
+    assert urn["argo-app-late"] not in deps["argo-app-later"]  # the same wave: no order
+    assert not set(urn.values()) & deps["argo-app-crds"]
