@@ -57,7 +57,25 @@ from components.addon_catalog import (
     SERVICE_ACCOUNTS as ADDON_SERVICE_ACCOUNTS,
 )
 from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
-from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
+from components.argo_apps import (
+    BUILT_IN_ROLES,
+    IN_CLUSTER_SERVER,
+    LIMIT_RESOURCES,
+    QUOTA_KEY,
+    REF_NAME,
+    ApplicationSpec,
+    HelmSpec,
+    IgnoreDifferenceSpec,
+    KindSpec,
+    LimitsSpec,
+    SourceSpec,
+    policy_csv_problems,
+    quantity_problem,
+    rbac_roles,
+    sync_option_problem,
+    value_file_refs,
+)
+from components.argo_bootstrap import ROOT_APP_NAME, ArgoSpec, RbacSpec, RootAppSpec, SsoSpec, TeamProjectSpec
 from components.cidrs import covers_internet
 from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
 from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
@@ -1390,12 +1408,108 @@ class NodeAutoscalerSettings(Model):
         return self
 
 
+_KIND = r"^[A-Z][A-Za-z0-9]{0,62}$"
+_API_GROUP = r"^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)?$"
+
+
+class KindSettings(Model):
+    """A Kubernetes kind in an AppProject list: API group (`""`: the core group) and kind."""
+
+    group: str = Field(default="", pattern=_API_GROUP, description='API group; "" is the core group.')
+    kind: str = Field(pattern=_KIND, description="Kind, e.g. Namespace, ResourceQuota.")
+
+
+class ClusterKindSettings(KindSettings):
+    """A cluster-scoped kind a team may manage, optionally only objects whose name matches a glob."""
+
+    name: str | None = Field(default=None, min_length=1, description="Only objects of this name (glob, e.g. team-*).")
+
+
+def _quantities(values: dict[str, str]) -> dict[str, str]:
+    problems = [f"{key}: {problem}" for key, value in values.items() if (problem := quantity_problem(value))]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return values
+
+
+class LimitsSettings(Model):
+    """A LimitRange of type Container in each team namespace."""
+
+    default: dict[str, str] = Field(
+        default_factory=dict, description="Default limits (cpu, memory, ephemeral-storage)."
+    )
+    default_request: dict[str, str] = Field(default_factory=dict, description="Default requests.")
+    max: dict[str, str] = Field(default_factory=dict, description="Largest limits a container may set.")
+
+    @field_validator("default", "default_request", "max")
+    @classmethod
+    def _resources(cls, values: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(values) - LIMIT_RESOURCES)
+        if unknown:
+            msg = f"{unknown} are not resources a Container LimitRange bounds ({', '.join(sorted(LIMIT_RESOURCES))})"
+            raise ValueError(msg)
+        return _quantities(values)
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not (self.default or self.default_request or self.max):
+            msg = ".default: a LimitRange needs default, defaultRequest or max"
+            raise ValueError(msg)
+        return self
+
+
 class TeamProjectSettings(Model):
     """An Argo CD AppProject for a delegated team: which repos it may use and where it may deploy."""
 
     description: str = Field(default="", description="Shown in the Argo CD UI.")
     source_repos: list[str] = Field(min_length=1, description="Git repositories the team's apps may use.")
     namespaces: list[K8sName] = Field(min_length=1, description="Namespaces the team may deploy to (created).")
+    allow_cluster_kinds: list[ClusterKindSettings] = Field(
+        default_factory=list,
+        description="Cluster-scoped kinds the team may manage (clusterResourceWhitelist); none by default.",
+    )
+    deny_namespaced_kinds: list[KindSettings] = Field(
+        default_factory=list,
+        description="Namespaced kinds denied besides ResourceQuota, LimitRange and NetworkPolicy (always denied).",
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra labels of the team's namespaces.")
+    quota: dict[str, str] | None = Field(
+        default=None,
+        description="ResourceQuota `hard` limits of each team namespace (requests.cpu, limits.memory, pods, ...).",
+    )
+    limits: LimitsSettings | None = Field(default=None, description="LimitRange of each team namespace.")
+    default_deny_network_policy: StrictBool = Field(
+        default=True,
+        description="A NetworkPolicy in each team namespace denying ingress and egress except DNS to kube-system.",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key, value in labels.items():
+            problem = label_key_problem(key) or label_value_problem(value)
+            if problem:
+                msg = f"{key}: {problem}"
+                raise ValueError(msg)
+            if key in {"app.kubernetes.io/managed-by", "platform.eks/team"}:
+                msg = f"{key} is set by the platform"
+                raise ValueError(msg)
+        return labels
+
+    @field_validator("quota")
+    @classmethod
+    def _quota(cls, quota: dict[str, str] | None) -> dict[str, str] | None:
+        if quota is None:
+            return None
+        bad = sorted(key for key in quota if not QUOTA_KEY.fullmatch(key))
+        if bad or not quota:
+            msg = f"not quota resource names: {bad}" if bad else "an empty quota limits nothing: omit it"
+            raise ValueError(msg)
+        return _quantities(quota)
+
+    def allows_namespaces(self) -> bool:
+        """Whether the team may create Namespaces (what `CreateNamespace=true` needs in its project)."""
+        return any(kind.group == "" and kind.kind == "Namespace" for kind in self.allow_cluster_kinds)
 
     @field_validator("namespaces")
     @classmethod
@@ -1445,6 +1559,167 @@ class SsoSettings(Model):
         return groups
 
 
+class HelmSourceSettings(Model):
+    """Helm options of a source (`source.helm`)."""
+
+    release_name: str | None = Field(default=None, pattern=_K8S_NAME.pattern, description="Helm release name.")
+    value_files: list[str] = Field(
+        default_factory=list, description="Value files; `$<ref>/path` reads from the source with that `ref`."
+    )
+    values: dict[str, Any] | None = Field(default=None, description="Inline values (a map).")
+    values_as: Literal["object", "text"] = Field(
+        default="object", description="Pass `values` as `valuesObject` (a map) or as `values` (YAML text)."
+    )
+
+
+class SourceSettings(Model):
+    """Where an Application's manifests come from: a git path, a Helm chart, or only a `ref` for value files."""
+
+    repo_url: str = Field(pattern=r"^(https://|git@|ssh://|oci://)\S+$", description="Git or Helm repository URL.")
+    target_revision: str = Field(default="HEAD", min_length=1, description="Branch, tag, commit or chart version.")
+    path: str | None = Field(default=None, min_length=1, description="Directory in the git repository.")
+    chart: str | None = Field(default=None, min_length=1, description="Chart name in a Helm repository.")
+    ref: str | None = Field(
+        default=None, pattern=REF_NAME.pattern, description="Name other sources' value files use (`$<ref>/...`)."
+    )
+    helm: HelmSourceSettings | None = Field(default=None, description="Helm options.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if self.path is not None and self.chart is not None:
+            msg = ".chart: a source is a git path or a chart, not both"
+            raise ValueError(msg)
+        if self.path is None and self.chart is None and self.ref is None:
+            msg = ".path: a source needs a path, a chart or a ref"
+            raise ValueError(msg)
+        if self.helm is not None and self.path is None and self.chart is None:
+            msg = ".helm: a ref-only source renders nothing: give it a path or a chart"
+            raise ValueError(msg)
+        return self
+
+
+class DestinationSettings(Model):
+    """Where an Application deploys."""
+
+    namespace: K8sName = Field(description="Target namespace.")
+    server: str = Field(
+        default=IN_CLUSTER_SERVER, pattern=r"^https://\S+$", description="API server; default: this cluster."
+    )
+
+
+class IgnoreDifferenceSettings(Model):
+    """Fields Argo CD ignores when it compares (argo-cd docs/user-guide/diffing.md)."""
+
+    group: str = Field(default="", pattern=_API_GROUP, description='API group ("" is the core group).')
+    kind: str = Field(pattern=_KIND, description="Kind.")
+    name: str | None = Field(default=None, min_length=1, description="Only this object.")
+    namespace: str | None = Field(default=None, min_length=1, description="Only in this namespace.")
+    json_pointers: list[Annotated[str, Field(pattern=r"^/")]] = Field(
+        default_factory=list, description="RFC 6901 pointers, e.g. /spec/replicas."
+    )
+    jq_path_expressions: list[str] = Field(default_factory=list, description="jq paths, e.g. .spec.template.")
+    managed_fields_managers: list[str] = Field(
+        default_factory=list, description="Ignore fields owned by these field managers (e.g. kube-controller-manager)."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not (self.json_pointers or self.jq_path_expressions or self.managed_fields_managers):
+            msg = ".jsonPointers: say what to ignore (jsonPointers, jqPathExpressions or managedFieldsManagers)"
+            raise ValueError(msg)
+        return self
+
+
+class ApplicationSettings(Model):
+    """An Argo CD Application declared in the stack (`argo.applications.<name>`)."""
+
+    project: K8sName = Field(default="default", description="`default` or a team's project (`argo.teams`).")
+    source: SourceSettings | None = Field(default=None, description="The one source (or use `sources`).")
+    sources: list[SourceSettings] | None = Field(
+        default=None, min_length=1, description="Several sources, e.g. a chart and a `ref` source with its values."
+    )
+    destination: DestinationSettings = Field(description="Target namespace (and server).")
+    sync_wave: StrictInt | None = Field(default=None, description="argocd.argoproj.io/sync-wave (lower syncs first).")
+    sync_options: list[str] = Field(default_factory=list, description="Sync options, e.g. CreateNamespace=true.")
+    ignore_differences: list[IgnoreDifferenceSettings] = Field(
+        default_factory=list, description="Fields to ignore when comparing."
+    )
+    automated: StrictBool | None = Field(default=None, description="Sync automatically; unset: `argo.automatedSync`.")
+    prune: StrictBool = Field(default=True, description="With automated sync: delete what git removed.")
+    self_heal: StrictBool = Field(default=True, description="With automated sync: revert changes made outside git.")
+    finalizer: StrictBool = Field(
+        default=True, description="The resources finalizer: deleting the app deletes what it deployed."
+    )
+
+    @field_validator("sync_options")
+    @classmethod
+    def _sync_options(cls, options: list[str]) -> list[str]:
+        problems = [problem for option in options if (problem := sync_option_problem(option))]
+        names = [option.partition("=")[0] for option in options]
+        problems += [f"{name} is given more than once" for name in sorted(set(names)) if names.count(name) > 1]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return options
+
+    @model_validator(mode="after")
+    def _sources(self) -> Self:
+        if (self.source is None) == (self.sources is None):
+            msg = ".source: give either source or sources"
+            raise ValueError(msg)
+        sources = self.all_sources
+        refs = [source.ref for source in sources if source.ref]
+        for index, source in enumerate(sources):
+            where = ".source" if self.source is not None else f".sources[{index}]"
+            if self.source is not None and source.ref is not None:
+                msg = f"{where}.ref: a ref lends value files to other sources: use sources"
+                raise ValueError(msg)
+            if source.ref is not None and refs.count(source.ref) > 1:
+                msg = f"{where}.ref: {source.ref!r} is declared by more than one source"
+                raise ValueError(msg)
+            files = source.helm.value_files if source.helm else []
+            missing = sorted(value_file_refs(files) - set(refs))
+            if missing:
+                msg = f"{where}.helm.valueFiles: ${missing[0]} names no source's ref (declared: {sorted(refs)})"
+                raise ValueError(msg)
+        if not any(source.path is not None or source.chart is not None for source in sources):
+            msg = ".sources: no source renders anything (only refs)"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def all_sources(self) -> list[SourceSettings]:
+        """The source or the sources."""
+        return [self.source] if self.source is not None else list(self.sources or [])
+
+
+class RbacSettings(Model):
+    """Argo CD RBAC beyond the SSO admin groups (argocd-rbac-cm)."""
+
+    default_role: str = Field(
+        default="",
+        description='Role of every authenticated user: role:readonly, role:admin or a policyCsv role; "" = none.',
+    )
+    policy_csv: str = Field(
+        default="", description="More policy.csv lines: `p, role:x, applications, get, */*, allow`, `g, group, role:x`."
+    )
+
+    @field_validator("policy_csv")
+    @classmethod
+    def _csv(cls, policy: str) -> str:
+        problems = policy_csv_problems(policy)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return policy
+
+    @model_validator(mode="after")
+    def _known_role(self) -> Self:
+        known = BUILT_IN_ROLES | rbac_roles(self.policy_csv)
+        if self.default_role and self.default_role not in known:
+            msg = f".defaultRole: {self.default_role!r} is not a role ({', '.join(sorted(known))})"
+            raise ValueError(msg)
+        return self
+
+
 class ArgoSettings(Model):
     """Argo CD, its root app-of-apps and the delegated teams' AppProjects."""
 
@@ -1458,6 +1733,50 @@ class ArgoSettings(Model):
         pattern=r"^https://\S+$",
         description="URL users reach Argo CD at (SSO callback base); default: a port-forward.",
     )
+    applications: dict[K8sName, ApplicationSettings] = Field(
+        default_factory=dict, description="Applications by name (in the argocd namespace)."
+    )
+    automated_sync: StrictBool = Field(
+        default=True,
+        description="Default of each application's `automated` and of the add-on ApplicationSets' apps (prod: false "
+        "keeps syncing manual).",
+    )
+    rbac: RbacSettings = Field(default_factory=RbacSettings, description="RBAC default role and policy lines.")
+
+    @model_validator(mode="after")
+    def _applications_fit_their_projects(self) -> Self:
+        for app, settings in sorted(self.applications.items()):
+            if app == ROOT_APP_NAME and self.root_app is not None:
+                msg = f".applications.{app}: the root app-of-apps has that name"
+                raise ValueError(msg)
+            project = settings.project
+            if project == "default":
+                continue
+            team = self.teams.get(project)
+            if team is None:
+                msg = f".applications.{app}.project: {project!r} is neither default nor a team ({sorted(self.teams)})"
+                raise ValueError(msg)
+            where = f".applications.{app}.destination"
+            if settings.destination.server != IN_CLUSTER_SERVER:
+                msg = f"{where}.server: team {project}'s project allows only this cluster ({IN_CLUSTER_SERVER})"
+                raise ValueError(msg)
+            if settings.destination.namespace not in team.namespaces:
+                msg = (
+                    f"{where}.namespace: {settings.destination.namespace!r} is not one of team {project}'s namespaces "
+                    f"({', '.join(team.namespaces)})"
+                )
+                raise ValueError(msg)
+            outside = [s.repo_url for s in settings.all_sources if s.repo_url not in team.source_repos]
+            if outside:
+                msg = f".applications.{app}: team {project}'s project does not allow repos {outside}"
+                raise ValueError(msg)
+            if "CreateNamespace=true" in settings.sync_options and not team.allows_namespaces():
+                msg = (
+                    f".applications.{app}.syncOptions: CreateNamespace=true needs Namespace in team {project}'s "
+                    "allowClusterKinds (Argo CD checks the project)"
+                )
+                raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _teams_isolated(self) -> Self:
@@ -2688,12 +3007,80 @@ def argo_spec(settings: ArgoSettings) -> ArgoSpec:
                 source_repos=tuple(project.source_repos),
                 namespaces=tuple(project.namespaces),
                 description=project.description,
+                allow_cluster_kinds=tuple(
+                    KindSpec(kind=k.kind, group=k.group, name=k.name) for k in project.allow_cluster_kinds
+                ),
+                deny_namespaced_kinds=tuple(
+                    KindSpec(kind=k.kind, group=k.group) for k in project.deny_namespaced_kinds
+                ),
+                labels=dict(project.labels),
+                quota=None if project.quota is None else dict(project.quota),
+                limits=None
+                if project.limits is None
+                else LimitsSpec(
+                    default=dict(project.limits.default),
+                    default_request=dict(project.limits.default_request),
+                    max=dict(project.limits.max),
+                ),
+                default_deny_network_policy=project.default_deny_network_policy,
             )
             for team, project in settings.teams.items()
         },
         sso=None
         if sso is None
         else SsoSpec(issuer=sso.issuer, client_id=sso.client_id, admin_groups=tuple(sso.admin_groups)),
+        applications={
+            app: application_spec_of(application, automated_default=settings.automated_sync)
+            for app, application in settings.applications.items()
+        },
+        automated_sync=settings.automated_sync,
+        rbac=RbacSpec(default_role=settings.rbac.default_role, policy_csv=settings.rbac.policy_csv),
+    )
+
+
+def application_spec_of(settings: ApplicationSettings, *, automated_default: bool) -> ApplicationSpec:
+    """An `ArgoSpec.applications` entry (`automated` unset: the stack's `argo.automatedSync`)."""
+    return ApplicationSpec(
+        sources=tuple(
+            SourceSpec(
+                repo_url=source.repo_url,
+                target_revision=source.target_revision,
+                path=source.path,
+                chart=source.chart,
+                ref=source.ref,
+                helm=None
+                if source.helm is None
+                else HelmSpec(
+                    release_name=source.helm.release_name,
+                    value_files=tuple(source.helm.value_files),
+                    values=source.helm.values,
+                    values_as=source.helm.values_as,
+                ),
+            )
+            for source in settings.all_sources
+        ),
+        multi_source=settings.sources is not None,
+        namespace=settings.destination.namespace,
+        server=settings.destination.server,
+        project=settings.project,
+        sync_wave=settings.sync_wave,
+        sync_options=tuple(settings.sync_options),
+        ignore_differences=tuple(
+            IgnoreDifferenceSpec(
+                kind=entry.kind,
+                group=entry.group,
+                name=entry.name,
+                namespace=entry.namespace,
+                json_pointers=tuple(entry.json_pointers),
+                jq_path_expressions=tuple(entry.jq_path_expressions),
+                managed_fields_managers=tuple(entry.managed_fields_managers),
+            )
+            for entry in settings.ignore_differences
+        ),
+        automated=automated_default if settings.automated is None else settings.automated,
+        prune=settings.prune,
+        self_heal=settings.self_heal,
+        finalizer=settings.finalizer,
     )
 
 

@@ -8,8 +8,14 @@ Sage seed with Terraform, declared once:
   redis-ha when asked, OIDC single sign-on with the local ``admin`` disabled. Without SSO the chart's
   ``admin`` user logs in with the password Argo CD writes to ``argocd-initial-admin-secret``;
 * the root "app-of-apps" ``Application``: system services live in git, in the ``default`` project;
-* one ``AppProject`` per delegated team, limited to its repositories and its (created) namespaces, with no
-  cluster-scoped resources and no way to lift its own ResourceQuota, LimitRange or NetworkPolicy;
+* one ``AppProject`` per delegated team, limited to its repositories and its (created) namespaces, with only the
+  cluster-scoped kinds it is allowed (none by default) and no way to lift its own ResourceQuota, LimitRange or
+  NetworkPolicy (nor the kinds it is denied besides); per team namespace the platform's guardrails: a
+  ResourceQuota and a LimitRange when given, a default-deny NetworkPolicy unless switched off;
+* the Applications declared in settings (one source or several, sync waves and options, ``ignoreDifferences``,
+  automated or manual sync), each created after the release and the AppProject it names;
+* one ApplicationSet per add-on the GitOps bridge carries (``bridged_addons``), its cluster generator selecting
+  the cluster Secret by the add-on's label (added to the Secret here);
 * the GitOps bridge: the ``in-cluster`` cluster Secret whose labels and annotations carry what add-ons need
   from the infrastructure (cluster name, region, account, VPC, IRSA role ARNs), for ApplicationSets' cluster
   generators (``{{metadata.annotations.platform.eks/karpenter-role-arn}}``).
@@ -31,14 +37,35 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.argo_apps import (
+    BUILT_IN_ROLES,
+    DEFAULT_PROJECT,
+    IN_CLUSTER_SERVER,
+    RESOURCES_FINALIZER,
+    SYNC_WAVE,
+    ApplicationSpec,
+    KindSpec,
+    LimitsSpec,
+    addon_application_set_spec,
+    addon_labels,
+    application_annotations,
+    application_finalizers,
+    application_spec,
+    bridged_addon_problems,
+    limit_range_spec,
+    network_policy_spec,
+    policy_csv_problems,
+    rbac_roles,
+    resource_quota_spec,
+)
 from components.context import AwsContext, ClusterRef
-from components.gitops_bridge import BRIDGE
+from components.gitops_bridge import BRIDGE, BridgedAddon
 from components.limits import label_value_problem
 from components.naming import ARGOCD_NAMESPACE, NamingContext
 from components.versions import ARGO_CD_CHART
@@ -47,15 +74,11 @@ T = TypeVar("T")
 
 RELEASE_NAME = "argocd"
 ROOT_APP_NAME = "root"
-DEFAULT_PROJECT = "default"
 IN_CLUSTER_NAME = "in-cluster"
-IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 #: Argo CD's SSO callback base when the server is only reachable through ``kubectl port-forward``.
 DEFAULT_SERVER_URL = "https://localhost:8080"
 
 ARGO_API_VERSION = "argoproj.io/v1alpha1"
-RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 ROOT_APP_WAVE = "-1"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 - a label key
 MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
@@ -98,6 +121,18 @@ class TeamProjectSpec:
     namespaces: tuple[str, ...]
     #: Shown in the Argo CD UI (empty: a default naming the team).
     description: str = ""
+    #: Cluster-scoped kinds the team may manage (``clusterResourceWhitelist``; none by default).
+    allow_cluster_kinds: tuple[KindSpec, ...] = ()
+    #: Namespaced kinds denied beyond the guardrails (`GUARDRAIL_KINDS`, always denied).
+    deny_namespaced_kinds: tuple[KindSpec, ...] = ()
+    #: Extra labels of the team's namespaces.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    #: ResourceQuota ``hard`` limits of each team namespace (None: no ResourceQuota).
+    quota: Mapping[str, str] | None = None
+    #: LimitRange of each team namespace (None: no LimitRange).
+    limits: LimitsSpec | None = None
+    #: A default-deny NetworkPolicy in each team namespace (DNS to kube-system stays open).
+    default_deny_network_policy: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,6 +146,16 @@ class SsoSpec:
 
 
 @dataclass(frozen=True)
+class RbacSpec:
+    """Argo CD RBAC beyond the SSO admin groups."""
+
+    #: ``policy.default`` of argocd-rbac-cm: the role of every authenticated user ("" = none).
+    default_role: str = ""
+    #: More ``policy.csv`` lines (roles and group bindings), after the SSO admin groups'.
+    policy_csv: str = ""
+
+
+@dataclass(frozen=True)
 class ArgoSpec:
     """What Argo CD is set up with (``settings.argo``, mapped by ``config.argo_spec``)."""
 
@@ -120,6 +165,11 @@ class ArgoSpec:
     #: AppProjects by team.
     teams: Mapping[str, TeamProjectSpec] = field(default_factory=dict)
     sso: SsoSpec | None = None
+    #: Applications by name (``argo.applications``).
+    applications: Mapping[str, ApplicationSpec] = field(default_factory=dict)
+    #: Automated sync of the add-on ApplicationSets' Applications (``argo.automatedSync``).
+    automated_sync: bool = True
+    rbac: RbacSpec = field(default_factory=RbacSpec)
 
 
 @dataclass(frozen=True)
@@ -144,6 +194,9 @@ class ArgoBootstrapArgs:
     oidc_client_secret: pulumi.Input[str] | None = None
     #: URL users reach Argo CD at (SSO callbacks); default: a port-forward on localhost.
     server_url: str = DEFAULT_SERVER_URL
+    #: Add-ons installed through GitOps: one ApplicationSet each, and their labels on the cluster Secret. Their
+    #: role ARNs come through ``role_arns`` under the add-on's name.
+    bridged_addons: Sequence[BridgedAddon] = ()
 
 
 # ---------------------------------------------------------------------------------------------- planning
@@ -181,6 +234,29 @@ def rbac_policy(admin_groups: Sequence[str]) -> str:
     return "".join(f"g, {group}, role:admin\n" for group in admin_groups)
 
 
+def rbac_values(spec: ArgoSpec) -> dict[str, Any]:
+    """``configs.rbac`` of the chart: ``policy.default``, ``policy.csv`` (SSO admin groups, then ``rbac.policy_csv``).
+
+    Raises:
+        ValueError: unusable admin group names, malformed ``policy.csv`` lines, or a default role that is neither
+            built in nor defined by ``policy.csv``.
+    """
+    problems = policy_csv_problems(spec.rbac.policy_csv)
+    if problems:
+        raise ValueError("policy.csv: " + "; ".join(problems))
+    policy = (rbac_policy(spec.sso.admin_groups) if spec.sso is not None else "") + spec.rbac.policy_csv
+    if policy and not policy.endswith("\n"):
+        policy += "\n"
+    default = spec.rbac.default_role
+    if default and default not in BUILT_IN_ROLES | rbac_roles(policy):
+        msg = f"default role {default!r} is neither {' nor '.join(sorted(BUILT_IN_ROLES))} nor defined in policy.csv"
+        raise ValueError(msg)
+    rbac: dict[str, Any] = {"policy.default": default, "scopes": "[groups]"}
+    if spec.sso is not None or policy:
+        rbac["policy.csv"] = policy
+    return rbac
+
+
 def helm_values(
     spec: ArgoSpec,
     *,
@@ -202,11 +278,10 @@ def helm_values(
         raise ValueError(msg)
     placement = {"nodeSelector": {"kubernetes.io/os": "linux", **node_selector}, "tolerations": list(tolerations)}
     cm: dict[str, Any] = {"url": server_url, "admin.enabled": spec.sso is None, "exec.enabled": False}
-    rbac: dict[str, Any] = {"policy.default": "", "scopes": "[groups]"}
+    rbac = rbac_values(spec)
     secret: dict[str, Any] = {"createSecret": True}
     if spec.sso is not None:
         cm["oidc.config"] = oidc_config(spec.sso, with_client_secret=oidc_client_secret is not None)
-        rbac["policy.csv"] = rbac_policy(spec.sso.admin_groups)
         if oidc_client_secret is not None:
             secret["extra"] = {OIDC_SECRET_KEY: oidc_client_secret}
     ha = spec.high_availability
@@ -253,22 +328,40 @@ def root_application_spec(root: RootAppSpec) -> dict[str, Any]:
 
 
 def app_project_spec(team: str, project: TeamProjectSpec, namespaces: Sequence[T]) -> dict[str, Any]:
-    """``spec`` of a team's AppProject: its repositories, its namespaces here, no cluster-scoped kinds.
+    """``spec`` of a team's AppProject: its repositories and namespaces, allowed cluster kinds, denied kinds.
+
+    Cluster-scoped kinds: only those the team is allowed (none by default). Denied namespaced kinds: the
+    guardrails, then the team's own.
 
     ``namespaces`` are the team's namespace names (Outputs of the created namespaces in the component).
     """
+    denied = [dict(kind) for kind in GUARDRAIL_KINDS]
+    denied += [
+        {"group": kind.group, "kind": kind.kind}
+        for kind in project.deny_namespaced_kinds
+        if {"group": kind.group, "kind": kind.kind} not in denied
+    ]
     return {
         "description": project.description or f"Applications delegated to team {team}",
         "sourceRepos": list(project.source_repos),
         "destinations": [{"server": IN_CLUSTER_SERVER, "namespace": ns} for ns in namespaces],
-        "clusterResourceWhitelist": [],
-        "namespaceResourceBlacklist": [dict(kind) for kind in GUARDRAIL_KINDS],
+        "clusterResourceWhitelist": [kind.entry() for kind in project.allow_cluster_kinds],
+        "namespaceResourceBlacklist": denied,
     }
 
 
-def namespace_labels(team: str | None = None) -> dict[str, str]:
-    """Labels of a namespace this component creates (with its owning team, if any)."""
-    return {**MANAGED_BY, TEAM_LABEL: team} if team else dict(MANAGED_BY)
+def namespace_labels(team: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Labels of a namespace this component creates (with its owning team, if any, and the team's own labels).
+
+    Raises:
+        ValueError: an extra label that would replace the managed-by or team label.
+    """
+    ours = {**MANAGED_BY, TEAM_LABEL: team} if team else dict(MANAGED_BY)
+    clash = sorted(set(extra or {}) & set(ours))
+    if clash:
+        msg = f"namespace labels {clash} are set by the platform"
+        raise ValueError(msg)
+    return {**(extra or {}), **ours}
 
 
 def _key_name(name: str) -> str:
@@ -365,7 +458,8 @@ class ArgoBootstrap(pulumi.ComponentResource):
     """Argo CD and its GitOps bootstrap.
 
     Outputs: ``namespace``, ``release_name``, ``root_app_name`` (None without a root app),
-    ``project_names`` and ``team_namespaces`` (by team), ``cluster_secret_name``.
+    ``project_names`` and ``team_namespaces`` (by team), ``cluster_secret_name``, ``application_names`` (by
+    declared name) and ``application_set_names`` (by add-on).
     """
 
     namespace: pulumi.Output[str]
@@ -374,11 +468,36 @@ class ArgoBootstrap(pulumi.ComponentResource):
     project_names: dict[str, pulumi.Output[str]]
     team_namespaces: dict[str, list[pulumi.Output[str]]]
     cluster_secret_name: pulumi.Output[str]
+    application_names: dict[str, pulumi.Output[str]]
+    application_set_names: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: ArgoBootstrapArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eksplatform:platform:ArgoBootstrap", name, None, opts)
         spec = args.argo
         child = pulumi.ResourceOptions(parent=self)
+        problems = bridged_addon_problems(args.bridged_addons)
+        problems += [
+            f"add-on {addon.name!r} has a service account but no role ARN under role_arns[{addon.name!r}]"
+            for addon in args.bridged_addons
+            if addon.service_account is not None and addon.name not in args.role_arns
+        ]
+        problems += [
+            f"application {app!r} names project {application.project!r}, which is neither default nor a team's"
+            for app, application in sorted(spec.applications.items())
+            if application.project != DEFAULT_PROJECT and application.project not in spec.teams
+        ]
+        problems += [
+            f"application {app!r} of team {application.project} targets {application.server} {application.namespace}, "
+            "outside the team's namespaces"
+            for app, application in sorted(spec.applications.items())
+            if application.project in spec.teams
+            and (
+                application.namespace not in spec.teams[application.project].namespaces
+                or application.server != IN_CLUSTER_SERVER
+            )
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": ARGOCD_NAMESPACE, "labels": namespace_labels()}, opts=child
@@ -410,14 +529,18 @@ class ArgoBootstrap(pulumi.ComponentResource):
 
         self.team_namespaces = {}
         self.project_names = {}
-        projects: list[pulumi.Resource] = []
+        projects: dict[str, pulumi.Resource] = {}
         for team, project in sorted(spec.teams.items()):
             namespaces = [
                 k8s.core.v1.Namespace(
-                    f"{name}-ns-{ns}", metadata={"name": ns, "labels": namespace_labels(team)}, opts=child
+                    f"{name}-ns-{ns}",
+                    metadata={"name": ns, "labels": namespace_labels(team, project.labels)},
+                    opts=child,
                 ).metadata.name
                 for ns in project.namespaces
             ]
+            for ns, ns_name in zip(project.namespaces, namespaces, strict=True):
+                self._guardrails(name, ns, ns_name, team, project)
             app_project = k8s.apiextensions.CustomResource(
                 f"{name}-project-{team}",
                 api_version=ARGO_API_VERSION,
@@ -432,7 +555,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 spec=app_project_spec(team, project, namespaces),
                 opts=child,
             )
-            projects.append(app_project)
+            projects[team] = app_project
             self.team_namespaces[team] = namespaces
             self.project_names[team] = _once_created(app_project, team)
 
@@ -446,7 +569,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     stack=args.naming.stack,
                     environment=args.environment,
                     region=args.account.region,
-                    extra=args.bridge_labels,
+                    extra={**args.bridge_labels, **addon_labels(args.bridged_addons)},
                 ),
                 "annotations": cluster_secret_annotations(
                     cluster_name=args.cluster.name,
@@ -483,10 +606,67 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     # Argo CD resolves the team projects and the cluster Secret by name when the apps sync;
                     # no input carries them. The edge also makes `pulumi destroy` delete the root app (and,
                     # through its finalizer, every app) before the projects, namespaces and Secret.
-                    depends_on=[*projects, cluster_secret],
+                    depends_on=[*projects.values(), cluster_secret],
                 ),
             )
             self.root_app_name = _once_created(root_app, ROOT_APP_NAME)
+
+        self.application_names = {}
+        waves: dict[int, list[pulumi.Resource]] = {}
+        for app, application in sorted(spec.applications.items(), key=lambda item: (item[1].sync_wave or 0, item[0])):
+            project_resource = projects.get(application.project)
+            wave = application.sync_wave or 0  # Argo CD's default wave
+            earlier = [waves[w] for w in sorted(waves) if w < wave]
+            created = k8s.apiextensions.CustomResource(
+                f"{name}-app-{app}",
+                api_version=ARGO_API_VERSION,
+                kind="Application",
+                metadata={
+                    "name": app,
+                    "namespace": crd_namespace,
+                    "labels": dict(MANAGED_BY),
+                    "annotations": application_annotations(application),
+                    "finalizers": application_finalizers(application),
+                },
+                spec=application_spec(application),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # Argo CD looks the project up by name when it reconciles the app (an app whose project does
+                    # not exist yet is refused); no input carries it. The edge also deletes the app (and, through
+                    # its finalizer, what it deployed) before the project on `pulumi destroy`. The apps of the
+                    # nearest lower sync wave come first as well (waves order only a parent app's sync, and these
+                    # apps have none): created after them, deleted before them, e.g. before the CRDs they use.
+                    depends_on=[
+                        *([project_resource] if project_resource is not None else []),
+                        *(earlier[-1] if earlier else []),
+                    ],
+                ),
+            )
+            waves.setdefault(wave, []).append(created)
+            self.application_names[app] = _once_created(created, app)
+
+        self.application_set_names = {}
+        for addon in sorted(args.bridged_addons, key=lambda a: a.name):
+            application_set = k8s.apiextensions.CustomResource(
+                f"{name}-addon-{addon.name}",
+                api_version=ARGO_API_VERSION,
+                kind="ApplicationSet",
+                metadata={
+                    "name": f"addon-{addon.name}",
+                    "namespace": crd_namespace,
+                    "labels": dict(MANAGED_BY),
+                    "annotations": {SYNC_WAVE: str(addon.wave)},
+                },
+                spec=addon_application_set_spec(addon, automated=spec.automated_sync),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # The cluster generator finds the Secret by its labels, and the templates read its role ARN
+                    # annotations: no input carries that. The edge also deletes the ApplicationSet (and its add-on)
+                    # before the Secret on `pulumi destroy`, while Argo CD still runs.
+                    depends_on=[cluster_secret],
+                ),
+            )
+            self.application_set_names[addon.name] = _once_created(application_set, f"addon-{addon.name}")
 
         self.namespace = namespace.metadata.name
         self.release_name = release.name.apply(lambda n: n or RELEASE_NAME)
@@ -498,5 +678,36 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 "rootAppName": self.root_app_name,
                 "projectNames": self.project_names,
                 "clusterSecretName": self.cluster_secret_name,
+                "applicationNames": self.application_names,
+                "applicationSetNames": self.application_set_names,
             }
         )
+
+    def _guardrails(self, name: str, ns: str, ns_name: pulumi.Output[str], team: str, project: TeamProjectSpec) -> None:
+        """The platform's objects in team namespace ``ns``: ResourceQuota, LimitRange, default-deny NetworkPolicy."""
+        child = pulumi.ResourceOptions(parent=self)
+
+        def metadata(object_name: str) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=ns_name, labels=namespace_labels(team))
+
+        if project.quota is not None:
+            k8s.core.v1.ResourceQuota(
+                f"{name}-quota-{ns}",
+                metadata=metadata("team-quota"),
+                spec=cast("k8s.core.v1.ResourceQuotaSpecArgsDict", resource_quota_spec(project.quota)),
+                opts=child,
+            )
+        if project.limits is not None:
+            k8s.core.v1.LimitRange(
+                f"{name}-limits-{ns}",
+                metadata=metadata("team-limits"),
+                spec=cast("k8s.core.v1.LimitRangeSpecArgsDict", limit_range_spec(project.limits)),
+                opts=child,
+            )
+        if project.default_deny_network_policy:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-netpol-{ns}",
+                metadata=metadata("default-deny"),
+                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", network_policy_spec()),
+                opts=child,
+            )

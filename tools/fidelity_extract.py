@@ -22,7 +22,10 @@ from tools.fidelity import data_dir
 
 @dataclass(frozen=True)
 class Entry:
-    """One upstream file (or a chart's templates folder, for ``kind="templates"``)."""
+    """One upstream file (or a chart's templates folder, for ``kind="templates"``).
+
+    ``kind="crd"``: a CRD the chart ships as a template; its Helm directive lines (``{{ ... }}``) are removed.
+    """
 
     repo: str
     ref: str
@@ -49,6 +52,25 @@ ENTRIES: tuple[Entry, ...] = (
     # vault 0.34.1 (Vault 2.0.4): VaultAwsAuth's injector and VaultServer (components/versions.py VAULT_CHART).
     Entry("hashicorp/vault-helm", "v0.34.1", "values.yaml", "vault-0.34.1.values.yaml"),
     Entry("hashicorp/vault-helm", "v0.34.1", "templates/", "vault-0.34.1.template-paths.txt", kind="templates"),
+    # argo-cd (components/versions.py ARGO_CD_CHART)
+    Entry("argoproj/argo-helm", "argo-cd-10.1.1", "charts/argo-cd/values.yaml", "argo-cd-10.1.1.values.yaml"),
+    Entry(
+        "argoproj/argo-helm",
+        "argo-cd-10.1.1",
+        "charts/argo-cd/templates/",
+        "argo-cd-10.1.1.template-paths.txt",
+        kind="templates",
+    ),
+    *(
+        Entry(
+            "argoproj/argo-helm",
+            "argo-cd-10.1.1",
+            f"charts/argo-cd/templates/crds/crd-{crd}.yaml",
+            f"argo-cd-10.1.1.crd-{crd}.yaml",
+            kind="crd",
+        )
+        for crd in ("application", "applicationset", "appproject")
+    ),
 )
 
 # --- the add-on catalog (components/addon_catalog.py; versions in components/versions.py) ---
@@ -85,8 +107,12 @@ ADDON_ENTRIES: tuple[Entry, ...] = (
 )
 ENTRIES += ADDON_ENTRIES
 
-_VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
-_TO_YAML = re.compile(r"toYaml\s+\(?\s*\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_PATH = r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+_VALUES_PATH = re.compile(_PATH)
+_TO_YAML = re.compile(r"toYaml\s+\(?\s*" + _PATH)
+#: ``{{- with .Values.x }}`` and the block's first action: ``{{- toYaml . | nindent 4 }}`` passes ``x`` whole.
+_WITH = re.compile(r"\{\{-?\s*with\s+" + _PATH + r"\s*-?\}\}[^{]*\{\{([^}]*)\}\}")
+_DOT_TO_YAML = re.compile(r"toYaml\s+\.\s")
 
 
 def _git(mirror: Path, entry: Entry, *args: str) -> str:
@@ -103,7 +129,9 @@ def _git(mirror: Path, entry: Entry, *args: str) -> str:
 
 def template_paths(text: str) -> tuple[set[str], set[str]]:
     """The ``.Values`` paths templates read, and those passed through ``toYaml``."""
-    return {m.group(1)[1:] for m in _VALUES_PATH.finditer(text)}, {m.group(1)[1:] for m in _TO_YAML.finditer(text)}
+    whole = {m.group(1)[1:] for m in _TO_YAML.finditer(text)}
+    whole |= {m.group(1)[1:] for m in _WITH.finditer(text) if _DOT_TO_YAML.search(m.group(2))}
+    return {m.group(1)[1:] for m in _VALUES_PATH.finditer(text)}, whole
 
 
 def extract(entry: Entry, mirror: Path) -> str:
@@ -111,6 +139,10 @@ def extract(entry: Entry, mirror: Path) -> str:
     header = f"# {entry.repo}@{entry.ref}:{entry.path}"
     if entry.kind == "file":
         return f"{header}\n{_git(mirror, entry, 'show', f'{entry.ref}:{entry.path}')}"
+    if entry.kind == "crd":
+        text = _git(mirror, entry, "show", f"{entry.ref}:{entry.path}")
+        kept = "".join(line for line in text.splitlines(keepends=True) if "{{" not in line)
+        return f"{header} (Helm directive lines removed)\n{kept}"
     files = _git(mirror, entry, "ls-tree", "-r", "--name-only", entry.ref, entry.path).split()
     read: set[str] = set()
     whole: set[str] = set()

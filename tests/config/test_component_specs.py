@@ -15,14 +15,17 @@ import pydantic
 import pytest
 
 from components import scheduling
-from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
+from components.argo_apps import LimitsSpec
+from components.argo_bootstrap import ArgoSpec, RbacSpec, RootAppSpec, SsoSpec, TeamProjectSpec
 from components.node_autoscaler import ClusterAutoscalerSpec, KarpenterSpec
 from components.vault_aws_auth import VaultSpec
 from config import (
     ArgoSettings,
     ClusterAutoscalerSettings,
     KarpenterSettings,
+    LimitsSettings,
     NodeAutoscalerSettings,
+    RbacSettings,
     RootAppSettings,
     SsoSettings,
     TeamProjectSettings,
@@ -52,6 +55,8 @@ PAIRS = [
     (RootAppSettings, RootAppSpec),
     (TeamProjectSettings, TeamProjectSpec),
     (SsoSettings, SsoSpec),
+    (RbacSettings, RbacSpec),
+    (LimitsSettings, LimitsSpec),
 ]
 
 KARPENTER = {
@@ -95,6 +100,8 @@ ARGO = {
         }
     },
     "sso": {"issuer": "https://idp.example.com", "clientId": "argocd", "adminGroups": ["ops", "sre"]},
+    "automatedSync": False,
+    "rbac": {"defaultRole": "role:ci", "policyCsv": "p, role:ci, applications, sync, */*, allow\n"},
 }
 
 

@@ -67,6 +67,7 @@ SUBCHARTS: dict[str, dict[str, tuple[str, str]]] = {
 #: CRD files in the data folder, by the API group/version of the objects they define.
 CRD_FILES: tuple[str, ...] = (
     "argo-cd-10.1.1.crd-application.yaml",
+    "argo-cd-10.1.1.crd-applicationset.yaml",
     "argo-cd-10.1.1.crd-appproject.yaml",
     "karpenter-1.14.1.karpenter.k8s.aws_ec2nodeclasses.yaml",
     "karpenter-1.14.1.karpenter.sh_nodepools.yaml",

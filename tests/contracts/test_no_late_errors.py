@@ -59,6 +59,11 @@ def app_roles(draw: st.DrawFn) -> dict[str, Any]:
     return roles
 
 
+QUANTITIES = st.sampled_from(["1", "500m", "4Gi", "1GB", "-1", "", "1e3"])
+VALUE_FILES = ["$values/v.yaml", "v.yaml", "$x/v.yaml"]
+SYNC_OPTIONS = ["CreateNamespace=true", "Foo=1", "ServerSideApply=true", "PruneLast=yes"]
+
+
 @st.composite
 def variants(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     stack = draw(st.sampled_from(["dev", "prod"]))
@@ -91,6 +96,24 @@ def variants(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         raw["nodeAutoscaler"]["karpenter"]["instanceCategories"] = draw(
             st.lists(st.sampled_from(["c", "m", "t", "a", "r"]), min_size=1, max_size=3)
         )
+    if draw(st.integers(0, 3)) == 0:  # Argo CD: a team's guardrails, a declared app, the RBAC default role
+        team = raw["argo"]["teams"]["eventual-hub"]
+        team["quota"] = {draw(st.sampled_from(["requests.cpu", "pods", "Bad Key"])): draw(QUANTITIES)}
+        team["limits"] = {"default": {draw(st.sampled_from(["cpu", "memory", "gpu"])): draw(QUANTITIES)}}
+        repo = team["sourceRepos"][0]
+        raw["argo"]["applications"] = {
+            draw(st.sampled_from(["hub", "root", "Bad"])): {
+                "project": draw(st.sampled_from(["default", "eventual-hub", "nope"])),
+                "destination": {"namespace": draw(st.sampled_from(["eventual-hub", "other"]))},
+                "sources": [
+                    {"repoUrl": repo, "path": "p", "helm": {"valueFiles": [draw(st.sampled_from(VALUE_FILES))]}},
+                    {"repoUrl": repo, "ref": "values"},
+                ],
+                "syncOptions": draw(st.lists(st.sampled_from(SYNC_OPTIONS), max_size=2, unique=True)),
+                "syncWave": draw(st.integers(-5, 5)),
+            }
+        }
+        raw["argo"]["rbac"] = {"defaultRole": draw(st.sampled_from(["", "role:readonly", "role:nobody"]))}
     if draw(st.integers(0, 3)) == 0:
         raw["vpc"] |= {
             "natStrategy": draw(st.sampled_from(["single", "one_per_az", "none"])),

@@ -9,10 +9,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.argo_apps import IN_CLUSTER_SERVER
 from components.argo_bootstrap import (
     DEFAULT_SERVER_URL,
     GUARDRAIL_KINDS,
-    IN_CLUSTER_SERVER,
     OIDC_SECRET_KEY,
     ArgoSpec,
     RootAppSpec,
@@ -288,3 +288,258 @@ def test_role_arn_annotation_keys_are_valid(name):
 def test_role_arn_annotation_rejects_invalid_names(name):
     with pytest.raises(ValueError, match="annotation key"):
         role_arn_annotation(name)
+
+
+# ------------------------------------------------------------------------------------------ declared apps (argo_apps)
+
+from components.argo_apps import (  # noqa: E402 - the declared-objects planner, tested below
+    ADDON_SYNC_OPTIONS,
+    SYNC_OPTIONS,
+    ApplicationSpec,
+    HelmSpec,
+    IgnoreDifferenceSpec,
+    LimitsSpec,
+    SourceSpec,
+    addon_application_set_spec,
+    addon_labels,
+    application_annotations,
+    application_finalizers,
+    application_spec,
+    bridged_addon_problems,
+    limit_range_spec,
+    network_policy_spec,
+    policy_csv_problems,
+    quantity_problem,
+    rbac_roles,
+    resource_quota_spec,
+    role_arn_template,
+    source_problems,
+    sync_option_problem,
+)
+from components.argo_bootstrap import RbacSpec, rbac_values  # noqa: E402
+from components.gitops_bridge import BridgedAddon  # noqa: E402
+
+CHART = SourceSpec(
+    "https://airflow.apache.org",
+    target_revision="1.15.0",
+    chart="airflow",
+    helm=HelmSpec(release_name="airflow", value_files=("$values/airflow/prod.yaml",), values={"executor": "Celery"}),
+)
+VALUES = SourceSpec("https://github.com/example/airflow-config.git", target_revision="main", ref="values")
+PLAIN = SourceSpec("https://charts.example.com", target_revision="1.0.0", chart="app")
+
+
+def test_multi_source_spec_keeps_the_order_and_the_ref():
+    spec = application_spec(ApplicationSpec(sources=(CHART, VALUES), multi_source=True, namespace="airflow"))
+    assert spec["sources"] == [
+        {
+            "repoURL": "https://airflow.apache.org",
+            "targetRevision": "1.15.0",
+            "chart": "airflow",
+            "helm": {
+                "releaseName": "airflow",
+                "valueFiles": ["$values/airflow/prod.yaml"],
+                "valuesObject": {"executor": "Celery"},
+            },
+        },
+        {"repoURL": "https://github.com/example/airflow-config.git", "targetRevision": "main", "ref": "values"},
+    ]
+    assert "source" not in spec
+    assert spec["destination"] == {"server": IN_CLUSTER_SERVER, "namespace": "airflow"}
+
+
+def test_values_as_text_is_yaml():
+    source = SourceSpec("https://c", chart="c", helm=HelmSpec(values={"a": {"b": [1]}}, values_as="text"))
+    helm = application_spec(ApplicationSpec(sources=(source,), namespace="x"))["source"]["helm"]
+    assert yaml.safe_load(helm["values"]) == {"a": {"b": [1]}}
+    assert "valuesObject" not in helm
+
+
+def test_a_value_file_naming_no_ref_is_refused():
+    lonely = SourceSpec("https://c", chart="c", helm=HelmSpec(value_files=("$values/x.yaml",)))
+    assert source_problems([lonely]) == ["value file '$values/x.yaml' names ref 'values', which no source declares"]
+    assert source_problems([lonely, VALUES]) == []
+    assert source_problems([VALUES, VALUES]) == ["ref 'values' is declared by more than one source"]
+    with pytest.raises(ValueError, match="no source declares"):
+        application_spec(ApplicationSpec(sources=(lonely,), namespace="x"))
+
+
+def test_several_sources_need_multi_source():
+    with pytest.raises(ValueError, match="one source"):
+        application_spec(ApplicationSpec(sources=(CHART, VALUES), namespace="x"))
+    with pytest.raises(ValueError, match="one source"):
+        application_spec(ApplicationSpec(sources=(), namespace="x"))
+
+
+@pytest.mark.parametrize(
+    ("automated", "prune", "self_heal"), [(True, True, False), (True, False, True), (False, True, True)]
+)
+def test_sync_policy_of_declared_apps(automated, prune, self_heal):
+    app = ApplicationSpec(
+        sources=(PLAIN,),
+        namespace="x",
+        automated=automated,
+        prune=prune,
+        self_heal=self_heal,
+        sync_options=("ServerSideApply=true",),
+    )
+    policy = application_spec(app)["syncPolicy"]
+    assert policy["syncOptions"] == ["ServerSideApply=true"]
+    if automated:
+        assert policy["automated"] == {"prune": prune, "selfHeal": self_heal}
+    else:
+        assert "automated" not in policy
+
+
+def test_wave_and_finalizer_metadata():
+    app = ApplicationSpec(sources=(PLAIN,), namespace="x", sync_wave=-3, finalizer=False)
+    assert application_annotations(app) == {"argocd.argoproj.io/sync-wave": "-3"}
+    assert application_finalizers(app) == []
+    default = ApplicationSpec(sources=(PLAIN,), namespace="x")
+    assert application_annotations(default) == {}
+    assert application_finalizers(default) == ["resources-finalizer.argocd.argoproj.io"]
+
+
+def test_ignore_differences_carry_only_given_fields():
+    entry = IgnoreDifferenceSpec(kind="Deployment", group="apps", managed_fields_managers=("kube-controller-manager",))
+    spec = application_spec(ApplicationSpec(sources=(PLAIN,), namespace="x", ignore_differences=(entry,)))
+    assert spec["ignoreDifferences"] == [
+        {"group": "apps", "kind": "Deployment", "managedFieldsManagers": ["kube-controller-manager"]}
+    ]
+
+
+@given(st.sampled_from(sorted((name, value) for name, values in SYNC_OPTIONS.items() for value in values)))
+def test_every_documented_sync_option_is_accepted(option):
+    assert sync_option_problem("=".join(option)) is None
+
+
+@pytest.mark.parametrize(
+    "option", ["CreateNamespace", "CreateNamespace=false", "Force=true", "serverSideApply=true", ""]
+)
+def test_undocumented_sync_options_are_refused(option):
+    assert sync_option_problem(option)
+
+
+# ------------------------------------------------------------------------------------------ ApplicationSets
+
+LBC = BridgedAddon(
+    name="aws-load-balancer-controller",
+    repo_url="https://aws.github.io/eks-charts",
+    chart="aws-load-balancer-controller",
+    version="1.14.0",
+    namespace="kube-system",
+    values={
+        "serviceAccount": {
+            "annotations": {"eks.amazonaws.com/role-arn": role_arn_template("aws-load-balancer-controller")}
+        }
+    },
+    service_account="aws-load-balancer-controller",
+    wave=-1,
+)
+
+
+def test_role_arn_template_names_the_bridge_annotation():
+    assert role_arn_template("external-dns") == "{{metadata.annotations.platform.eks/external-dns-role-arn}}"
+    assert role_arn_template("karpenter").removeprefix("{{metadata.annotations.").removesuffix("}}") == (
+        role_arn_annotation("karpenter")
+    )
+
+
+@pytest.mark.parametrize("automated", [True, False])
+def test_addon_application_set(automated):
+    spec = addon_application_set_spec(LBC, automated=automated)
+    assert spec["goTemplate"] is False  # fasttemplate: {{metadata.annotations.<key>}} and Helm's {{ }} untouched
+    assert spec["generators"] == [
+        {"clusters": {"selector": {"matchLabels": {"platform.eks/addon-aws-load-balancer-controller": "enabled"}}}}
+    ]
+    template = spec["template"]
+    assert template["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "-1"}
+    source = template["spec"]["source"]
+    assert source["helm"]["valuesObject"] == dict(LBC.values)
+    assert source["helm"]["releaseName"] == "aws-load-balancer-controller"
+    assert template["spec"]["syncPolicy"]["syncOptions"] == list(ADDON_SYNC_OPTIONS)
+    assert ("automated" in template["spec"]["syncPolicy"]) is automated
+    assert spec["syncPolicy"] == {"preserveResourcesOnDeletion": False}
+
+
+def test_addon_labels_and_problems():
+    assert addon_labels([LBC]) == {"platform.eks/addon-aws-load-balancer-controller": "enabled"}
+    assert bridged_addon_problems([LBC]) == []
+    roleless = BridgedAddon(**{**LBC.__dict__, "service_account": None})
+    with_output = BridgedAddon(**{**LBC.__dict__, "values": {**LBC.values, "vpcId": object(), "list": [1, "x"]}})
+    assert bridged_addon_problems([with_output]) == []  # values may hold Outputs
+    assert bridged_addon_problems([roleless]) == [
+        "add-on 'aws-load-balancer-controller' uses its role ARN template but has no service account (no role)"
+    ]
+
+
+# ------------------------------------------------------------------------------------------ team guardrails
+
+_QUANTITIES = st.builds(
+    lambda number, suffix: f"{number}{suffix}",
+    st.one_of(
+        st.integers(0, 10**6).map(str),
+        st.builds(lambda whole, frac: f"{whole}.{frac}", st.integers(0, 999), st.integers(0, 999)),
+        st.integers(0, 999).map(lambda frac: f".{frac}"),
+    ),
+    st.sampled_from(["", "m", "k", "M", "G", "Ki", "Mi", "Gi", "Ti", "e3", "E-2"]),
+)
+
+
+@given(_QUANTITIES)
+def test_kubernetes_quantities_are_accepted(value):
+    assert quantity_problem(value) is None
+
+
+@pytest.mark.parametrize("value", ["", "1GB", "lots", "1.2.3", "Gi", "1 Gi", "1gi", "-1", "0x10"])
+def test_non_quantities_are_refused(value):
+    assert quantity_problem(value)
+
+
+def test_quota_and_limit_range():
+    assert resource_quota_spec({"pods": "10", "requests.cpu": "4"}) == {"hard": {"pods": "10", "requests.cpu": "4"}}
+    with pytest.raises(ValueError, match="not a Kubernetes quantity"):
+        resource_quota_spec({"pods": "ten"})
+    limits = limit_range_spec(LimitsSpec(default={"memory": "1Gi"}, max={"cpu": "2"}))
+    assert limits == {"limits": [{"type": "Container", "default": {"memory": "1Gi"}, "max": {"cpu": "2"}}]}
+    with pytest.raises(ValueError, match="needs default"):
+        limit_range_spec(LimitsSpec())
+    with pytest.raises(ValueError, match="not one of"):
+        limit_range_spec(LimitsSpec(max={"nvidia.com/gpu": "1"}))
+
+
+def test_default_deny_allows_only_dns_to_kube_system():
+    spec = network_policy_spec()
+    assert spec["podSelector"] == {}
+    assert set(spec["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in spec
+    (rule,) = spec["egress"]
+    assert rule["to"][0]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}
+    assert sorted(p["protocol"] for p in rule["ports"]) == ["TCP", "UDP"]
+
+
+# ------------------------------------------------------------------------------------------ RBAC
+
+
+def test_rbac_default_role_and_policy_lines():
+    spec = argo(sso=SSO)
+    rbac = rbac_values(ArgoSpec(sso=spec.sso, rbac=RbacSpec(default_role="role:readonly")))
+    assert rbac["policy.default"] == "role:readonly"
+    assert rbac["policy.csv"] == "g, platform, role:admin\ng, sre, role:admin\n"
+    custom = ArgoSpec(
+        rbac=RbacSpec(default_role="role:viewer", policy_csv="p, role:viewer, applications, get, */*, allow")
+    )
+    assert rbac_values(custom)["policy.csv"] == "p, role:viewer, applications, get, */*, allow\n"
+    with pytest.raises(ValueError, match="default role 'role:viewer'"):
+        rbac_values(ArgoSpec(rbac=RbacSpec(default_role="role:viewer")))
+    assert "policy.csv" not in rbac_values(ArgoSpec())
+
+
+def test_policy_csv_parsing():
+    policy = "p, role:ci, applications, sync, */*, allow\n# comment\ng, devs, role:dev\n"
+    assert policy_csv_problems(policy) == []
+    assert rbac_roles(policy) == {"role:ci", "role:dev"}
+    assert policy_csv_problems("p, role:x, applications, get, */*, maybe") == [
+        "line 1: effect 'maybe' is not allow or deny"
+    ]
+    assert len(policy_csv_problems("x, y\ng, a")) == 2
