@@ -24,8 +24,14 @@ BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-
 #: Argo CD's namespace (ArgoBootstrap) and the Vault agent injector's (VaultAwsAuth).
 ARGOCD_NAMESPACE = "argocd"
 VAULT_INJECTOR_NAMESPACE = "vault"
+#: Flux's namespace (FluxBootstrap, `gitops.engine: flux`).
+FLUX_NAMESPACE = "flux-system"
 #: Namespaces the platform's own components create, and the component that owns each.
-PLATFORM_NAMESPACES: dict[str, str] = {ARGOCD_NAMESPACE: "argo", VAULT_INJECTOR_NAMESPACE: "vault injector"}
+PLATFORM_NAMESPACES: dict[str, str] = {
+    ARGOCD_NAMESPACE: "argo",
+    VAULT_INJECTOR_NAMESPACE: "vault injector",
+    FLUX_NAMESPACE: "flux",
+}
 #: Namespaces no application role or delegated team may claim.
 RESERVED_NAMESPACES = BUILT_IN_NAMESPACES | frozenset(PLATFORM_NAMESPACES)
 
@@ -41,6 +47,7 @@ PLATFORM_ROLES = frozenset(
         "karpenter-controller",
         "cluster-autoscaler",
         "ci-runner",
+        "flux-source-controller",
     }
 )
 #: The platform's own IAM users: the role part of ``{project}-{stack}-{role}`` (see `NamingContext.platform_user`).

@@ -166,3 +166,9 @@ CLUSTER_AUTOSCALER_CHART: Final = ("https://kubernetes.github.io/autoscaler", "c
 CLUSTER_AUTOSCALER_IMAGE_TAGS: Final[dict[str, str]] = {"1.36": "v1.36.1", "1.35": "v1.35.2", "1.34": "v1.34.5"}
 ARGO_CD_CHART: Final = ("https://argoproj.github.io/argo-helm", "argo-cd", "10.1.1")  # Argo CD v3.4.4
 VAULT_CHART: Final = ("https://helm.releases.hashicorp.com", "vault", "0.34.1")
+#: Flux 2.8.5 (the chart's appVersion; source-controller v1.8.2, kustomize-controller v1.8.3, helm-controller v1.5.3,
+#: fluxcd-community/helm-charts tag flux2-2.18.3, charts/flux2/Chart.yaml and values.yaml). Flux 2.8 supports
+#: Kubernetes 1.30-1.35 (`FLUX_KUBERNETES_VERSIONS`; ControlPlane's Flux v2.8 release page, fluxcd.io/flux/releases).
+FLUX2_CHART: Final = ("https://fluxcd-community.github.io/helm-charts", "flux2", "2.18.3")
+#: Kubernetes minor versions the pinned Flux supports: `gitops.engine: flux` refuses a cluster outside them.
+FLUX_KUBERNETES_VERSIONS: Final = ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35")

@@ -20,6 +20,7 @@
 * `_COMPUTED` adds the outputs the program consumes for specific types (EKS endpoint, OIDC issuer,
   launch-template version, ...);
 * Kubernetes resources echo their inputs with ``metadata.name`` defaulting to the logical name;
+* ``tls`` private keys get the provider's computed key formats (`tls_private_key_state`), unknown in a preview;
 * invokes are answered from `_INVOKES`; an invoke without an answer fails the run loudly.
 
 Every invented value is derived from the type token and logical name with a short hash, so two runs of
@@ -472,6 +473,76 @@ def kubernetes_state(res: MockedResource) -> tuple[str, State]:
     return resource_id, state
 
 
+def _ssh_string(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def _pem(label: str, der: bytes, width: int = 64) -> str:
+    text = base64.b64encode(der).decode()
+    lines = [text[i : i + width] for i in range(0, len(text), width)]
+    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+
+
+def _openssh_private_key(key_type: bytes, public_blob: bytes, private_fields: bytes, check: bytes) -> str:
+    """An unencrypted ``openssh-key-v1`` PEM (OpenSSH PROTOCOL.key) holding the given key fields."""
+    section = check + check + _ssh_string(key_type) + private_fields + _ssh_string(b"")
+    section += bytes(range(1, 1 + (-len(section) % 8)))
+    none = _ssh_string(b"none")
+    blob = b"openssh-key-v1\0" + none + none + _ssh_string(b"") + (1).to_bytes(4, "big")
+    return _pem("OPENSSH PRIVATE KEY", blob + _ssh_string(public_blob) + _ssh_string(section))
+
+
+def tls_private_key_state(res: MockedResource, *, preview: bool = False) -> tuple[str, State]:
+    """Id and state of a ``tls:index/privateKey:PrivateKey`` in the formats terraform-provider-tls writes.
+
+    ED25519 and ECDSA P256 keys get every output the provider computes: ``publicKeyOpenssh`` in authorized_keys
+    form with the trailing newline Go's ``ssh.MarshalAuthorizedKey`` adds, ``privateKeyOpenssh`` (openssh-key-v1),
+    ``privateKeyPem``/``privateKeyPemPkcs8`` and ``publicKeyPem`` (PKIX) and both fingerprints. The key bytes
+    come from a digest of the logical name, so the public half is no real curve point of the private half: the
+    shapes are the provider's, the keys are stand-ins. Other algorithms get the PEM outputs only. In a preview
+    every computed output is unknown, as the provider generates the key at create.
+    """
+    state: State = dict(res.inputs)
+    known = dict(state)
+    seed = hashlib.sha256(f"seed::{res.logical_name}".encode()).digest()
+    point = hashlib.sha256(f"public::{res.logical_name}".encode()).digest()
+    check = seed[:4]
+    algorithm = res.text("algorithm")
+    curve = res.text("ecdsaCurve") or "P224"
+    if algorithm == "ED25519":
+        key_type = b"ssh-ed25519"
+        public_blob = _ssh_string(key_type) + _ssh_string(point)
+        private_fields = _ssh_string(point) + _ssh_string(seed + point)
+        pkcs8 = bytes.fromhex("302e020100300506032b657004220420") + seed
+        state["privateKeyPem"] = state["privateKeyPemPkcs8"] = _pem("PRIVATE KEY", pkcs8)
+        state["publicKeyPem"] = _pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") + point)
+    elif algorithm == "ECDSA" and curve == "P256":
+        key_type = b"ecdsa-sha2-nistp256"
+        ec_point = b"\x04" + point + hashlib.sha256(point).digest()
+        public_blob = _ssh_string(key_type) + _ssh_string(b"nistp256") + _ssh_string(ec_point)
+        private_fields = _ssh_string(b"nistp256") + _ssh_string(ec_point) + _ssh_string(b"\0" + seed)
+        state["privateKeyPem"] = _pem("EC PRIVATE KEY", seed)
+        state["privateKeyPemPkcs8"] = _pem("PRIVATE KEY", seed)
+        state["publicKeyPem"] = _pem("PUBLIC KEY", ec_point)
+    else:
+        state["privateKeyPem"] = state["privateKeyPemPkcs8"] = _pem("PRIVATE KEY", seed)
+        state["publicKeyPem"] = _pem("PUBLIC KEY", point)
+        state["privateKeyOpenssh"] = state["publicKeyOpenssh"] = ""
+        state["publicKeyFingerprintMd5"] = state["publicKeyFingerprintSha256"] = ""
+        return ("", _unknown_beyond(state, known)) if preview else (res.digest(40), state)
+    state["publicKeyOpenssh"] = f"{key_type.decode()} {base64.b64encode(public_blob).decode()}\n"
+    state["privateKeyOpenssh"] = _openssh_private_key(key_type, public_blob, private_fields, check)
+    state["publicKeyFingerprintSha256"] = (
+        "SHA256:" + base64.b64encode(hashlib.sha256(public_blob).digest()).decode().rstrip("=")
+    )
+    md5 = hashlib.md5(public_blob, usedforsecurity=False).hexdigest()
+    state["publicKeyFingerprintMd5"] = ":".join(md5[i : i + 2] for i in range(0, len(md5), 2))
+    if preview:
+        return "", _unknown_beyond(state, known)
+    # The provider's id is the hex SHA-1 of the public key's DER (terraform-provider-tls hashForState).
+    return hashlib.sha1(point, usedforsecurity=False).hexdigest(), state
+
+
 @dataclass(frozen=True)
 class AwsContext:
     """What an AWS invoke's answer depends on: its provider's region and credentials, and the stack."""
@@ -683,6 +754,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 state["arn"] = aws_arn(res, resource_id)
         elif res.type.startswith("kubernetes:"):
             resource_id, state = kubernetes_state(res)
+        elif res.type == "tls:index/privateKey:PrivateKey":
+            resource_id, state = tls_private_key_state(res, preview=self.preview)
         else:
             resource_id, state = f"{res.logical_name}-{res.digest(8)}", dict(res.inputs)
         if resource_id:
