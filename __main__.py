@@ -16,7 +16,6 @@ from components.ci_runner import CiRunner, CiRunnerArgs
 from components.context import AwsContext
 from components.delivery import DEPLOY_PHASE_ENV, NETWORK_PHASE, RUNNER_ROLE, deploy_phase, runner_project_name
 from components.eks_access import access_policy_name
-from components.flux_bootstrap import FluxBootstrap, FluxBootstrapArgs
 from components.eks_cluster import (
     AccessEntrySpec,
     EksCluster,
@@ -28,6 +27,7 @@ from components.eks_cluster import (
     VpcCniSpec,
 )
 from components.email import Email, EmailArgs
+from components.flux_bootstrap import FluxBootstrap, FluxBootstrapArgs
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, arn_key, unique_tail_aliases
@@ -343,7 +343,7 @@ def vault_aws_auth(cluster: EksCluster) -> VaultAwsAuth | None:
 def argo_bootstrap(
     cluster: EksCluster, role_arns: dict[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
 ) -> ArgoBootstrap | None:
-    """Argo CD and the GitOps bridge carrying ``role_arns`` (None when `argo.enabled` is false or the engine is flux)."""
+    """Argo CD and the GitOps bridge carrying ``role_arns`` (None with `argo.enabled` false or engine flux)."""
     if not settings.argo_installed:
         return None
     return ArgoBootstrap(

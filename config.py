@@ -37,17 +37,17 @@ from components import scheduling
 from components.adoption import ADOPTABLE, SUBNET_KEY, import_targets
 from components.argo_bootstrap import ArgoSpec, RootAppSpec, SsoSpec, TeamProjectSpec
 from components.cidrs import covers_internet
+from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
+from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
+
+# The node groups' own types are the settings' too (one source of truth for the EKS spellings).
+from components.eks_cluster import PodSecurityGroupEnforcingMode, TaintEffect
 from components.flux_bootstrap import ECR_OCI_URL as FLUX_ECR_OCI_URL
 from components.flux_bootstrap import GITHUB_KNOWN_HOSTS, ClusterPathSpec, FluxSpec, GitSourceSpec
 from components.flux_bootstrap import SSH_URL as FLUX_SSH_URL
 from components.flux_bootstrap import known_hosts_problem as flux_known_hosts_problem
 from components.flux_bootstrap import kustomization_name as flux_kustomization_name
 from components.flux_bootstrap import path_order as flux_path_order
-from components.delivery import RUNNER_WORKFLOWS, WORKFLOW_NAME_PATTERN, reachability_problem
-from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREFIXES, access_policy_name
-
-# The node groups' own types are the settings' too (one source of truth for the EKS spellings).
-from components.eks_cluster import PodSecurityGroupEnforcingMode, TaintEffect
 from components.instance_types import (
     NEWEST_XEN_GENERATION,
     amd64_problem,

@@ -74,13 +74,18 @@ KUSTOMIZATION_TIMEOUT: Final = "5m"
 #: GitHub's SSH host keys, as GitHub publishes them ("GitHub's SSH key fingerprints", docs.github.com).
 GITHUB_KNOWN_HOSTS: Final = (
     "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
-    "github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9n"
-    "kt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=",
-    "github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGe"
-    "YrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgX"
-    "kE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVr"
-    "uj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoT"
-    "wvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=",
+    (
+        "github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZ"
+        "My7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg="
+    ),
+    (
+        "github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4U"
+        "e1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBy"
+        "wINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zM"
+        "jA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYir"
+        "YgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK"
+        "2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk="
+    ),
 )
 
 #: A git URL Flux's GitRepository takes over SSH: ``ssh://<user>@<host>[:<port>]/<path>`` (not the scp-like form).
@@ -160,7 +165,7 @@ class FluxBootstrapArgs:
 
 
 def placement(node_selector: Mapping[str, T], tolerations: Sequence[Mapping[str, str]]) -> dict[str, Any]:
-    """nodeSelector and tolerations of one controller (the chart has no global placement)."""
+    """NodeSelector and tolerations of one controller (the chart has no global placement)."""
     return {"nodeSelector": {"kubernetes.io/os": "linux", **node_selector}, "tolerations": list(tolerations)}
 
 
@@ -414,7 +419,9 @@ def addon_dependencies(addon: BridgedAddon, addons: Sequence[BridgedAddon]) -> l
     return sorted(other.name for other in addons if other.wave < addon.wave)
 
 
-def helm_release_spec(addon: BridgedAddon, addons: Sequence[BridgedAddon], *, repository: T, values: T) -> dict[str, Any]:
+def helm_release_spec(
+    addon: BridgedAddon, addons: Sequence[BridgedAddon], *, repository: T, values: T
+) -> dict[str, Any]:
     """``spec`` of a bridged add-on's HelmRelease (in ``flux-system``, installing into the add-on's namespace)."""
     spec: dict[str, Any] = {
         "interval": ADDON_INTERVAL,
@@ -445,6 +452,14 @@ def labels() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------- component
+
+
+def _substituted(values: Mapping[str, Any], variables: Mapping[str, pulumi.Input[str]]) -> pulumi.Input[Any]:
+    """``values`` with the bridge ``variables`` substituted (an Output once a variable is one)."""
+    if not variables:
+        return dict(values)
+    resolved: pulumi.Output[dict[str, str]] = pulumi.Output.all(**variables)
+    return resolved.apply(lambda known: substitute(values, known))
 
 
 def _once_created(resource: pulumi.CustomResource, name: str) -> pulumi.Output[str]:
@@ -530,10 +545,14 @@ class FluxBootstrap(pulumi.ComponentResource):
         )
         binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-reconciler-binding",
-            metadata={"name": f"flux-system-{RECONCILER_SERVICE_ACCOUNT}", "labels": labels()},
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": RECONCILER_CLUSTER_ROLE},
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"flux-system-{RECONCILER_SERVICE_ACCOUNT}", labels=labels()),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=RECONCILER_CLUSTER_ROLE
+            ),
             subjects=[
-                {"kind": "ServiceAccount", "name": reconciler.metadata.name, "namespace": namespace.metadata.name}
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name=reconciler.metadata.name, namespace=namespace.metadata.name
+                )
             ],
             opts=child,
         )
@@ -634,20 +653,17 @@ class FluxBootstrap(pulumi.ComponentResource):
             if unknown := sorted(used - set(variables)):
                 msg = f"bridged add-on {addon.name}: values refer to ${{{unknown[0]}}}, not a bridge variable"
                 raise ValueError(msg)
-            addon_values: Any = (
-                pulumi.Output.all(**{v: variables[v] for v in sorted(used)}).apply(
-                    lambda resolved, values=addon.values: substitute(values, resolved)
-                )
-                if used
-                else dict(addon.values)
-            )
+            addon_values = _substituted(addon.values, {v: variables[v] for v in sorted(used)})
             k8s.apiextensions.CustomResource(
                 f"{name}-addon-{addon.name}",
                 api_version=HELM_API,
                 kind="HelmRelease",
                 metadata={"name": addon.name, "namespace": crd_namespace, "labels": labels()},
                 spec=helm_release_spec(
-                    addon, addons, repository=_once_created(addon_repo, addon_repository_name(addon)), values=addon_values
+                    addon,
+                    addons,
+                    repository=_once_created(addon_repo, addon_repository_name(addon)),
+                    values=addon_values,
                 ),
                 opts=reconciling,
             )

@@ -532,9 +532,9 @@ def tls_private_key_state(res: MockedResource, *, preview: bool = False) -> tupl
         return ("", _unknown_beyond(state, known)) if preview else (res.digest(40), state)
     state["publicKeyOpenssh"] = f"{key_type.decode()} {base64.b64encode(public_blob).decode()}\n"
     state["privateKeyOpenssh"] = _openssh_private_key(key_type, public_blob, private_fields, check)
-    state["publicKeyFingerprintSha256"] = (
-        "SHA256:" + base64.b64encode(hashlib.sha256(public_blob).digest()).decode().rstrip("=")
-    )
+    state["publicKeyFingerprintSha256"] = "SHA256:" + base64.b64encode(
+        hashlib.sha256(public_blob).digest()
+    ).decode().rstrip("=")
     md5 = hashlib.md5(public_blob, usedforsecurity=False).hexdigest()
     state["publicKeyFingerprintMd5"] = ":".join(md5[i : i + 2] for i in range(0, len(md5), 2))
     if preview:

@@ -12,11 +12,16 @@ from config import flux_spec, required_secrets
 from tests.config.test_settings import error_of, parse, stack_settings
 from tests.program.test_variants import variant_settings
 
-BASE: dict[str, Any] = {"region": "us-west-2", "owner": "o", "costCenter": "c", "cluster": {"kubernetesVersion": "1.35"}}
+BASE: dict[str, Any] = {
+    "region": "us-west-2",
+    "owner": "o",
+    "costCenter": "c",
+    "cluster": {"kubernetesVersion": "1.35"},
+}
 SOURCE = {"url": "ssh://git@github.com/example-org/platform-gitops.git", "paths": {"apps": "./clusters/prod/apps"}}
 
 
-def flux(**flux_settings: Any) -> dict[str, Any]:  # noqa: ANN401 - settings of any shape
+def flux(**flux_settings: Any) -> dict[str, Any]:
     return {**copy.deepcopy(BASE), "gitops": {"engine": "flux"}, "flux": flux_settings}
 
 
@@ -78,8 +83,9 @@ def test_flux_refuses_a_kubernetes_version_the_pinned_flux_does_not_support():
     raw = flux()
     raw["cluster"]["kubernetesVersion"] = "1.36"
     message = error_of(raw)
-    assert "eks-platform:settings.gitops.engine: the pinned Flux (flux2 chart 2.18.3) supports Kubernetes 1.30-1.35" in (
-        message
+    assert (
+        "eks-platform:settings.gitops.engine: the pinned Flux (flux2 chart 2.18.3) supports Kubernetes 1.30-1.35"
+        in (message)
     )
 
 

@@ -79,7 +79,12 @@ def test_the_bridge_holds_the_infrastructure_facts_and_role_arns_as_variables():
 def test_two_role_names_making_one_variable_are_refused():
     with pytest.raises(ValueError, match="both make the variable 'a_b_role_arn'"):
         fb.bridge_data(
-            cluster_name="c", region="r", account_id="a", vpc_id="v", environment="e", role_arns={"a-b": "1", "a_b": "2"}
+            cluster_name="c",
+            region="r",
+            account_id="a",
+            vpc_id="v",
+            environment="e",
+            role_arns={"a-b": "1", "a_b": "2"},
         )
     with pytest.raises(ValueError, match="does not make a substitution variable"):
         fb.variable_name("1st")
@@ -165,7 +170,9 @@ def test_paths_are_ordered_after_their_dependencies():
     }
     assert fb.path_order(paths) == ["a", "b", "c"]
     with pytest.raises(ValueError, match="cycle among a, b"):
-        fb.path_order({"a": fb.ClusterPathSpec("./a", depends_on=("b",)), "b": fb.ClusterPathSpec("./b", depends_on=("a",))})
+        fb.path_order(
+            {"a": fb.ClusterPathSpec("./a", depends_on=("b",)), "b": fb.ClusterPathSpec("./b", depends_on=("a",))}
+        )
 
 
 def test_a_git_repository_follows_the_branch_with_the_deploy_key():
@@ -249,7 +256,9 @@ def test_a_bridged_addon_installs_into_its_namespace_after_lower_waves():
         wave=1,
     )
     lbc_ns = BridgedAddon(**{**lbc.__dict__, "namespace": "aws-lbc"})
-    spec = fb.helm_release_spec(lbc_ns, [crds, lbc_ns], repository="addon-aws-load-balancer-controller", values={"a": 1})
+    spec = fb.helm_release_spec(
+        lbc_ns, [crds, lbc_ns], repository="addon-aws-load-balancer-controller", values={"a": 1}
+    )
     assert spec["releaseName"] == "aws-load-balancer-controller"
     assert (spec["targetNamespace"], spec["storageNamespace"]) == ("aws-lbc", "aws-lbc")
     assert spec["chart"]["spec"] == {
