@@ -393,3 +393,20 @@ def test_every_custom_resource_matches_its_crd_and_a_typo_would_not():
     repository = copy.deepcopy(next(r.inputs for r in resources if r.type == HELM_REPOSITORY))
     repository["spec"]["provider"] = "ecr"
     assert custom_resource_problems(repository, crds)
+
+
+# ---------------------------------------------------------------------------------------------- tear-down
+
+
+def test_the_teardown_deletes_flux_s_kustomizations_first_and_breaks_no_dependency():
+    from tests.program.test_variants import variant_plan
+    from tools.teardown import StateResource, order_violations, plan_phases
+
+    plan = variant_plan("flux")
+    phases = plan_phases(
+        StateResource(r.urn, r.type, r.parent, r.custom, r.protect, tuple(r.dependencies), r.id) for r in plan.resources
+    )
+    applications = {r.type for r in phases["applications"]}
+    assert applications == {KUSTOMIZATION}
+    assert GIT_REPOSITORY in {r.type for r in phases["in-cluster"]}
+    assert order_violations(phases) == []
