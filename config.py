@@ -1410,6 +1410,11 @@ class FluxSettings(Model):
 
     @model_validator(mode="after")
     def _hosts_and_names(self) -> Self:
+        reserved = sorted(name for name in self.helm_repositories if name.startswith("addon-"))
+        if reserved:
+            msg = f".helmRepositories.{reserved[0]}: names addon-<name> are the bridged add-ons' HelmRepositories"
+            raise ValueError(msg)
+        kustomizations: dict[str, str] = {}
         for source_name, source in sorted(self.sources.items()):
             problem = flux_known_hosts_problem(source.url, self.known_hosts)
             if problem:
@@ -1422,6 +1427,13 @@ class FluxSettings(Model):
                     msg = (
                         f".sources.{source_name}.paths.{path_name}: the Kustomization {kustomization!r} is longer "
                         f"than {DNS_LABEL_MAX} characters (a label value); shorten the names"
+                    )
+                    raise ValueError(msg)
+                where = f"{source_name}.paths.{path_name}"
+                if kustomizations.setdefault(kustomization, where) != where:
+                    msg = (
+                        f".sources.{where}: the Kustomization {kustomization!r} is also "
+                        f"sources.{kustomizations[kustomization]}'s; rename one"
                     )
                     raise ValueError(msg)
         return self

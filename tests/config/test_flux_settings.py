@@ -181,3 +181,18 @@ def test_flux_system_is_a_platform_namespace_no_team_or_role_may_claim():
         "appRoles": {"x": {"namespace": "flux-system", "serviceAccount": "x", "createServiceAccount": True}},
     }
     assert "namespace 'flux-system' is already created by flux" in error_of(raw)
+
+
+def test_two_paths_making_one_kustomization_name_are_refused():
+    sources = {
+        "a-b": {**SOURCE, "paths": {"c": "./x"}},
+        "a": {**SOURCE, "url": "ssh://git@github.com/example-org/other.git", "paths": {"b-c": "./y"}},
+    }
+    message = error_of(flux(sources=sources))
+    assert "flux.sources.a-b.paths.c: the Kustomization 'a-b-c' is also sources.a.paths.b-c's" in message
+
+
+def test_helm_repository_names_of_the_bridged_addons_are_reserved():
+    url = "oci://444455556666.dkr.ecr.us-west-2.amazonaws.com/charts"
+    message = error_of(flux(helmRepositories={"addon-x": {"url": url}}))
+    assert "flux.helmRepositories.addon-x: names addon-<name> are the bridged add-ons' HelmRepositories" in message
