@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
+import pydantic
 import pytest
 
-from components.flux_bootstrap import GITHUB_KNOWN_HOSTS, ClusterPathSpec
-from config import flux_spec, required_secrets
+from components.flux_bootstrap import GITHUB_KNOWN_HOSTS, ClusterPathSpec, FluxSpec, GitSourceSpec
+from config import FluxPathSettings, FluxSettings, FluxSourceSettings, flux_spec, required_secrets
 from tests.config.test_settings import error_of, parse, stack_settings
 from tests.program.test_variants import variant_settings
 
@@ -196,3 +198,14 @@ def test_helm_repository_names_of_the_bridged_addons_are_reserved():
     url = "oci://444455556666.dkr.ecr.us-west-2.amazonaws.com/charts"
     message = error_of(flux(helmRepositories={"addon-x": {"url": url}}))
     assert "flux.helmRepositories.addon-x: names addon-<name> are the bridged add-ons' HelmRepositories" in message
+
+
+@pytest.mark.parametrize(
+    ("settings", "spec"),
+    [(FluxSettings, FluxSpec), (FluxSourceSettings, GitSourceSpec), (FluxPathSettings, ClusterPathSpec)],
+    ids=lambda t: t.__name__,
+)
+def test_every_flux_setting_has_its_spec_field(settings: type[pydantic.BaseModel], spec: type) -> None:
+    # As tests/config/test_component_specs.py holds the other specs: a setting the mapping forgets fails here.
+    assert {field.name for field in dataclasses.fields(spec)} == set(settings.model_fields)
+    assert spec.__dataclass_params__.frozen  # type: ignore[attr-defined]  # dataclasses set it at runtime
