@@ -93,10 +93,12 @@ from components.network_plan import (
 )
 from components.node_autoscaler import ClusterAutoscalerSpec, KarpenterSpec
 from components.rosters import RosterError, expand_rosters
-from components.stack_secrets import ARGO_SSO_SECRET, VAULT_SECRETS
+from components.spot_ocean import AutomaticHeadroom, InstanceFilters, ManualHeadroom, SpotOceanSpec
+from components.stack_secrets import ARGO_SSO_SECRET, SPOT_TOKEN_SECRET, VAULT_SECRETS, VAULT_TOKEN
 from components.tagging import INTERNAL_ELB_TAG, KARPENTER_DISCOVERY_TAG, PUBLIC_ELB_TAG, REQUIRED_TAG_KEYS
 from components.vault_aws_auth import VaultSpec
 from components.vault_names import user_role_problems
+from components.vault_server import UNSEAL_KEY_PURPOSE, KubernetesAuthRole, VaultServerSpec, role_binding_problem
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
     FLUX2_CHART,
@@ -1226,10 +1228,134 @@ class ClusterAutoscalerSettings(Model):
         return selector
 
 
-class NodeAutoscalerSettings(Model):
-    """Node autoscaling: Karpenter (default) or the Kubernetes cluster-autoscaler."""
+class SpotOceanCapacitySettings(Model):
+    """How many instances the Ocean cluster runs."""
 
-    engine: Literal["karpenter", "cluster-autoscaler", "none"] = Field(
+    min_size: int = Field(default=0, ge=0, description="Fewest instances (0: Ocean may scale to zero).")
+    max_size: int = Field(default=10, ge=1, le=1000, description="Most instances.")
+    desired_capacity: int = Field(
+        default=1, ge=0, description="Instances at creation; Ocean's autoscaler owns it afterwards (ignored on update)."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min_size > self.max_size:
+            msg = f".minSize: {self.min_size} is more than maxSize {self.max_size}"
+            raise ValueError(msg)
+        if not self.min_size <= self.desired_capacity <= self.max_size:
+            msg = f".desiredCapacity: {self.desired_capacity} is not between minSize and maxSize"
+            raise ValueError(msg)
+        return self
+
+
+class SpotOceanHeadroomSettings(Model):
+    """Spare capacity kept free so pods start without waiting for a node: automatic (a percentage) or manual units."""
+
+    automatic_percentage: int | None = Field(
+        default=None, ge=0, le=200, description="Automatic headroom: percent of the cluster's resources kept free."
+    )
+    cpu_per_unit: int | None = Field(default=None, ge=1, description="Manual headroom: millicores per unit.")
+    memory_per_unit: int | None = Field(default=None, ge=1, description="Manual headroom: MiB per unit.")
+    num_of_units: int | None = Field(default=None, ge=0, description="Manual headroom: units kept free.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        manual = (self.cpu_per_unit, self.memory_per_unit, self.num_of_units)
+        if self.automatic_percentage is not None and any(value is not None for value in manual):
+            msg = ".automaticPercentage: give automatic headroom or manual units (cpuPerUnit, ...), not both"
+            raise ValueError(msg)
+        if self.automatic_percentage is None and None in manual:
+            msg = ".cpuPerUnit: manual headroom needs cpuPerUnit, memoryPerUnit and numOfUnits (or automaticPercentage)"
+            raise ValueError(msg)
+        return self
+
+
+class SpotOceanScaleDownSettings(Model):
+    """How fast Ocean removes nodes."""
+
+    max_scale_down_percentage: int = Field(
+        default=10, ge=1, le=100, description="Most of the cluster's nodes removed in one scale-down action (percent)."
+    )
+    aggressive: StrictBool = Field(default=False, description="Aggressive scale-down (no wait for evaluation periods).")
+
+
+class SpotOceanFilterSettings(Model):
+    """Which instance types Ocean may choose from (Spot `filters`); unset bounds are not applied."""
+
+    categories: list[
+        Literal[
+            "General_purpose", "Compute_optimized", "Memory_optimized", "Storage_optimized", "Accelerated_computing"
+        ]
+    ] = Field(default_factory=list, description="Instance categories (empty: any).")
+    min_vcpu: int | None = Field(default=None, ge=1, description="Fewest vCPUs per instance.")
+    max_vcpu: int | None = Field(default=None, ge=1, description="Most vCPUs per instance.")
+    min_memory_gib: float | None = Field(default=None, gt=0, description="Least memory per instance (GiB).")
+    max_memory_gib: float | None = Field(default=None, gt=0, description="Most memory per instance (GiB).")
+    include_families: list[Annotated[str, Field(pattern=r"^[a-z0-9*]+$")]] = Field(
+        default_factory=list, description="Only these families (`m5`, `c*`); empty: any."
+    )
+    exclude_families: list[Annotated[str, Field(pattern=r"^[a-z0-9*]+$")]] = Field(
+        default_factory=list, description="Never these families (`t2`, `c4*`)."
+    )
+    exclude_metal: StrictBool = Field(default=True, description="Never bare-metal types.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        for low, high, key in (
+            (self.min_vcpu, self.max_vcpu, "minVcpu"),
+            (self.min_memory_gib, self.max_memory_gib, "minMemoryGib"),
+        ):
+            if low is not None and high is not None and low > high:
+                msg = f".{key}: {low} is more than its maximum {high}"
+                raise ValueError(msg)
+        if self.include_families and self.exclude_families:
+            msg = ".includeFamilies: Spot takes includeFamilies or excludeFamilies, not both"
+            raise ValueError(msg)
+        return self
+
+
+class SpotOceanSettings(Model):
+    """Spot Ocean (`engine: spot-ocean`): the Ocean cluster and its controller (API token: the `spotToken` secret)."""
+
+    account_id: str = Field(pattern=r"^act-[0-9a-f]{8}$", description="Spot account id (`act-` and 8 hex digits).")
+    capacity: SpotOceanCapacitySettings = Field(
+        default_factory=SpotOceanCapacitySettings, description="Instance counts."
+    )
+    headroom: SpotOceanHeadroomSettings = Field(
+        default_factory=lambda: SpotOceanHeadroomSettings(automatic_percentage=5), description="Spare capacity."
+    )
+    scale_down: SpotOceanScaleDownSettings = Field(
+        default_factory=SpotOceanScaleDownSettings, description="Scale-down limits."
+    )
+    max_vcpu: int | None = Field(default=None, ge=1, description="Cluster-wide limit on vCPUs (unset: none).")
+    max_memory_gib: int | None = Field(default=None, ge=1, description="Cluster-wide limit on memory (unset: none).")
+    architecture: Literal["x86_64", "arm64"] = Field(
+        default="x86_64", description="Node architecture: the AL2023 AMI's and the instance filter's."
+    )
+    filters: SpotOceanFilterSettings = Field(
+        default_factory=SpotOceanFilterSettings, description="Instance type filters."
+    )
+    spot_percentage: int = Field(
+        default=100, ge=0, le=100, description="Percent of nodes on Spot (the rest on-demand)."
+    )
+    fallback_to_ondemand: StrictBool = Field(
+        default=True, description="Launch on-demand when no Spot market is available."
+    )
+    utilize_reserved_instances: StrictBool = Field(default=True, description="Use free Reserved Instances before Spot.")
+    draining_timeout_seconds: int = Field(
+        default=120, ge=0, le=3600, description="How long a node drains before Ocean terminates it."
+    )
+    root_volume_size_gib: int = Field(default=50, ge=20, le=16384, description="Encrypted gp3 root volume size.")
+    deploy_metrics_server: StrictBool = Field(
+        default=True,
+        description="The controller chart's metrics-server subchart (Ocean needs metrics); false if it runs already.",
+    )
+
+
+class NodeAutoscalerSettings(Model):
+    """Node autoscaling: Karpenter (default), the Kubernetes cluster-autoscaler or Spot Ocean."""
+
+    engine: Literal["karpenter", "cluster-autoscaler", "spot-ocean", "none"] = Field(
         default="karpenter",
         description="Autoscaler; `none`: the managed node groups keep their sizes (a cluster without internet egress).",
     )
@@ -1237,6 +1363,16 @@ class NodeAutoscalerSettings(Model):
     cluster_autoscaler: ClusterAutoscalerSettings = Field(
         default_factory=ClusterAutoscalerSettings, description="cluster-autoscaler settings."
     )
+    spot_ocean: SpotOceanSettings | None = Field(
+        default=None, description="Spot Ocean settings (required with `engine: spot-ocean`)."
+    )
+
+    @model_validator(mode="after")
+    def _spot_ocean_settings(self) -> Self:
+        if self.engine == "spot-ocean" and self.spot_ocean is None:
+            msg = ".spotOcean: engine spot-ocean needs its settings (accountId at least)"
+            raise ValueError(msg)
+        return self
 
 
 class TeamProjectSettings(Model):
@@ -1439,10 +1575,150 @@ class FluxSettings(Model):
         return self
 
 
+class VaultMode(StrEnum):
+    """Where Vault runs: HCP (today's AWS auth and injector) or in the cluster (VaultServer)."""
+
+    HCP = "hcp"
+    IN_CLUSTER = "in-cluster"
+
+
+_VAULT_TTL = re.compile(r"^([1-9]\d*)([smh])$")
+_TTL_SECONDS = {"s": 1, "m": 60, "h": 3600}
+_VAULT_PATH = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class VaultRoleSettings(Model):
+    """A Kubernetes auth role of the in-cluster Vault: ServiceAccounts that log in as it and its policies."""
+
+    service_accounts: list[str] = Field(
+        min_length=1, description="`<namespace>/<serviceAccount>` bound to the role (exact names)."
+    )
+    policies: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]] = Field(
+        default_factory=list, description="Vault policies of the role's tokens."
+    )
+    ttl: str = Field(default="1h", pattern=_VAULT_TTL.pattern, description="Token TTL (`<n>s|m|h`; max TTL is 4x).")
+
+    @field_validator("service_accounts")
+    @classmethod
+    def _accounts(cls, accounts: list[str]) -> list[str]:
+        for account in accounts:
+            namespace, _, name = account.partition("/")
+            if not (_K8S_NAME.fullmatch(namespace) and _K8S_NAME.fullmatch(name)):
+                msg = f"expected <namespace>/<serviceAccount> (DNS labels), got {account!r}"
+                raise ValueError(msg)
+        if len(set(accounts)) != len(accounts):
+            msg = f"lists a ServiceAccount twice: {accounts}"
+            raise ValueError(msg)
+        problem = role_binding_problem(_namespaced(accounts))
+        if problem:
+            raise ValueError(problem)
+        return accounts
+
+    @property
+    def ttl_seconds(self) -> int:
+        """The TTL in seconds."""
+        match = _VAULT_TTL.fullmatch(self.ttl)
+        assert match is not None  # noqa: S101 - the field's pattern
+        return int(match.group(1)) * _TTL_SECONDS[match.group(2)]
+
+
+class VaultTlsSettings(Model):
+    """The stack's own CA and the server certificate it signs (pulumi-tls)."""
+
+    ca_validity_hours: StrictInt = Field(default=87600, ge=24, description="CA lifetime (default 10 years).")
+    cert_validity_hours: StrictInt = Field(default=8760, ge=24, description="Server certificate lifetime (1 year).")
+    early_renewal_hours: StrictInt = Field(
+        default=720, ge=0, description="Re-issue the server certificate this long before it expires (`pulumi up`)."
+    )
+
+    @model_validator(mode="after")
+    def _lifetimes(self) -> Self:
+        if self.cert_validity_hours > self.ca_validity_hours:
+            msg = ".certValidityHours: the server certificate may not outlive its CA (caValidityHours)"
+            raise ValueError(msg)
+        if self.early_renewal_hours >= self.cert_validity_hours:
+            msg = ".earlyRenewalHours: must be shorter than certValidityHours (it would re-issue on every up)"
+            raise ValueError(msg)
+        return self
+
+
+class VaultInClusterSettings(Model):
+    """Vault in the cluster (`vault.mode: in-cluster`): HA raft, KMS auto-unseal, TLS, Kubernetes auth."""
+
+    replicas: StrictInt = Field(default=3, ge=1, le=7, description="Raft voters (odd; at least 3 in production).")
+    data_storage_gib: StrictInt = Field(default=10, ge=1, le=16384, description="Raft data volume per pod (GiB).")
+    audit_storage_gib: StrictInt = Field(default=10, ge=1, le=16384, description="Audit log volume per pod (GiB).")
+    tls: VaultTlsSettings = Field(default_factory=VaultTlsSettings, description="The CA and server certificate.")
+    configure: StrictBool = Field(
+        default=False,
+        description="Phase 2, after `vault operator init`: configure auth, KV and roles through `address`.",
+    )
+    address: str = Field(
+        default="", pattern=r"^(https://\S+)?$", description="Where the deployer reaches Vault (https), with configure."
+    )
+    ca_cert_file: str | None = Field(
+        default=None,
+        description="With configure: the stack CA as a file (`pulumi stack output vaultCaCertPem > <file>`).",
+    )
+    auth_path: str = Field(default="kubernetes", pattern=_VAULT_PATH, description="Mount path of the kubernetes auth.")
+    kv_path: str = Field(default="secret", pattern=_VAULT_PATH, description="Mount path of the KV v2 secrets engine.")
+    roles: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")], VaultRoleSettings] = (
+        Field(default_factory=dict, description="Kubernetes auth roles by name (with configure).")
+    )
+
+    @field_validator("replicas")
+    @classmethod
+    def _odd(cls, replicas: int) -> int:
+        if replicas % 2 == 0:
+            msg = (
+                f"raft needs an odd number of voters (a quorum of {replicas // 2 + 1} of {replicas} adds no tolerance)"
+            )
+            raise ValueError(msg)
+        return replicas
+
+    @model_validator(mode="after")
+    def _phases(self) -> Self:
+        if self.configure and not self.address:
+            msg = ".address: required with configure (e.g. https://127.0.0.1:8200 through kubectl port-forward)"
+            raise ValueError(msg)
+        if self.configure and not self.ca_cert_file:
+            msg = ".caCertFile: required with configure (`pulumi stack output vaultCaCertPem > vault-ca.pem`)"
+            raise ValueError(msg)
+        if not self.configure:
+            for key, value in (("address", self.address), ("caCertFile", self.ca_cert_file), ("roles", self.roles)):
+                if value:
+                    msg = f".{key}: used only with configure: true (after `vault operator init`)"
+                    raise ValueError(msg)
+        if self.auth_path == self.kv_path:
+            msg = ".kvPath: the kubernetes auth method is mounted there already (authPath)"
+            raise ValueError(msg)
+        return self
+
+
+#: Fields of `VaultSettings` that only HCP mode (VaultAwsAuth) reads.
+_HCP_ONLY_FIELDS = {
+    "address": "address",
+    "namespace": "namespace",
+    "auth_path": "authPath",
+    "secrets_path": "secretsPath",
+    "auth_role": "authRole",
+    "bound_namespace": "boundNamespace",
+    "bound_service_account": "boundServiceAccount",
+    "users": "users",
+    "users_files": "usersFiles",
+}
+
+
 class VaultSettings(Model):
-    """Vault AWS auth and secrets engine (HCP Vault), and the agent injector in the cluster."""
+    """Vault: HCP Vault's AWS auth and secrets engine with the agent injector (mode hcp), or Vault in the cluster."""
 
     enabled: StrictBool = Field(default=False, description="Configure Vault and install the injector.")
+    mode: VaultMode = Field(
+        default=VaultMode.HCP, description="hcp: HCP Vault with AWS auth (the fields below); in-cluster: `inCluster`."
+    )
+    in_cluster: VaultInClusterSettings | None = Field(
+        default=None, description="The in-cluster server (mode in-cluster; unset: its defaults)."
+    )
     address: str = Field(default="", pattern=r"^(https://\S+)?$", description="Vault address (https).")
     namespace: str | None = Field(default="admin", description="Vault namespace (`admin` on HCP).")
     auth_path: str = Field(default="aws", pattern=r"^[a-z0-9-]+$", description="Mount path of the aws auth method.")
@@ -1462,8 +1738,39 @@ class VaultSettings(Model):
     )
 
     @model_validator(mode="after")
+    def _one_mode(self) -> Self:
+        if self.mode is VaultMode.HCP:
+            if self.in_cluster is not None:
+                msg = ".inCluster: only with mode: in-cluster"
+                raise ValueError(msg)
+            return self
+        if not self.enabled:
+            msg = ".mode: in-cluster needs enabled: true"
+            raise ValueError(msg)
+        hcp = sorted(alias for key, alias in _HCP_ONLY_FIELDS.items() if key in self.model_fields_set)
+        if hcp:
+            msg = f".{hcp[0]}: an HCP (mode hcp) setting; in-cluster Vault is configured under inCluster"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def server(self) -> VaultInClusterSettings:
+        """The in-cluster server's settings (their defaults when `inCluster` is unset)."""
+        return self.in_cluster or VaultInClusterSettings()
+
+    @property
+    def hcp(self) -> bool:
+        """Vault enabled in HCP mode (VaultAwsAuth)."""
+        return self.enabled and self.mode is VaultMode.HCP
+
+    @property
+    def in_cluster_server(self) -> bool:
+        """Vault enabled in the cluster (VaultServer)."""
+        return self.enabled and self.mode is VaultMode.IN_CLUSTER
+
+    @model_validator(mode="after")
     def _address_when_enabled(self) -> Self:
-        if self.enabled and not self.address:
+        if self.hcp and not self.address:
             msg = ".address: required when Vault is enabled"
             raise ValueError(msg)
         if self.bound_namespace == VAULT_INJECTOR_NAMESPACE:
@@ -1843,7 +2150,9 @@ class Settings(Model):
     flux: FluxSettings | None = Field(
         default=None, description="Flux, with `gitops.engine: flux` only (unset there: Flux with no sources)."
     )
-    vault: VaultSettings = Field(default_factory=VaultSettings, description="Vault AWS auth and injector.")
+    vault: VaultSettings = Field(
+        default_factory=VaultSettings, description="Vault: HCP with AWS auth and the injector, or in the cluster."
+    )
     delivery: DeliverySettings | None = Field(
         default=None, description="Where CI deploys this stack from; unset: no CI runner (deploys from elsewhere)."
     )
@@ -1928,7 +2237,7 @@ class Settings(Model):
             for svc, role in self.app_roles.items()
             if role.create_service_account and role.namespace not in BUILT_IN_NAMESPACES
         ]
-        if self.vault.enabled and self.vault.bound_namespace not in BUILT_IN_NAMESPACES:
+        if self.vault.hcp and self.vault.bound_namespace not in BUILT_IN_NAMESPACES:
             claims.append(("vault.boundNamespace", self.vault.bound_namespace))
         if self.argo.enabled:
             claims += [
@@ -1948,7 +2257,7 @@ class Settings(Model):
             for svc, role in sorted(self.app_roles.items())
             if role.create_service_account
         ]
-        if self.vault.enabled:
+        if self.vault.hcp:
             claims.append(
                 (".vault.boundServiceAccount", f"{self.vault.bound_namespace}/{self.vault.bound_service_account}")
             )
@@ -1974,6 +2283,12 @@ class Settings(Model):
                     f"{', '.join(xen)} run on Xen"
                 )
                 raise ValueError(msg)
+        if self.node_autoscaler.engine == "spot-ocean":
+            msg = (
+                ".nodeAutoscaler.engine: the platform's Spot Ocean nodes are IPv4 (nodeadm user data with the service "
+                "IPv4 CIDR, no associateIpv6Address): use karpenter or cluster-autoscaler on an IPv6 cluster"
+            )
+            raise ValueError(msg)
         karpenter = self.node_autoscaler.karpenter
         if self.node_autoscaler.engine == "karpenter" and karpenter.instance_generation_min <= NEWEST_XEN_GENERATION:
             msg = (
@@ -2036,7 +2351,10 @@ class Settings(Model):
             raise ValueError(msg)
         engine = self.node_autoscaler.engine
         if engine != "none":
-            registry = "public.ecr.aws (ECR Public has no VPC endpoint)" if engine == "karpenter" else "registry.k8s.io"
+            registry = {
+                "karpenter": "public.ecr.aws (ECR Public has no VPC endpoint)",
+                "spot-ocean": "us-docker.pkg.dev and reports to api.spotinst.io",
+            }.get(engine, "registry.k8s.io")
             msg = f".nodeAutoscaler.engine: {engine} pulls its image from {registry}, but {why}: use engine none"
             raise ValueError(msg)
         if self.gitops.engine == "flux":
@@ -2051,10 +2369,43 @@ class Settings(Model):
                 "set it to false"
             )
             raise ValueError(msg)
-        if self.vault.enabled:
+        if self.vault.hcp:
             msg = (
                 f".vault.enabled: the Vault injector pulls its images from Docker Hub and the agents reach Vault at "
                 f"{self.vault.address}, but {why}: set it to false"
+            )
+            raise ValueError(msg)
+        if self.vault.in_cluster_server:
+            msg = f".vault.mode: the Vault server and injector pull their images from Docker Hub, but {why}: use hcp"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _vault_in_cluster_fits(self) -> Self:
+        """The in-cluster server: a raft quorum in production, its volumes' class, a node per pod, its key's alias."""
+        if not self.vault.in_cluster_server:
+            return self
+        server = self.vault.server
+        if self.production and server.replicas < 3:  # noqa: PLR2004 - raft's smallest fault-tolerant cluster
+            msg = ".vault.inCluster.replicas: a production Vault needs at least 3 raft voters (one may fail)"
+            raise ValueError(msg)
+        if not self.cluster.storage.default_storage_class:
+            msg = (
+                ".vault.inCluster: the data and audit volumes use the platform's gp3 StorageClass, which "
+                "cluster.storage.defaultStorageClass: false turns off"
+            )
+            raise ValueError(msg)
+        group = self.cluster.system_group
+        most = group.max_size * (self.vpc.az_count if group.per_zone else 1)
+        if server.replicas > most:
+            msg = (
+                f".vault.inCluster.replicas: the chart places one Vault pod per node of the system node group, "
+                f"which has at most {most} nodes"
+            )
+            raise ValueError(msg)
+        if UNSEAL_KEY_PURPOSE in self.kms_keys:
+            msg = (
+                f".kmsKeys.{UNSEAL_KEY_PURPOSE}: the in-cluster Vault's unseal key has that alias; choose another name"
             )
             raise ValueError(msg)
         return self
@@ -2084,6 +2435,9 @@ def node_autoscaler_engine(settings: NodeAutoscalerSettings) -> KarpenterSpec | 
     if settings.engine == "none":
         msg = "engine none runs no autoscaler: declare no NodeAutoscaler"
         raise ValueError(msg)
+    if settings.engine == "spot-ocean":
+        msg = "engine spot-ocean runs Spot Ocean: declare a SpotOcean (spot_ocean_spec), no NodeAutoscaler"
+        raise ValueError(msg)
     if settings.engine == "cluster-autoscaler":
         ca = settings.cluster_autoscaler
         return ClusterAutoscalerSpec(
@@ -2103,6 +2457,46 @@ def node_autoscaler_engine(settings: NodeAutoscalerSettings) -> KarpenterSpec | 
     )
 
 
+def spot_ocean_spec(settings: SpotOceanSettings) -> SpotOceanSpec:
+    """`SpotOceanArgs.spec`."""
+    headroom = settings.headroom
+    f = settings.filters
+    return SpotOceanSpec(
+        account_id=settings.account_id,
+        min_size=settings.capacity.min_size,
+        max_size=settings.capacity.max_size,
+        desired_capacity=settings.capacity.desired_capacity,
+        headroom=AutomaticHeadroom(headroom.automatic_percentage)
+        if headroom.automatic_percentage is not None
+        else ManualHeadroom(
+            cpu_millicores=headroom.cpu_per_unit or 0,
+            memory_mib=headroom.memory_per_unit or 0,
+            units=headroom.num_of_units or 0,
+        ),
+        max_scale_down_percentage=settings.scale_down.max_scale_down_percentage,
+        aggressive_scale_down=settings.scale_down.aggressive,
+        max_vcpu=settings.max_vcpu,
+        max_memory_gib=settings.max_memory_gib,
+        architecture=settings.architecture,
+        filters=InstanceFilters(
+            categories=tuple(f.categories),
+            min_vcpu=f.min_vcpu,
+            max_vcpu=f.max_vcpu,
+            min_memory_gib=f.min_memory_gib,
+            max_memory_gib=f.max_memory_gib,
+            include_families=tuple(f.include_families),
+            exclude_families=tuple(f.exclude_families),
+            exclude_metal=f.exclude_metal,
+        ),
+        spot_percentage=settings.spot_percentage,
+        fallback_to_ondemand=settings.fallback_to_ondemand,
+        utilize_reserved_instances=settings.utilize_reserved_instances,
+        draining_timeout_seconds=settings.draining_timeout_seconds,
+        root_volume_size_gib=settings.root_volume_size_gib,
+        metrics_server=settings.deploy_metrics_server,
+    )
+
+
 def vault_spec(settings: VaultSettings) -> VaultSpec:
     """`VaultAwsAuthArgs.vault` (the users as the settings hold them: `usersFiles` are merged in on load)."""
     return VaultSpec(
@@ -2114,6 +2508,31 @@ def vault_spec(settings: VaultSettings) -> VaultSpec:
         bound_namespace=settings.bound_namespace,
         bound_service_account=settings.bound_service_account,
         users={user: tuple(arns) for user, arns in settings.users.items()},
+    )
+
+
+def vault_server_spec(settings: Settings) -> VaultServerSpec:
+    """`VaultServerArgs.spec` (vault.mode in-cluster): the server settings and the platform's StorageClass."""
+    server = settings.vault.server
+    return VaultServerSpec(
+        replicas=server.replicas,
+        data_storage_gib=server.data_storage_gib,
+        audit_storage_gib=server.audit_storage_gib,
+        storage_class=settings.cluster.storage.storage_class_name,
+        ca_validity_hours=server.tls.ca_validity_hours,
+        cert_validity_hours=server.tls.cert_validity_hours,
+        cert_early_renewal_hours=server.tls.early_renewal_hours,
+        configure=server.configure,
+        auth_path=server.auth_path,
+        kv_path=server.kv_path,
+        roles={
+            name: KubernetesAuthRole(
+                service_accounts=_namespaced(role.service_accounts),
+                policies=tuple(role.policies),
+                ttl_seconds=role.ttl_seconds,
+            )
+            for name, role in sorted(server.roles.items())
+        },
     )
 
 
@@ -2383,9 +2802,13 @@ def format_error(
 
 def required_secrets(settings: Settings) -> dict[str, str]:
     """``{config key: the setting that needs it}`` for the secrets this stack's settings need."""
-    needs = dict.fromkeys(VAULT_SECRETS, "vault.enabled") if settings.vault.enabled else {}
+    needs = dict.fromkeys(VAULT_SECRETS, "vault.enabled") if settings.vault.hcp else {}
+    if settings.vault.in_cluster_server and settings.vault.server.configure:
+        needs[VAULT_TOKEN] = "vault.inCluster.configure"
     if settings.argo_installed and settings.argo.sso:
         needs[ARGO_SSO_SECRET] = "argo.sso"
+    if settings.node_autoscaler.engine == "spot-ocean":
+        needs[SPOT_TOKEN_SECRET] = "nodeAutoscaler.engine spot-ocean"
     return needs
 
 

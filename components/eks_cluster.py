@@ -236,6 +236,11 @@ def taint_tolerations(group: TaintedGroup | None) -> list[dict[str, str]]:
     return node_group_tolerations(group)
 
 
+def service_ipv4_cidr(config: aws.eks.outputs.ClusterKubernetesNetworkConfig | None) -> str:
+    """The cluster's service IPv4 CIDR (EKS picks one when none is given); empty for an IPv6 cluster."""
+    return (config.service_ipv4_cidr if config else None) or ""
+
+
 def oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
     """The cluster's OIDC issuer URL from its ``identities`` output."""
     oidcs = identities[0].oidcs if identities else None
@@ -291,6 +296,9 @@ class EksCluster(pulumi.ComponentResource):
     node_role_name: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    #: The cluster's CA (base64) and service IPv4 CIDR (EKS picks one when none is given).
+    certificate_authority_data: pulumi.Output[str]
+    service_cidr: pulumi.Output[str]
     #: Managed node groups by key: the group's, or ``<group>-<zone letter>`` for each zone of a per-zone group.
     node_groups: dict[str, aws.eks.NodeGroup]
     #: Where platform controllers run: the system node group, by its name (``eks.amazonaws.com/nodegroup``) or, per
@@ -405,7 +413,7 @@ class EksCluster(pulumi.ComponentResource):
             ),
         )
         self.cluster_name = cluster.name
-        self.endpoint = cluster.endpoint
+        self.endpoint, self.service_cidr = cluster.endpoint, cluster.kubernetes_network_config.apply(service_ipv4_cidr)
         self.oidc_issuer_url = cluster.identities.apply(oidc_issuer)
         self.cluster_security_group_id = cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or "")
 
@@ -454,7 +462,8 @@ class EksCluster(pulumi.ComponentResource):
         self.system_node_selector = self._system_node_selector()
         self.system_tolerations = taint_tolerations(args.node_groups[args.system_node_group])
 
-        ca_data = cluster.certificate_authority.apply(lambda ca: ca.data)
+        # The CA is also what nodes outside managed groups (Spot Ocean's) need in their nodeadm NodeConfig to join.
+        self.certificate_authority_data = ca_data = cluster.certificate_authority.apply(lambda ca: ca.data or "")
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
                 lambda v: kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.account.region)

@@ -376,3 +376,32 @@ def ses_smtp_send_policy(resource_arns: Sequence[str]) -> PolicyDocument:
             "Resource": sorted(resource_arns),
         }
     )
+
+
+#: What Vault's awskms seal needs on its key: "Vault needs the following permissions on the KMS key: kms:Encrypt,
+#: kms:Decrypt, kms:DescribeKey" (hashicorp/vault website docs, configuration/seal/awskms, "Authentication").
+VAULT_SEAL_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey")
+
+
+def vault_seal_key_policy(*, account_id: str, partition: str, server_role_arn: str) -> PolicyDocument:
+    """Key policy of Vault's auto-unseal key: the account administers it, only the Vault server's role uses it.
+
+    The account holds the key administrators' actions, never encrypt or decrypt; the server's role holds the seal's
+    three actions (no ``ReEncrypt``/``GenerateDataKey``: the seal does not call them).
+    """
+    return document(
+        {
+            "Sid": "AccountAdministersWithoutUse",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": list(KMS_KEY_ADMIN_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "VaultServerUnseals",
+            "Effect": "Allow",
+            "Principal": {"AWS": server_role_arn},
+            "Action": list(VAULT_SEAL_KEY_ACTIONS),
+            "Resource": "*",
+        },
+    )

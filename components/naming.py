@@ -21,7 +21,8 @@ from components.limits import MAX_LENGTH
 #: Namespaces every Kubernetes cluster creates itself. The platform never declares them: a create fails with
 #: AlreadyExists and a destroy would delete them. ServiceAccounts go into them without owning them.
 BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-#: Argo CD's namespace (ArgoBootstrap) and the Vault agent injector's (VaultAwsAuth).
+#: Argo CD's namespace (ArgoBootstrap) and Vault's: the agent injector's (VaultAwsAuth, vault.mode hcp) or the
+#: server's and its injector's (VaultServer, vault.mode in-cluster).
 ARGOCD_NAMESPACE = "argocd"
 VAULT_INJECTOR_NAMESPACE = "vault"
 #: Flux's namespace (FluxBootstrap, `gitops.engine: flux`).
@@ -46,8 +47,11 @@ PLATFORM_ROLES = frozenset(
         "karpenter-node",
         "karpenter-controller",
         "cluster-autoscaler",
+        "spot-ocean-node",
         "ci-runner",
         "flux-source-controller",
+        # The in-cluster Vault server's IRSA role (vault.mode in-cluster: components/vault_server.py).
+        "vault-server",
     }
 )
 #: The platform's own IAM users: the role part of ``{project}-{stack}-{role}`` (see `NamingContext.platform_user`).

@@ -14,6 +14,8 @@ from policies.settings import PackContext, policy_config, schema, string_list
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
 LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
 EC2_NODE_CLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+#: Spot Ocean's cluster: the launch specification of every node it starts.
+OCEAN_TYPE = "spotinst:aws/ocean:Ocean"
 
 LOGGING_SCHEMA = schema(
     {
@@ -122,7 +124,7 @@ def _metadata_problems(
 
 
 def check_imdsv2(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """Node launch templates (and Karpenter EC2NodeClasses) require IMDSv2 with a small hop limit."""
+    """Node launch templates (Karpenter EC2NodeClasses, Spot Oceans) require IMDSv2 with a small hop limit."""
     cfg = policy_config(args.get_config(), IMDS_SCHEMA)
     props = plain_props(args.props)
     max_hops = int(cfg["maxHopLimit"])
@@ -140,6 +142,15 @@ def check_imdsv2(args: ResourceValidationArgs, report: ReportViolation) -> None:
             return  # Karpenter's default: httpTokens required, hop limit 1
         problems = _metadata_problems(
             options,
+            tokens_key="httpTokens",
+            hop_key="httpPutResponseHopLimit",
+            endpoint_key="httpEndpoint",
+            max_hops=max_hops,
+        )
+    elif args.resource_type == OCEAN_TYPE:
+        # Without instanceMetadataOptions Ocean's nodes accept IMDSv1 (Spot API: httpTokens defaults to optional).
+        problems = _metadata_problems(
+            props.get("instanceMetadataOptions"),
             tokens_key="httpTokens",
             hop_key="httpPutResponseHopLimit",
             endpoint_key="httpEndpoint",

@@ -13,6 +13,7 @@ CLUSTER_TYPE = "aws:eks/cluster:Cluster"
 KMS_KEY_TYPE = "aws:kms/key:Key"
 LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
 EC2_NODE_CLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+OCEAN_TYPE = "spotinst:aws/ocean:Ocean"
 #: Key specs that support automatic rotation (symmetric encryption keys).
 ROTATABLE_KEY_SPECS = ("SYMMETRIC_DEFAULT",)
 
@@ -101,7 +102,7 @@ def _unencrypted(mappings: object, *, path: str) -> list[str]:
 
 
 def check_node_volume_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """Node volumes (launch templates, Karpenter EC2NodeClasses) are encrypted: every mapping, however many.
+    """Node volumes (launch templates, Karpenter EC2NodeClasses, Spot Oceans) are encrypted, every mapping of them.
 
     AL2023 templates map one root volume; Bottlerocket ones two, the OS volume and the data volume containers live on
     (components/versions.py BOTTLEROCKET_OS_DEVICE, BOTTLEROCKET_DATA_DEVICE): each must be encrypted.
@@ -120,6 +121,14 @@ def check_node_volume_encryption(args: ResourceValidationArgs, report: ReportVio
         if is_unknown(mappings):
             return
         problems = _unencrypted(mappings, path="spec.blockDeviceMappings")
+    elif args.resource_type == OCEAN_TYPE:
+        # Without blockDeviceMappings (rootVolumeSize alone) the root volume comes from the AMI's unencrypted snapshot.
+        mappings = props.get("blockDeviceMappings")
+        if is_unknown(mappings):
+            return
+        problems = _unencrypted(mappings, path="blockDeviceMappings")
+        if not as_list(mappings):
+            problems.append("no blockDeviceMappings: the root volume is created unencrypted from the AMI's snapshot")
     else:
         return
     for problem in problems:

@@ -25,6 +25,9 @@ from policies.settings import PackContext, policy_config, schema, string_list
 TAGGABLE_TYPES_FILE = Path(__file__).resolve().parent / "taggable_types.txt"
 LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
 EC2_NODE_CLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+#: Spot Ocean tags its instances with ``tags`` (a list of key/value pairs) and, with
+#: ``resourceTagSpecifications[].shouldTagVolumes``, their volumes too; no provider default tags reach them.
+OCEAN_TYPE = "spotinst:aws/ocean:Ocean"
 
 REQUIRED_TAGS_SCHEMA = schema(
     {
@@ -101,8 +104,22 @@ def check_required_tags(args: ResourceValidationArgs, report: ReportViolation, *
         )
 
 
+def _key_value_tags(value: object) -> dict[str, Any] | Unknown:
+    """A ``[{key, value}]`` tags input (Spot's) as a dict; `UNKNOWN` when it or any key is unknown."""
+    if is_unknown(value):
+        return UNKNOWN
+    tags: dict[str, Any] = {}
+    for item in as_list(value):
+        key = dig(item, "key")
+        if is_unknown(key):
+            return UNKNOWN
+        if isinstance(key, str):
+            tags[key] = dig(item, "value")
+    return tags
+
+
 def check_propagated_tags(args: ResourceValidationArgs, report: ReportViolation, *, ctx: PackContext) -> None:
-    """Launch templates and Karpenter EC2NodeClasses tag what they launch with the required tags."""
+    """Launch templates, Karpenter EC2NodeClasses and Spot Oceans tag what they launch with the required tags."""
     cfg = policy_config(args.get_config(), PROPAGATED_TAGS_SCHEMA)
     props = plain_props(args.props)
     found: dict[str, Any] = {}
@@ -117,6 +134,15 @@ def check_propagated_tags(args: ResourceValidationArgs, report: ReportViolation,
         targets = {kind: found.get(kind, {}) for kind in cfg["launchTemplateResourceTypes"]}
     elif args.resource_type == EC2_NODE_CLASS_TYPE:
         targets = {"spec.tags": tag_map(dig(props, "spec", "tags"))}
+    elif args.resource_type == OCEAN_TYPE:
+        targets = {"tags": _key_value_tags(props.get("tags"))}
+        specs = props.get("resourceTagSpecifications")
+        if not is_unknown(specs) and not any(dig(spec, "shouldTagVolumes") is True for spec in as_list(specs)):
+            report(
+                "resourceTagSpecifications does not tag volumes (shouldTagVolumes): Ocean's volumes carry no tags.\n"
+                "Remediation: set resource_tag_specifications=[{'should_tag_volumes': True}].",
+                None,
+            )
     else:
         return
     for target, tags in sorted(targets.items()):

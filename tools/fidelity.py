@@ -200,25 +200,31 @@ class Crd:
     schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+def crds_from_documents(documents: Iterable[Any], source: str) -> dict[tuple[str, str], Crd]:
+    """The CustomResourceDefinitions among ``documents``, keyed by (``group/version``, kind)."""
+    crds: dict[tuple[str, str], Crd] = {}
+    for document in documents:
+        if not isinstance(document, Mapping) or document.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = unwrap(document["spec"])
+        schemas = {
+            version["name"]: version["schema"]["openAPIV3Schema"]
+            for version in spec["versions"]
+            if version.get("served", True) and "schema" in version
+        }
+        crd = Crd(spec["group"], spec["names"]["kind"], source, schemas)
+        for version in schemas:
+            crds[(f"{spec['group']}/{version}", crd.kind)] = crd
+    return crds
+
+
 def load_crds(*names: str) -> dict[tuple[str, str], Crd]:
     """CRDs from the data folder by file name, keyed by (``group/version``, kind); absent files are skipped."""
     crds: dict[tuple[str, str], Crd] = {}
     for name in names:
         path = upstream_file(name)
-        if path is None:
-            continue
-        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            if not document or document.get("kind") != "CustomResourceDefinition":
-                continue
-            spec = document["spec"]
-            schemas = {
-                version["name"]: version["schema"]["openAPIV3Schema"]
-                for version in spec["versions"]
-                if version.get("served", True) and "schema" in version
-            }
-            crd = Crd(spec["group"], spec["names"]["kind"], source_line(path), schemas)
-            for version in schemas:
-                crds[(f"{spec['group']}/{version}", crd.kind)] = crd
+        if path is not None:
+            crds |= crds_from_documents(yaml.safe_load_all(path.read_text(encoding="utf-8")), source_line(path))
     return crds
 
 

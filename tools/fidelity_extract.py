@@ -51,6 +51,22 @@ ENTRIES: tuple[Entry, ...] = (
             ("fluxcd/helm-controller", "v1.5.3", "helm.toolkit.fluxcd.io_helmreleases.yaml"),
         )
     ),
+    Entry(
+        "spotinst/charts",
+        "ocean-kubernetes-controller-0.1.74",
+        "charts/ocean-kubernetes-controller/values.yaml",
+        "ocean-kubernetes-controller-0.1.74.values.yaml",
+    ),
+    Entry(
+        "spotinst/charts",
+        "ocean-kubernetes-controller-0.1.74",
+        "charts/ocean-kubernetes-controller/templates",
+        "ocean-kubernetes-controller-0.1.74.template-paths.txt",
+        kind="templates",
+    ),
+    # vault 0.34.1 (Vault 2.0.4): VaultAwsAuth's injector and VaultServer (components/versions.py VAULT_CHART).
+    Entry("hashicorp/vault-helm", "v0.34.1", "values.yaml", "vault-0.34.1.values.yaml"),
+    Entry("hashicorp/vault-helm", "v0.34.1", "templates/", "vault-0.34.1.template-paths.txt", kind="templates"),
 )
 
 _VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -59,7 +75,8 @@ _TO_YAML = re.compile(r"toYaml\s+\(?\s*\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
 
 def _git(mirror: Path, entry: Entry, *args: str) -> str:
     git_dir = mirror / entry.repo.replace("/", "+")
-    found = sorted(git_dir.glob("*.git")) or [path for path in (git_dir / "repo",) if path.is_dir()] or [git_dir]
+    # The fetch tool's mirrors are ``<owner>+<name>/<dir>`` bare repositories (``*.git`` or e.g. ``repo``).
+    found = sorted(git_dir.glob("*.git")) or sorted(head.parent for head in git_dir.glob("*/HEAD")) or [git_dir]
     return subprocess.run(  # noqa: S603 - fixed git arguments
         ["git", "--git-dir", str(found[0]), *args],  # noqa: S607 - git from PATH
         check=True,

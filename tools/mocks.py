@@ -20,7 +20,7 @@
 * `_COMPUTED` adds the outputs the program consumes for specific types (EKS endpoint, OIDC issuer,
   launch-template version, ...);
 * Kubernetes resources echo their inputs with ``metadata.name`` defaulting to the logical name;
-* ``tls`` private keys get the provider's computed key formats (`tls_private_key_state`), unknown in a preview;
+* ``tls`` private keys get the provider's computed key formats (`_private_key_outputs`), unknown in a preview;
 * invokes are answered from `_INVOKES`; an invoke without an answer fails the run loudly.
 
 Every invented value is derived from the type token and logical name with a short hash, so two runs of
@@ -313,7 +313,12 @@ def _eks_cluster(res: MockedResource, lookup: Callable[[str], State]) -> State:
         clusterSecurityGroupId=f"sg-{res.digest(17)}",
         vpcId=vpc_id if isinstance(vpc_id, str) else f"vpc-{res.digest(17)}",
     )
+    network = res.mapping("kubernetesNetworkConfig")
+    if network.get("ipFamily", "ipv4") == "ipv4":
+        # EKS picks 172.20.0.0/16 when the VPC is in 10.0.0.0/8, else 10.100.0.0/16 (CreateCluster serviceIpv4Cidr).
+        network.setdefault("serviceIpv4Cidr", "172.20.0.0/16")
     return {
+        "kubernetesNetworkConfig": network,
         "endpoint": cluster_endpoint(res.region),
         "certificateAuthority": {"data": CLUSTER_CA_DATA},
         "identities": [{"oidcs": [{"issuer": oidc_issuer_url(res.region)}]}],
@@ -473,11 +478,38 @@ def kubernetes_state(res: MockedResource) -> tuple[str, State]:
     return resource_id, state
 
 
+#: Spot's id prefixes per resource type (the Spot API's ``o-`` Ocean and ``ols-`` launch spec ids, 8 hex digits).
+_SPOTINST_ID_PREFIXES: dict[str, str] = {
+    "spotinst:aws/ocean:Ocean": "o",
+    "spotinst:aws/oceanLaunchSpec:OceanLaunchSpec": "ols",
+}
+
+
+def spotinst_state(res: MockedResource, *, preview: bool = False) -> tuple[str, State]:
+    """Id and state for a ``spotinst:`` resource: its inputs and a Spot id (``o-<8 hex>``); in a preview no id."""
+    prefix = _SPOTINST_ID_PREFIXES.get(res.type)
+    if prefix is None:
+        msg = f"offline harness has no Spot id format for {res.type!r}; add it to tools/mocks.py _SPOTINST_ID_PREFIXES"
+        raise UnmockedInvokeError(msg)
+    return ("" if preview else f"{prefix}-{res.digest(8)}"), dict(res.inputs)
+
+
+def _pem(kind: str, res: MockedResource, suffix: str = "") -> str:
+    body = base64.b64encode(f"offline {res.type} {res.logical_name}{suffix}".encode()).decode("ascii")
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+
+
 def _ssh_string(data: bytes) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-def _pem(label: str, der: bytes, width: int = 64) -> str:
+def _mpint(value: bytes) -> bytes:
+    """An SSH mpint of the unsigned big-endian ``value`` (a leading zero byte keeps it positive)."""
+    value = value.lstrip(b"\0")
+    return _ssh_string(b"\0" + value if value and value[0] & 0x80 else value)
+
+
+def _der_pem(label: str, der: bytes, width: int = 64) -> str:
     text = base64.b64encode(der).decode()
     lines = [text[i : i + width] for i in range(0, len(text), width)]
     return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
@@ -489,58 +521,103 @@ def _openssh_private_key(key_type: bytes, public_blob: bytes, private_fields: by
     section += bytes(range(1, 1 + (-len(section) % 8)))
     none = _ssh_string(b"none")
     blob = b"openssh-key-v1\0" + none + none + _ssh_string(b"") + (1).to_bytes(4, "big")
-    return _pem("OPENSSH PRIVATE KEY", blob + _ssh_string(public_blob) + _ssh_string(section))
+    return _der_pem("OPENSSH PRIVATE KEY", blob + _ssh_string(public_blob) + _ssh_string(section))
 
 
-def tls_private_key_state(res: MockedResource, *, preview: bool = False) -> tuple[str, State]:
-    """Id and state of a ``tls:index/privateKey:PrivateKey`` in the formats terraform-provider-tls writes.
+def _key_bytes(res: MockedResource, purpose: str, length: int) -> bytes:
+    """``length`` stand-in key bytes for ``res`` (a digest stream of its logical name)."""
+    out = b""
+    counter = 0
+    while len(out) < length:
+        out += hashlib.sha256(f"{purpose}:{counter}::{res.logical_name}".encode()).digest()
+        counter += 1
+    return out[:length]
 
-    ED25519 and ECDSA P256 keys get every output the provider computes: ``publicKeyOpenssh`` in authorized_keys
-    form with the trailing newline Go's ``ssh.MarshalAuthorizedKey`` adds, ``privateKeyOpenssh`` (openssh-key-v1),
-    ``privateKeyPem``/``privateKeyPemPkcs8`` and ``publicKeyPem`` (PKIX) and both fingerprints. The key bytes
-    come from a digest of the logical name, so the public half is no real curve point of the private half: the
-    shapes are the provider's, the keys are stand-ins. Other algorithms get the PEM outputs only. In a preview
-    every computed output is unknown, as the provider generates the key at create.
+
+#: ECDSA curves pulumi-tls offers with OpenSSH formats: curve -> (SSH curve name, coordinate bytes); P224 has none.
+_ECDSA_CURVES: dict[str, tuple[str, int]] = {
+    "P256": ("nistp256", 32),
+    "P384": ("nistp384", 48),
+    "P521": ("nistp521", 66),
+}
+
+
+def _private_key_outputs(res: MockedResource) -> State:
+    """What terraform-provider-tls computes for a ``PrivateKey``, in its formats.
+
+    ``publicKeyOpenssh`` in authorized_keys form with the newline Go's ``ssh.MarshalAuthorizedKey`` appends,
+    ``privateKeyOpenssh`` as ``openssh-key-v1``, the PEMs and both fingerprints; ECDSA P224 has no OpenSSH form
+    (empty strings, as the provider leaves them). The key bytes come from digests of the logical name: the shapes
+    are the provider's, the keys are stand-ins. ``ssh-keygen`` reads the Ed25519 pair and the RSA public key; the
+    ECDSA points are no curve points, so it refuses those (nothing offline computes with them).
     """
-    state: State = dict(res.inputs)
-    known = dict(state)
-    seed = hashlib.sha256(f"seed::{res.logical_name}".encode()).digest()
-    point = hashlib.sha256(f"public::{res.logical_name}".encode()).digest()
-    check = seed[:4]
-    algorithm = res.text("algorithm")
-    curve = res.text("ecdsaCurve") or "P224"
+    algorithm = res.text("algorithm") or "RSA"
+    seed = _key_bytes(res, "private", 32)
     if algorithm == "ED25519":
         key_type = b"ssh-ed25519"
+        point = _key_bytes(res, "public", 32)
         public_blob = _ssh_string(key_type) + _ssh_string(point)
         private_fields = _ssh_string(point) + _ssh_string(seed + point)
-        pkcs8 = bytes.fromhex("302e020100300506032b657004220420") + seed
-        state["privateKeyPem"] = state["privateKeyPemPkcs8"] = _pem("PRIVATE KEY", pkcs8)
-        state["publicKeyPem"] = _pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") + point)
-    elif algorithm == "ECDSA" and curve == "P256":
-        key_type = b"ecdsa-sha2-nistp256"
-        ec_point = b"\x04" + point + hashlib.sha256(point).digest()
-        public_blob = _ssh_string(key_type) + _ssh_string(b"nistp256") + _ssh_string(ec_point)
-        private_fields = _ssh_string(b"nistp256") + _ssh_string(ec_point) + _ssh_string(b"\0" + seed)
-        state["privateKeyPem"] = _pem("EC PRIVATE KEY", seed)
-        state["privateKeyPemPkcs8"] = _pem("PRIVATE KEY", seed)
-        state["publicKeyPem"] = _pem("PUBLIC KEY", ec_point)
+        private_pem = _der_pem("PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + seed)
+        outputs: State = {"privateKeyPem": private_pem, "privateKeyPemPkcs8": private_pem}
+        outputs["publicKeyPem"] = _der_pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") + point)
+    elif algorithm == "ECDSA":
+        curve = res.text("ecdsaCurve") or "P224"
+        outputs = {
+            "privateKeyPem": _pem("EC PRIVATE KEY", res),
+            "privateKeyPemPkcs8": _pem("PRIVATE KEY", res, " pkcs8"),
+            "publicKeyPem": _pem("PUBLIC KEY", res),
+        }
+        if curve not in _ECDSA_CURVES:
+            empty = ("privateKeyOpenssh", "publicKeyOpenssh", "publicKeyFingerprintMd5", "publicKeyFingerprintSha256")
+            return outputs | dict.fromkeys(empty, "")
+        name, size = _ECDSA_CURVES[curve]
+        key_type = f"ecdsa-sha2-{name}".encode()
+        point = b"\x04" + _key_bytes(res, "public", 2 * size)
+        public_blob = _ssh_string(key_type) + _ssh_string(name.encode()) + _ssh_string(point)
+        private_fields = _ssh_string(name.encode()) + _ssh_string(point) + _mpint(_key_bytes(res, "private", size))
     else:
-        state["privateKeyPem"] = state["privateKeyPemPkcs8"] = _pem("PRIVATE KEY", seed)
-        state["publicKeyPem"] = _pem("PUBLIC KEY", point)
-        state["privateKeyOpenssh"] = state["publicKeyOpenssh"] = ""
-        state["publicKeyFingerprintMd5"] = state["publicKeyFingerprintSha256"] = ""
-        return ("", _unknown_beyond(state, known)) if preview else (res.digest(40), state)
-    state["publicKeyOpenssh"] = f"{key_type.decode()} {base64.b64encode(public_blob).decode()}\n"
-    state["privateKeyOpenssh"] = _openssh_private_key(key_type, public_blob, private_fields, check)
-    state["publicKeyFingerprintSha256"] = "SHA256:" + base64.b64encode(
-        hashlib.sha256(public_blob).digest()
-    ).decode().rstrip("=")
+        bits = int(res.inputs.get("rsaBits") or 2048)
+        key_type = b"ssh-rsa"
+        modulus = b"\xc0" + _key_bytes(res, "public", bits // 8 - 1)
+        exponent = (65537).to_bytes(3, "big")
+        public_blob = _ssh_string(key_type) + _mpint(exponent) + _mpint(modulus)
+        half = _key_bytes(res, "private", bits // 16)
+        private_fields = _mpint(modulus) + _mpint(exponent) + _mpint(modulus[1:]) + _mpint(half) + _mpint(half) * 2
+        outputs = {
+            "privateKeyPem": _pem("RSA PRIVATE KEY", res),
+            "privateKeyPemPkcs8": _pem("PRIVATE KEY", res, " pkcs8"),
+            "publicKeyPem": _pem("PUBLIC KEY", res),
+        }
+    outputs["publicKeyOpenssh"] = f"{key_type.decode()} {base64.b64encode(public_blob).decode()}\n"
+    outputs["privateKeyOpenssh"] = _openssh_private_key(key_type, public_blob, private_fields, seed[:4])
+    sha256 = base64.b64encode(hashlib.sha256(public_blob).digest()).decode().rstrip("=")
+    outputs["publicKeyFingerprintSha256"] = f"SHA256:{sha256}"
     md5 = hashlib.md5(public_blob, usedforsecurity=False).hexdigest()
-    state["publicKeyFingerprintMd5"] = ":".join(md5[i : i + 2] for i in range(0, len(md5), 2))
+    outputs["publicKeyFingerprintMd5"] = ":".join(md5[i : i + 2] for i in range(0, len(md5), 2))
+    return outputs
+
+
+#: Computed outputs of pulumi-tls resources the program consumes (the PEMs), by type token.
+_TLS_COMPUTED: dict[str, Callable[[MockedResource], State]] = {
+    "tls:index/privateKey:PrivateKey": _private_key_outputs,
+    "tls:index/selfSignedCert:SelfSignedCert": lambda res: {"certPem": _pem("CERTIFICATE", res)},
+    "tls:index/certRequest:CertRequest": lambda res: {"certRequestPem": _pem("CERTIFICATE REQUEST", res)},
+    "tls:index/locallySignedCert:LocallySignedCert": lambda res: {"certPem": _pem("CERTIFICATE", res)},
+}
+
+
+def tls_state(res: MockedResource, *, preview: bool = False) -> tuple[str, State]:
+    """Id and state for a ``tls:`` resource: its inputs and the PEMs it computes.
+
+    In a preview of a create the PEMs are unknown: the real provider generates keys and certificates on create.
+    """
+    state: State = dict(res.inputs)
+    build = _TLS_COMPUTED.get(res.type)
+    computed = build(res) if build else {}
     if preview:
-        return "", _unknown_beyond(state, known)
-    # The provider's id is the hex SHA-1 of the public key's DER (terraform-provider-tls hashForState).
-    return hashlib.sha1(point, usedforsecurity=False).hexdigest(), state
+        return "", {**state, **dict.fromkeys(computed, UNKNOWN)}
+    return res.digest(40), {**state, **computed}
 
 
 @dataclass(frozen=True)
@@ -644,6 +721,29 @@ def _availability_zones(args: Mapping[str, Any], ctx: AwsContext) -> State:
     }
 
 
+_EKS_AMI_PARAMETER = re.compile(r"^/aws/service/eks/optimized-ami/[0-9.]+/amazon-linux-2023/(x86_64|arm64)/[a-z]+/")
+
+
+def _ssm_parameter(args: Mapping[str, Any], ctx: AwsContext) -> State:
+    """``aws.ssm.getParameter`` of an AWS public parameter: the EKS-optimized AMI ids (``ami-<17 hex>``) only."""
+    name = str(args["name"])
+    if not _EKS_AMI_PARAMETER.match(name) or not name.endswith("/image_id"):
+        msg = f"offline harness answers only the EKS-optimized AL2023 AMI public parameters, not {name!r}"
+        raise UnmockedInvokeError(msg)
+    value = "ami-" + hashlib.sha256(f"{ctx.region}:{name}".encode()).hexdigest()[:17]
+    return {
+        "arn": f"arn:{PARTITION}:ssm:{ctx.region}::parameter{name}",
+        "id": name,
+        "name": name,
+        "type": "String",
+        "value": value,
+        "insecureValue": value,
+        "version": 1,
+        "withDecryption": args.get("withDecryption", True),
+        "region": ctx.region,
+    }
+
+
 def _yaml_decode(args: Mapping[str, Any], _ctx: AwsContext) -> State:
     documents = yaml.safe_load_all(str(args["text"]))
     return {"result": [document for document in documents if document is not None]}
@@ -656,6 +756,7 @@ _INVOKES: dict[str, Callable[[Mapping[str, Any], AwsContext], State]] = {
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:iam/getSessionContext:getSessionContext": _session_context,
+    "aws:ssm/getParameter:getParameter": _ssm_parameter,
     "kubernetes:yaml:decode": _yaml_decode,
 }
 
@@ -754,8 +855,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 state["arn"] = aws_arn(res, resource_id)
         elif res.type.startswith("kubernetes:"):
             resource_id, state = kubernetes_state(res)
-        elif res.type == "tls:index/privateKey:PrivateKey":
-            resource_id, state = tls_private_key_state(res, preview=self.preview)
+        elif res.type.startswith("spotinst:"):
+            resource_id, state = spotinst_state(res, preview=self.preview)
+        elif res.type.startswith("tls:"):
+            resource_id, state = tls_state(res, preview=self.preview)
         else:
             resource_id, state = f"{res.logical_name}-{res.digest(8)}", dict(res.inputs)
         if resource_id:

@@ -37,8 +37,9 @@ from config import (
 REPO = Path(__file__).resolve().parents[2]
 #: Settings a spec leaves out on purpose, and why.
 NOT_MAPPED: dict[type[pydantic.BaseModel], set[str]] = {
-    # __main__.py builds the component only when enabled; users_files are merged into users on load.
-    VaultSettings: {"enabled", "users_files"},
+    # __main__.py builds the component only when enabled; users_files are merged into users on load; mode and
+    # in_cluster choose and configure VaultServer instead (config.vault_server_spec, tests/config/test_vault_settings).
+    VaultSettings: {"enabled", "users_files", "mode", "in_cluster"},
     # Built only when enabled; the URL is ArgoBootstrapArgs.server_url.
     ArgoSettings: {"enabled", "url"},
 }
