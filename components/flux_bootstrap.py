@@ -14,9 +14,10 @@ access) and seed 004 with ``flux bootstrap`` plus hand-made secrets, declared on
   Kustomizations (and the bridged add-ons' HelmReleases) reconcile as it. A tenant namespace has no such
   ServiceAccount, so a tenant's Kustomization or HelmRelease (which defaults to it) can do nothing until the
   platform grants one there with a namespaced RoleBinding;
-* per git source a deploy key generated as code (``tls.PrivateKey``, Ed25519: go-git, which source-controller
-  uses since Flux 2.0, reads OpenSSH Ed25519 keys, and ``flux bootstrap --ssh-key-algorithm`` offers it; GitHub
-  recommends Ed25519 keys), kept in a Secret of the shape GitRepository expects (``identity``, ``identity.pub``,
+* per git source a deploy key generated as code (``tls.PrivateKey``, Ed25519: source-controller v1.8.2 clones
+  with go-git v5.16.5 and golang.org/x/crypto/ssh (its go.mod; libgit2 is gone since Flux 2.0), which read OpenSSH
+  Ed25519 keys, and the Flux CLI generates them (``--ssh-key-algorithm ed25519``); GitHub's "Generating a new SSH
+  key" recommends Ed25519), kept in a Secret of the shape GitRepository expects (``identity``, ``identity.pub``,
   ``known_hosts``; source-controller docs/spec/v1/gitrepositories.md, "SSH authentication"); the private key stays
   a secret Output. Its public half is an output to register as the repository's read-only deploy key;
 * per source one ``GitRepository`` and one ``Kustomization`` per cluster path, each substituting the bridge's

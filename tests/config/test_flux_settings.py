@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pydantic
 import pytest
+import yaml
 
 from components.flux_bootstrap import GITHUB_KNOWN_HOSTS, ClusterPathSpec, FluxSpec, GitSourceSpec
 from config import FluxPathSettings, FluxSettings, FluxSourceSettings, flux_spec, required_secrets
@@ -209,3 +211,27 @@ def test_every_flux_setting_has_its_spec_field(settings: type[pydantic.BaseModel
     # As tests/config/test_component_specs.py holds the other specs: a setting the mapping forgets fails here.
     assert {field.name for field in dataclasses.fields(spec)} == set(settings.model_fields)
     assert spec.__dataclass_params__.frozen  # type: ignore[attr-defined]  # dataclasses set it at runtime
+
+
+def readme_flux_example() -> dict[str, Any]:
+    """The stack-file example of README "### Flux instead of Argo CD"."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = text.split("### Flux instead of Argo CD", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example: dict[str, Any] = yaml.safe_load(block)
+    return example
+
+
+def test_the_readme_example_is_valid_and_shows_every_flux_setting():
+    example = readme_flux_example()
+    settings = parse({**copy.deepcopy(BASE), **example})
+    assert settings.gitops.engine == "flux"
+    flux_settings = settings.flux_settings
+    assert flux_settings is not None
+    raw = example["flux"]
+    assert set(raw) == {info.alias for info in FluxSettings.model_fields.values()}
+    sources = raw["sources"].values()
+    assert set().union(*map(set, sources)) == {info.alias for info in FluxSourceSettings.model_fields.values()}
+    paths = [path for source in sources for path in source["paths"].values() if isinstance(path, dict)]
+    assert set().union(*map(set, paths)) == {info.alias for info in FluxPathSettings.model_fields.values()}
+    assert flux_settings.known_hosts[0] == GITHUB_KNOWN_HOSTS[0]
