@@ -421,11 +421,15 @@ def addon_dependencies(addon: BridgedAddon, addons: Sequence[BridgedAddon]) -> l
 
 
 def helm_release_spec(
-    addon: BridgedAddon, addons: Sequence[BridgedAddon], *, repository: T, values: T
+    addon: BridgedAddon, addons: Sequence[BridgedAddon], *, repository: T, values: T, service_account: T
 ) -> dict[str, Any]:
-    """``spec`` of a bridged add-on's HelmRelease (in ``flux-system``, installing into the add-on's namespace)."""
+    """``spec`` of a bridged add-on's HelmRelease (in ``flux-system``, installing into the add-on's namespace).
+
+    ``service_account`` is the reconciler's name: helm-controller installs the chart as it.
+    """
     spec: dict[str, Any] = {
         "interval": ADDON_INTERVAL,
+        "serviceAccountName": service_account,
         "releaseName": addon.name,
         "targetNamespace": addon.namespace,
         "storageNamespace": addon.namespace,
@@ -665,6 +669,7 @@ class FluxBootstrap(pulumi.ComponentResource):
                     addons,
                     repository=_once_created(addon_repo, addon_repository_name(addon)),
                     values=addon_values,
+                    service_account=reconciler.metadata.name,
                 ),
                 opts=reconciling,
             )

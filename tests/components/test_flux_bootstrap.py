@@ -347,6 +347,7 @@ def test_bridged_addons_get_the_role_arn_substituted_into_their_values(mode: Mod
     plan = plan_for("full", mode)
     spec = plan.one(HELM_RELEASE, "flux-addon-aws-load-balancer-controller").inputs["spec"]
     assert spec["targetNamespace"] == "kube-system"
+    assert spec["serviceAccountName"] == "flux-reconciler"
     assert spec["dependsOn"] == [{"name": "internal-crds"}]
     assert spec["chart"]["spec"]["version"] == "3.0.0"
     # The variables' values are known here (plain inputs), in a preview too.

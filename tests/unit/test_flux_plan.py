@@ -257,9 +257,14 @@ def test_a_bridged_addon_installs_into_its_namespace_after_lower_waves():
     )
     lbc_ns = BridgedAddon(**{**lbc.__dict__, "namespace": "aws-lbc"})
     spec = fb.helm_release_spec(
-        lbc_ns, [crds, lbc_ns], repository="addon-aws-load-balancer-controller", values={"a": 1}
+        lbc_ns,
+        [crds, lbc_ns],
+        repository="addon-aws-load-balancer-controller",
+        values={"a": 1},
+        service_account="flux-reconciler",
     )
     assert spec["releaseName"] == "aws-load-balancer-controller"
+    assert spec["serviceAccountName"] == "flux-reconciler"
     assert (spec["targetNamespace"], spec["storageNamespace"]) == ("aws-lbc", "aws-lbc")
     assert spec["chart"]["spec"] == {
         "chart": "aws-load-balancer-controller",
@@ -270,4 +275,4 @@ def test_a_bridged_addon_installs_into_its_namespace_after_lower_waves():
     assert spec["dependsOn"] == [{"name": "cert-manager"}]
     assert spec["values"] == {"a": 1}
     assert spec["install"]["createNamespace"] is True
-    assert "dependsOn" not in fb.helm_release_spec(crds, [crds, lbc_ns], repository="r", values={})
+    assert "dependsOn" not in fb.helm_release_spec(crds, [crds, lbc_ns], repository="r", values={}, service_account="s")
