@@ -28,7 +28,8 @@ from components.eks_cluster import (
     VpcCniSpec,
 )
 from components.email import Email, EmailArgs
-from components.gitops_bridge import ENABLED, addon_label
+from components.flux_bootstrap import FluxBootstrap, FluxBootstrapArgs
+from components.gitops_bridge import BridgedAddon
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.manifests import Manifests, ManifestsArgs
@@ -49,6 +50,7 @@ from config import (
     addons_spec,
     app_role_name,
     argo_spec,
+    flux_spec,
     load_settings,
     manifests_spec,
     node_autoscaler_engine,
@@ -393,7 +395,12 @@ def addons(cluster: EksCluster, opts: pulumi.ResourceOptions) -> Addons | None:
     built = Addons(
         "addons",
         AddonsArgs(
-            naming=naming, addons=addons_spec(settings.addons), cluster=cluster.ref, account=account, vpc_id=vpc.vpc_id
+            naming=naming,
+            addons=addons_spec(settings.addons),
+            cluster=cluster.ref,
+            account=account,
+            vpc_id=vpc.vpc_id,
+            gitops_engine=settings.gitops.engine,
         ),
         opts,
     )
@@ -404,11 +411,11 @@ def addons(cluster: EksCluster, opts: pulumi.ResourceOptions) -> Addons | None:
 def argo_bootstrap(
     cluster: EksCluster,
     role_arns: dict[str, pulumi.Output[str]],
+    bridged: list[BridgedAddon],
     opts: pulumi.ResourceOptions,
-    bridge_labels: dict[str, str] | None = None,
 ) -> ArgoBootstrap | None:
-    """Argo CD and the GitOps bridge carrying ``role_arns`` and ``bridge_labels`` (None when `argo` is disabled)."""
-    if not settings.argo.enabled:
+    """Argo CD, the bridge carrying ``role_arns``, an ApplicationSet per bridged add-on (None: off or engine flux)."""
+    if not settings.argo_installed:
         return None
     return ArgoBootstrap(
         "argocd",
@@ -420,11 +427,40 @@ def argo_bootstrap(
             vpc_id=vpc.vpc_id,
             environment=naming.stack,
             role_arns=role_arns,
-            bridge_labels=bridge_labels or {},
+            bridged_addons=bridged,
             oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
             server_url=settings.argo.url,
         ),
         opts,
+    )
+
+
+def flux_bootstrap(
+    cluster: EksCluster,
+    role_arns: dict[str, pulumi.Output[str]],
+    bridged: list[BridgedAddon],
+    opts: pulumi.ResourceOptions,
+) -> FluxBootstrap | None:
+    """Flux, its git sources, the bridge carrying ``role_arns``, a HelmRelease per bridged add-on (None: not flux)."""
+    flux = settings.flux_settings
+    if flux is None:
+        return None
+    # The deploy keys come from a tls provider of their own (explicit, like every provider; Vault in the cluster
+    # has its own "tls").
+    tls_provider = tls.Provider("flux-tls")
+    return FluxBootstrap(
+        "flux",
+        FluxBootstrapArgs(
+            naming=naming,
+            flux=flux_spec(flux),
+            cluster=cluster.ref,
+            account=account,
+            vpc_id=vpc.vpc_id,
+            environment=naming.stack,
+            role_arns=role_arns,
+            bridged_addons=bridged,
+        ),
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[tls_provider])),
     )
 
 
@@ -537,6 +573,17 @@ def system_min_nodes() -> int:
     return group.min_size * (len(zones) if group.per_zone else 1)
 
 
+def export_gitops(argo: ArgoBootstrap | None, flux: FluxBootstrap | None) -> None:
+    """The GitOps engine's outputs."""
+    if argo:
+        pulumi.export("argocdNamespace", argo.namespace)
+        pulumi.export("argocdProjects", argo.project_names)
+    if flux:
+        pulumi.export("fluxNamespace", flux.namespace)
+        # Register each as its repository's read-only deploy key (README "Flux instead of Argo CD").
+        pulumi.export("fluxDeployKeys", flux.deploy_keys)
+
+
 def cluster_and_platform() -> None:
     """The cluster and everything in and around it: every deploy but a new environment's first, network-only one."""
     cluster = eks_cluster()
@@ -565,20 +612,17 @@ def cluster_and_platform() -> None:
     vault_auth = vault_aws_auth(cluster)
     vault_in_cluster = vault_server(cluster)
     catalog = addons(cluster, in_cluster)
-    # Bridged add-ons (`install: gitops`): their labels switch on the ApplicationSets; `catalog.bridged` lists them.
+    bridged_roles = {
+        **({"node-autoscaler": node_autoscaler.controller_role_arn} if node_autoscaler else {}),
+        **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
+        **({"vault-server": vault_in_cluster.server_role_arn} if vault_in_cluster else {}),
+        **{f"app-{service}": role.role_arn for service, role in apps.items()},
+        **(catalog.role_arns if catalog else {}),
+    }
+    # Add-ons with `install: gitops`: the engine installs their charts (Argo CD ApplicationSets, Flux HelmReleases).
     bridged = catalog.bridged if catalog else []
-    argo = argo_bootstrap(
-        cluster,
-        {
-            **({"node-autoscaler": node_autoscaler.controller_role_arn} if node_autoscaler else {}),
-            **({"vault-bound": vault_auth.bound_role_arn} if vault_auth else {}),
-            **({"vault-server": vault_in_cluster.server_role_arn} if vault_in_cluster else {}),
-            **{f"app-{service}": role.role_arn for service, role in apps.items()},
-            **(catalog.role_arns if catalog else {}),
-        },
-        in_cluster,
-        bridge_labels={addon_label(addon.name): ENABLED for addon in bridged},
-    )
+    argo = argo_bootstrap(cluster, bridged_roles, bridged, in_cluster)
+    flux = flux_bootstrap(cluster, bridged_roles, bridged, in_cluster)
     detector = guard_duty(cluster)
     email()
     manifests(cluster)
@@ -597,9 +641,7 @@ def cluster_and_platform() -> None:
         pulumi.export("kmsKeyArns", {key: workload.key_arn for key, workload in keys.items()})
     if detector.detector_id is not None:  # detector: none: the delegated administrator's, not this stack's
         pulumi.export("guardDutyDetectorId", detector.detector_id)
-    if argo:
-        pulumi.export("argocdNamespace", argo.namespace)
-        pulumi.export("argocdProjects", argo.project_names)
+    export_gitops(argo, flux)
 
 
 # A new environment's first deploy declares only the network and the in-VPC runner; the deploy job then runs on that

@@ -82,6 +82,12 @@ from components.eks_access import ACCESS_POLICY_SHORT_NAMES, RESERVED_GROUP_PREF
 
 # The node groups' own types are the settings' too (one source of truth for the EKS spellings).
 from components.eks_cluster import PodSecurityGroupEnforcingMode, TaintEffect
+from components.flux_bootstrap import ECR_OCI_URL as FLUX_ECR_OCI_URL
+from components.flux_bootstrap import GITHUB_KNOWN_HOSTS, ClusterPathSpec, FluxSpec, GitSourceSpec
+from components.flux_bootstrap import SSH_URL as FLUX_SSH_URL
+from components.flux_bootstrap import known_hosts_problem as flux_known_hosts_problem
+from components.flux_bootstrap import kustomization_name as flux_kustomization_name
+from components.flux_bootstrap import path_order as flux_path_order
 from components.instance_types import (
     NEWEST_XEN_GENERATION,
     amd64_problem,
@@ -136,6 +142,8 @@ from components.vault_names import user_role_problems
 from components.vault_server import UNSEAL_KEY_PURPOSE, KubernetesAuthRole, VaultServerSpec, role_binding_problem
 from components.versions import (
     DEFAULT_KUBERNETES_VERSION,
+    FLUX2_CHART,
+    FLUX_KUBERNETES_VERSIONS,
     NODE_AMI_TYPE,
     NODE_AMI_TYPES,
     SUPPORTED_KUBERNETES_VERSIONS,
@@ -1792,6 +1800,123 @@ class ArgoSettings(Model):
         return self
 
 
+class GitopsSettings(Model):
+    """Which GitOps engine the platform installs."""
+
+    engine: Literal["argocd", "flux"] = Field(
+        default="argocd", description="`argocd` (settings under `argo`) or `flux` (settings under `flux`)."
+    )
+
+
+_FLUX_DURATION = r"^(\d+h)?(\d+m)?(\d+s)?$"
+
+
+def _path_shorthand(value: object) -> object:
+    """A cluster path given as its path alone (``apps: ./clusters/prod/apps``)."""
+    return {"path": value} if isinstance(value, str) else value
+
+
+class FluxPathSettings(Model):
+    """One cluster path of a Flux git source: one Kustomization."""
+
+    path: str = Field(
+        pattern=r"^(\./)?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$|^\./?$",
+        description="Directory in the repository (relative, e.g. ./clusters/prod/apps).",
+    )
+    prune: StrictBool = Field(default=True, description="Delete from the cluster what git no longer holds.")
+    depends_on: list[K8sName] = Field(
+        default_factory=list, description="Other paths of this source that must be ready first (CRDs before apps)."
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, path: str) -> str:
+        if ".." in path.split("/"):
+            msg = f"{path!r} leaves the repository"
+            raise ValueError(msg)
+        return path
+
+
+class FluxSourceSettings(Model):
+    """A git repository Flux pulls over SSH with a deploy key of its own, and its cluster paths."""
+
+    url: str = Field(
+        pattern=FLUX_SSH_URL.pattern,
+        description="ssh://git@<host>/<org>/<repo>.git (Flux takes no scp-like git@host:path).",
+    )
+    branch: str = Field(default="main", min_length=1, pattern=r"^[^\s~^:?*\[\\]+$", description="Branch to follow.")
+    interval: str = Field(
+        default="5m", min_length=2, pattern=_FLUX_DURATION, description="How often Flux fetches and applies (1m30s)."
+    )
+    paths: dict[K8sName, Annotated[FluxPathSettings, BeforeValidator(_path_shorthand)]] = Field(
+        min_length=1, description="Cluster paths by name: one Kustomization `<source>-<name>` each."
+    )
+
+    @model_validator(mode="after")
+    def _paths_ordered(self) -> Self:
+        try:
+            flux_path_order(flux_path_specs(self))
+        except ValueError as err:
+            msg = f".paths.{err}"
+            raise ValueError(msg) from None
+        return self
+
+
+class FluxHelmRepositorySettings(Model):
+    """An OCI Helm repository on ECR (type oci, provider aws: source-controller logs in with its IRSA role)."""
+
+    url: str = Field(
+        pattern=FLUX_ECR_OCI_URL.pattern,
+        description="oci://<account>.dkr.ecr.<region>.amazonaws.com[/<prefix>]: the charts' repositories' parent.",
+    )
+
+
+class FluxSettings(Model):
+    """Flux (`gitops.engine: flux`): git sources with their cluster paths, OCI Helm repositories on ECR."""
+
+    sources: dict[K8sName, FluxSourceSettings] = Field(
+        default_factory=dict, description="Git sources by name: a GitRepository and a deploy key each."
+    )
+    helm_repositories: dict[K8sName, FluxHelmRepositorySettings] = Field(
+        default_factory=dict, description="OCI HelmRepositories on ECR by name (in flux-system)."
+    )
+    known_hosts: list[Annotated[str, Field(pattern=r"^\S+ \S+ \S+( .*)?$")]] = Field(
+        default_factory=lambda: list(GITHUB_KNOWN_HOSTS),
+        min_length=1,
+        description="known_hosts lines of the sources' hosts (default: GitHub's published host keys).",
+    )
+
+    @model_validator(mode="after")
+    def _hosts_and_names(self) -> Self:
+        reserved = sorted(name for name in self.helm_repositories if name.startswith("addon-"))
+        if reserved:
+            msg = f".helmRepositories.{reserved[0]}: names addon-<name> are the bridged add-ons' HelmRepositories"
+            raise ValueError(msg)
+        kustomizations: dict[str, str] = {}
+        for source_name, source in sorted(self.sources.items()):
+            problem = flux_known_hosts_problem(source.url, self.known_hosts)
+            if problem:
+                msg = f".sources.{source_name}.url: {problem}: add its host keys to flux.knownHosts"
+                raise ValueError(msg)
+            for path_name in sorted(source.paths):
+                kustomization = flux_kustomization_name(source_name, path_name)
+                # kustomize-controller labels what it applies with the Kustomization's name (a label value).
+                if len(kustomization) > DNS_LABEL_MAX:
+                    msg = (
+                        f".sources.{source_name}.paths.{path_name}: the Kustomization {kustomization!r} is longer "
+                        f"than {DNS_LABEL_MAX} characters (a label value); shorten the names"
+                    )
+                    raise ValueError(msg)
+                where = f"{source_name}.paths.{path_name}"
+                if kustomizations.setdefault(kustomization, where) != where:
+                    msg = (
+                        f".sources.{where}: the Kustomization {kustomization!r} is also "
+                        f"sources.{kustomizations[kustomization]}'s; rename one"
+                    )
+                    raise ValueError(msg)
+        return self
+
+
 class VaultMode(StrEnum):
     """Where Vault runs: HCP (today's AWS auth and injector) or in the cluster (VaultServer)."""
 
@@ -2596,6 +2721,10 @@ class Settings(Model):
         default_factory=NodeAutoscalerSettings, description="Node autoscaling."
     )
     argo: ArgoSettings = Field(default_factory=ArgoSettings, description="Argo CD GitOps bootstrap.")
+    gitops: GitopsSettings = Field(default_factory=GitopsSettings, description="The GitOps engine: Argo CD or Flux.")
+    flux: FluxSettings | None = Field(
+        default=None, description="Flux, with `gitops.engine: flux` only (unset there: Flux with no sources)."
+    )
     vault: VaultSettings = Field(
         default_factory=VaultSettings, description="Vault: HCP with AWS auth and the injector, or in the cluster."
     )
@@ -2776,6 +2905,40 @@ class Settings(Model):
         return self
 
     @model_validator(mode="after")
+    def _one_gitops_engine(self) -> Self:
+        """Settings of the engine not chosen are refused: they would silently do nothing."""
+        if self.gitops.engine == "argocd":
+            if self.flux is not None:
+                msg = ".flux: Flux settings take effect with gitops.engine flux only (the engine is argocd)"
+                raise ValueError(msg)
+            return self
+        for name, info in ArgoSettings.model_fields.items():
+            if name in self.argo.model_fields_set:
+                msg = (
+                    f".argo.{info.alias or name}: gitops.engine flux installs no Argo CD; remove the argo settings "
+                    "(Flux's are under flux)"
+                )
+                raise ValueError(msg)
+        version = self.cluster.kubernetes_version
+        if version not in FLUX_KUBERNETES_VERSIONS:
+            msg = (
+                f".gitops.engine: the pinned Flux (flux2 chart {FLUX2_CHART[2]}) supports Kubernetes "
+                f"{FLUX_KUBERNETES_VERSIONS[0]}-{FLUX_KUBERNETES_VERSIONS[-1]}, not cluster.kubernetesVersion {version}"
+            )
+            raise ValueError(msg)
+        return self
+
+    @property
+    def argo_installed(self) -> bool:
+        """Whether the stack installs Argo CD (engine argocd with argo.enabled)."""
+        return self.gitops.engine == "argocd" and self.argo.enabled
+
+    @property
+    def flux_settings(self) -> FluxSettings | None:
+        """Flux's settings when the stack installs Flux (engine flux; an unset `flux` is Flux with no sources)."""
+        return (self.flux or FluxSettings()) if self.gitops.engine == "flux" else None
+
+    @model_validator(mode="after")
     def _private_cluster_reaches_nothing_outside(self) -> Self:
         """Without NAT the nodes reach the VPC, its endpoints and ECR's private registries, nothing on the internet."""
         if self.vpc.nat_strategy is not NatStrategy.NONE:
@@ -2794,6 +2957,12 @@ class Settings(Model):
                 "spot-ocean": "us-docker.pkg.dev and reports to api.spotinst.io",
             }.get(engine, "registry.k8s.io")
             msg = f".nodeAutoscaler.engine: {engine} pulls its image from {registry}, but {why}: use engine none"
+            raise ValueError(msg)
+        if self.gitops.engine == "flux":
+            msg = (
+                f".gitops.engine: Flux pulls its images from ghcr.io and its sources from Git hosts, but {why}: "
+                "use engine argocd with argo.enabled false"
+            )
             raise ValueError(msg)
         if self.argo.enabled:
             msg = (
@@ -2846,10 +3015,10 @@ class Settings(Model):
     def _addons_have_what_they_need(self) -> Self:
         installs = self.addons.installs()
         gitops = [key for key, install in installs.items() if install == "gitops"]
-        if gitops and not self.argo.enabled:
+        if gitops and not (self.argo_installed or self.gitops.engine == "flux"):
             msg = (
                 f".addons.{gitops[0]}.install: gitops needs a GitOps engine to install it (argo.enabled is false): "
-                "enable Argo CD or use helm"
+                "enable Argo CD, use gitops.engine flux, or install it with helm"
             )
             raise ValueError(msg)
         installed = [key for key, install in installs.items() if install != "off"]
@@ -3124,6 +3293,28 @@ def manifests_spec(settings: Settings, base_dir: Path | None = None) -> tuple[Ma
     )
 
 
+def flux_path_specs(source: FluxSourceSettings) -> dict[str, ClusterPathSpec]:
+    """A Flux source's cluster paths as the component takes them."""
+    return {
+        name: ClusterPathSpec(path=path.path, prune=path.prune, depends_on=tuple(path.depends_on))
+        for name, path in source.paths.items()
+    }
+
+
+def flux_spec(settings: FluxSettings) -> FluxSpec:
+    """`FluxBootstrapArgs.flux`."""
+    return FluxSpec(
+        sources={
+            name: GitSourceSpec(
+                url=source.url, branch=source.branch, interval=source.interval, paths=flux_path_specs(source)
+            )
+            for name, source in settings.sources.items()
+        },
+        helm_repositories={name: repo.url for name, repo in settings.helm_repositories.items()},
+        known_hosts=tuple(settings.known_hosts),
+    )
+
+
 def app_role_name(settings: Settings, naming: NamingContext, service: str) -> str:
     """The physical IAM role name of ``appRoles.<service>`` (its pattern, else the stack's)."""
     role = settings.app_roles[service]
@@ -3344,7 +3535,7 @@ def required_secrets(settings: Settings) -> dict[str, str]:
     needs = dict.fromkeys(VAULT_SECRETS, "vault.enabled") if settings.vault.hcp else {}
     if settings.vault.in_cluster_server and settings.vault.server.configure:
         needs[VAULT_TOKEN] = "vault.inCluster.configure"
-    if settings.argo.enabled and settings.argo.sso:
+    if settings.argo_installed and settings.argo.sso:
         needs[ARGO_SSO_SECRET] = "argo.sso"
     if settings.node_autoscaler.engine == "spot-ocean":
         needs[SPOT_TOKEN_SECRET] = "nodeAutoscaler.engine spot-ocean"

@@ -387,10 +387,3 @@ def plan(spec: AddonsSpec, facts: Facts[T], *, install: Install, partition: str)
             plans.append(one(TRIVY_POLR_ADAPTER, polr_adapter_values(facts)))
             plans.append(one(POLICY_REPORTER, policy_reporter_values(facts)))
     return sorted(plans, key=lambda p: (p.wave, p.name))
-
-
-#: What a bridged add-on's values read from the cluster Secret (Argo CD cluster generator templates over the
-#: annotations ``ArgoBootstrap`` writes: ``platform.eks/cluster-name``, ``-region``, ``-vpc-id``, role ARNs).
-def bridge_template(annotation: str) -> str:
-    """``{{metadata.annotations.<annotation>}}``: an annotation of the cluster Secret, filled in by the generator."""
-    return "{{metadata.annotations." + annotation + "}}"

@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 from components import addon_catalog as catalog
 from components.addon_catalog import AddonPlan, AddonsSpec, Facts
 from components.context import AwsContext, ClusterRef
-from components.gitops_bridge import BRIDGE, BridgedAddon
+from components.gitops_bridge import BridgedAddon, GitopsEngine, fact_reference
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, NamingContext
 
@@ -37,20 +37,17 @@ class AddonsArgs:
     cluster: ClusterRef
     account: AwsContext
     vpc_id: pulumi.Input[str]
+    #: The engine that installs ``install: gitops`` add-ons: their values refer to the bridge in its syntax.
+    gitops_engine: GitopsEngine = "argocd"
 
 
-def role_arn_annotation(name: str) -> str:
-    """The cluster Secret annotation carrying add-on ``name``'s role ARN (ArgoBootstrap's ``role_arns`` key)."""
-    return f"{BRIDGE}{name}-role-arn"
-
-
-def gitops_facts(spec: AddonsSpec, cluster: ClusterRef) -> Facts[pulumi.Input[str]]:
-    """Facts as the GitOps engine's templates over the cluster Secret's annotations (placement stays concrete)."""
+def gitops_facts(spec: AddonsSpec, cluster: ClusterRef, engine: GitopsEngine = "argocd") -> Facts[pulumi.Input[str]]:
+    """Facts as references to the GitOps bridge in ``engine``'s syntax (placement stays concrete)."""
     return Facts(
-        cluster_name=catalog.bridge_template(f"{BRIDGE}cluster-name"),
-        region=catalog.bridge_template(f"{BRIDGE}region"),
-        vpc_id=catalog.bridge_template(f"{BRIDGE}vpc-id"),
-        role_arns={name: catalog.bridge_template(role_arn_annotation(name)) for name in catalog.roles_needed(spec)},
+        cluster_name=fact_reference(engine, "cluster-name"),
+        region=fact_reference(engine, "region"),
+        vpc_id=fact_reference(engine, "vpc-id"),
+        role_arns={name: fact_reference(engine, f"{name}-role-arn") for name in catalog.roles_needed(spec)},
         node_selector=cluster.system_node_selector,
         tolerations=cluster.system_tolerations,
     )
@@ -114,7 +111,10 @@ class Addons(pulumi.ComponentResource):
                 wave=plan.wave,
             )
             for plan in catalog.plan(
-                spec, gitops_facts(spec, cluster), install="gitops", partition=args.account.partition
+                spec,
+                gitops_facts(spec, cluster, args.gitops_engine),
+                install="gitops",
+                partition=args.account.partition,
             )
         ]
         self.register_outputs({"roleArns": self.role_arns, "releaseNames": self.release_names})

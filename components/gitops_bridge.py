@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
+
+GitopsEngine = Literal["argocd", "flux"]
 
 #: Prefix of the bridge's labels and annotations (and of the team label on namespaces).
 BRIDGE: Final = "platform.eks/"
@@ -24,6 +26,19 @@ ENABLED: Final = "enabled"
 def addon_label(name: str) -> str:
     """The cluster Secret label that enables add-on ``name``: ``platform.eks/addon-<name>``."""
     return f"{BRIDGE}addon-{name}"
+
+
+def fact_reference(engine: GitopsEngine, fact: str) -> str:
+    """How a bridged add-on's values name a bridge fact, for the engine to fill in.
+
+    Facts: ``cluster-name``, ``region``, ``vpc-id``, ``<role>-role-arn``. Argo CD: a cluster generator parameter
+    over the cluster Secret's annotation ``platform.eks/<fact>`` (fasttemplate, the ApplicationSet default). Flux: a
+    post-build variable of the ``platform-bridge`` ConfigMap, ``${<fact>}`` with dashes and dots as underscores
+    (kustomize-controller "Post build variable substitution").
+    """
+    if engine == "flux":
+        return "${" + fact.replace("-", "_").replace(".", "_") + "}"
+    return "{{metadata.annotations." + BRIDGE + fact + "}}"
 
 
 @dataclass(frozen=True)

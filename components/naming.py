@@ -25,8 +25,14 @@ BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-
 #: server's and its injector's (VaultServer, vault.mode in-cluster).
 ARGOCD_NAMESPACE = "argocd"
 VAULT_INJECTOR_NAMESPACE = "vault"
+#: Flux's namespace (FluxBootstrap, `gitops.engine: flux`).
+FLUX_NAMESPACE = "flux-system"
 #: Namespaces the platform's own components create, and the component that owns each.
-PLATFORM_NAMESPACES: dict[str, str] = {ARGOCD_NAMESPACE: "argo", VAULT_INJECTOR_NAMESPACE: "vault injector"}
+PLATFORM_NAMESPACES: dict[str, str] = {
+    ARGOCD_NAMESPACE: "argo",
+    VAULT_INJECTOR_NAMESPACE: "vault injector",
+    FLUX_NAMESPACE: "flux",
+}
 #: Namespaces no application role or delegated team may claim.
 RESERVED_NAMESPACES = BUILT_IN_NAMESPACES | frozenset(PLATFORM_NAMESPACES)
 
@@ -43,6 +49,7 @@ PLATFORM_ROLES = frozenset(
         "cluster-autoscaler",
         "spot-ocean-node",
         "ci-runner",
+        "flux-source-controller",
         # The in-cluster Vault server's IRSA role (vault.mode in-cluster: components/vault_server.py).
         "vault-server",
         # The add-on catalog's IRSA roles (components/addons.py).

@@ -168,6 +168,12 @@ ARGO_CD_CHART: Final = ("https://argoproj.github.io/argo-helm", "argo-cd", "10.1
 #: vault 0.34.1: Vault 2.0.4 (server and agent image tag), kubeVersion ">= 1.20.0-0" (hashicorp/vault-helm v0.34.1
 #: Chart.yaml and values.yaml). VaultAwsAuth installs its injector only; VaultServer the HA raft server too.
 VAULT_CHART: Final = ("https://helm.releases.hashicorp.com", "vault", "0.34.1")
+#: Flux 2.8.5 (the chart's appVersion; source-controller v1.8.2, kustomize-controller v1.8.3, helm-controller v1.5.3,
+#: fluxcd-community/helm-charts tag flux2-2.18.3, charts/flux2/Chart.yaml and values.yaml). Flux 2.8 supports
+#: Kubernetes 1.30-1.35 (`FLUX_KUBERNETES_VERSIONS`; ControlPlane's Flux v2.8 release page, fluxcd.io/flux/releases).
+FLUX2_CHART: Final = ("https://fluxcd-community.github.io/helm-charts", "flux2", "2.18.3")
+#: Kubernetes minor versions the pinned Flux supports: `gitops.engine: flux` refuses a cluster outside them.
+FLUX_KUBERNETES_VERSIONS: Final = ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35")
 #: Spot Ocean's controller (Ocean Controller v2), app version 2.3.0, Chart.yaml ``kubeVersion: ">=1.20.0-0"`` (read at
 #: spotinst/charts tag ocean-kubernetes-controller-0.1.74, charts/ocean-kubernetes-controller/Chart.yaml, 2026-05-25).
 OCEAN_CONTROLLER_CHART: Final = ("https://charts.spot.io", "ocean-kubernetes-controller", "0.1.74")

@@ -36,6 +36,24 @@ class Entry:
 
 #: Upstream files of the charts and CRDs the platform pins (components/versions.py), by output name.
 ENTRIES: tuple[Entry, ...] = (
+    # flux2 2.18.3 (Flux 2.8.5) and the CRDs of the controllers it pins (values.yaml image tags).
+    Entry("fluxcd-community/helm-charts", "flux2-2.18.3", "charts/flux2/values.yaml", "flux2-2.18.3.values.yaml"),
+    Entry(
+        "fluxcd-community/helm-charts",
+        "flux2-2.18.3",
+        "charts/flux2/templates",
+        "flux2-2.18.3.template-paths.txt",
+        kind="templates",
+    ),
+    *(
+        Entry(repo, tag, f"config/crd/bases/{crd}", f"flux2-2.18.3.{crd}")
+        for repo, tag, crd in (
+            ("fluxcd/source-controller", "v1.8.2", "source.toolkit.fluxcd.io_gitrepositories.yaml"),
+            ("fluxcd/source-controller", "v1.8.2", "source.toolkit.fluxcd.io_helmrepositories.yaml"),
+            ("fluxcd/kustomize-controller", "v1.8.3", "kustomize.toolkit.fluxcd.io_kustomizations.yaml"),
+            ("fluxcd/helm-controller", "v1.5.3", "helm.toolkit.fluxcd.io_helmreleases.yaml"),
+        )
+    ),
     Entry(
         "spotinst/charts",
         "ocean-kubernetes-controller-0.1.74",

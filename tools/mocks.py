@@ -20,9 +20,8 @@
 * `_COMPUTED` adds the outputs the program consumes for specific types (EKS endpoint, OIDC issuer,
   launch-template version, ...);
 * Kubernetes resources echo their inputs with ``metadata.name`` defaulting to the logical name;
-* invokes are answered from `_INVOKES`; an invoke without an answer fails the run loudly. Kustomize directories
-  (``kubernetes:kustomize:directory``) are built with ``kubectl kustomize`` (`kustomize_build`), as the provider
-  builds them in-process; without kubectl the run fails naming it.
+* ``tls`` private keys get the provider's computed key formats (`_private_key_outputs`), unknown in a preview;
+* invokes are answered from `_INVOKES`; an invoke without an answer fails the run loudly.
 
 Every invented value is derived from the type token and logical name with a short hash, so two runs of
 the same program produce identical output.
@@ -504,15 +503,108 @@ def _pem(kind: str, res: MockedResource, suffix: str = "") -> str:
     return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
 
 
+def _ssh_string(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def _mpint(value: bytes) -> bytes:
+    """An SSH mpint of the unsigned big-endian ``value`` (a leading zero byte keeps it positive)."""
+    value = value.lstrip(b"\0")
+    return _ssh_string(b"\0" + value if value and value[0] & 0x80 else value)
+
+
+def _der_pem(label: str, der: bytes, width: int = 64) -> str:
+    text = base64.b64encode(der).decode()
+    lines = [text[i : i + width] for i in range(0, len(text), width)]
+    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+
+
+def _openssh_private_key(key_type: bytes, public_blob: bytes, private_fields: bytes, check: bytes) -> str:
+    """An unencrypted ``openssh-key-v1`` PEM (OpenSSH PROTOCOL.key) holding the given key fields."""
+    section = check + check + _ssh_string(key_type) + private_fields + _ssh_string(b"")
+    section += bytes(range(1, 1 + (-len(section) % 8)))
+    none = _ssh_string(b"none")
+    blob = b"openssh-key-v1\0" + none + none + _ssh_string(b"") + (1).to_bytes(4, "big")
+    return _der_pem("OPENSSH PRIVATE KEY", blob + _ssh_string(public_blob) + _ssh_string(section))
+
+
+def _key_bytes(res: MockedResource, purpose: str, length: int) -> bytes:
+    """``length`` stand-in key bytes for ``res`` (a digest stream of its logical name)."""
+    out = b""
+    counter = 0
+    while len(out) < length:
+        out += hashlib.sha256(f"{purpose}:{counter}::{res.logical_name}".encode()).digest()
+        counter += 1
+    return out[:length]
+
+
+#: ECDSA curves pulumi-tls offers with OpenSSH formats: curve -> (SSH curve name, coordinate bytes); P224 has none.
+_ECDSA_CURVES: dict[str, tuple[str, int]] = {
+    "P256": ("nistp256", 32),
+    "P384": ("nistp384", 48),
+    "P521": ("nistp521", 66),
+}
+
+
+def _private_key_outputs(res: MockedResource) -> State:
+    """What terraform-provider-tls computes for a ``PrivateKey``, in its formats.
+
+    ``publicKeyOpenssh`` in authorized_keys form with the newline Go's ``ssh.MarshalAuthorizedKey`` appends,
+    ``privateKeyOpenssh`` as ``openssh-key-v1``, the PEMs and both fingerprints; ECDSA P224 has no OpenSSH form
+    (empty strings, as the provider leaves them). The key bytes come from digests of the logical name: the shapes
+    are the provider's, the keys are stand-ins. ``ssh-keygen`` reads the Ed25519 pair and the RSA public key; the
+    ECDSA points are no curve points, so it refuses those (nothing offline computes with them).
+    """
+    algorithm = res.text("algorithm") or "RSA"
+    seed = _key_bytes(res, "private", 32)
+    if algorithm == "ED25519":
+        key_type = b"ssh-ed25519"
+        point = _key_bytes(res, "public", 32)
+        public_blob = _ssh_string(key_type) + _ssh_string(point)
+        private_fields = _ssh_string(point) + _ssh_string(seed + point)
+        private_pem = _der_pem("PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + seed)
+        outputs: State = {"privateKeyPem": private_pem, "privateKeyPemPkcs8": private_pem}
+        outputs["publicKeyPem"] = _der_pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") + point)
+    elif algorithm == "ECDSA":
+        curve = res.text("ecdsaCurve") or "P224"
+        outputs = {
+            "privateKeyPem": _pem("EC PRIVATE KEY", res),
+            "privateKeyPemPkcs8": _pem("PRIVATE KEY", res, " pkcs8"),
+            "publicKeyPem": _pem("PUBLIC KEY", res),
+        }
+        if curve not in _ECDSA_CURVES:
+            empty = ("privateKeyOpenssh", "publicKeyOpenssh", "publicKeyFingerprintMd5", "publicKeyFingerprintSha256")
+            return outputs | dict.fromkeys(empty, "")
+        name, size = _ECDSA_CURVES[curve]
+        key_type = f"ecdsa-sha2-{name}".encode()
+        point = b"\x04" + _key_bytes(res, "public", 2 * size)
+        public_blob = _ssh_string(key_type) + _ssh_string(name.encode()) + _ssh_string(point)
+        private_fields = _ssh_string(name.encode()) + _ssh_string(point) + _mpint(_key_bytes(res, "private", size))
+    else:
+        bits = int(res.inputs.get("rsaBits") or 2048)
+        key_type = b"ssh-rsa"
+        modulus = b"\xc0" + _key_bytes(res, "public", bits // 8 - 1)
+        exponent = (65537).to_bytes(3, "big")
+        public_blob = _ssh_string(key_type) + _mpint(exponent) + _mpint(modulus)
+        half = _key_bytes(res, "private", bits // 16)
+        private_fields = _mpint(modulus) + _mpint(exponent) + _mpint(modulus[1:]) + _mpint(half) + _mpint(half) * 2
+        outputs = {
+            "privateKeyPem": _pem("RSA PRIVATE KEY", res),
+            "privateKeyPemPkcs8": _pem("PRIVATE KEY", res, " pkcs8"),
+            "publicKeyPem": _pem("PUBLIC KEY", res),
+        }
+    outputs["publicKeyOpenssh"] = f"{key_type.decode()} {base64.b64encode(public_blob).decode()}\n"
+    outputs["privateKeyOpenssh"] = _openssh_private_key(key_type, public_blob, private_fields, seed[:4])
+    sha256 = base64.b64encode(hashlib.sha256(public_blob).digest()).decode().rstrip("=")
+    outputs["publicKeyFingerprintSha256"] = f"SHA256:{sha256}"
+    md5 = hashlib.md5(public_blob, usedforsecurity=False).hexdigest()
+    outputs["publicKeyFingerprintMd5"] = ":".join(md5[i : i + 2] for i in range(0, len(md5), 2))
+    return outputs
+
+
 #: Computed outputs of pulumi-tls resources the program consumes (the PEMs), by type token.
 _TLS_COMPUTED: dict[str, Callable[[MockedResource], State]] = {
-    "tls:index/privateKey:PrivateKey": lambda res: {
-        "privateKeyPem": _pem("PRIVATE KEY", res),
-        "privateKeyPemPkcs8": _pem("PRIVATE KEY", res, " pkcs8"),
-        "publicKeyPem": _pem("PUBLIC KEY", res),
-        "publicKeyOpenssh": f"ssh-ed25519 {base64.b64encode(res.digest(32).encode()).decode('ascii')}\n",
-        "publicKeyFingerprintSha256": f"SHA256:{res.digest(43)}",
-    },
+    "tls:index/privateKey:PrivateKey": _private_key_outputs,
     "tls:index/selfSignedCert:SelfSignedCert": lambda res: {"certPem": _pem("CERTIFICATE", res)},
     "tls:index/certRequest:CertRequest": lambda res: {"certRequestPem": _pem("CERTIFICATE REQUEST", res)},
     "tls:index/locallySignedCert:LocallySignedCert": lambda res: {"certPem": _pem("CERTIFICATE", res)},

@@ -47,6 +47,16 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 #: The add-on catalog's component and the LB controller's release in it (components/addons.py: ``<name>-<add-on>``).
 ADDONS_COMPONENT = "eksplatform:platform:Addons"
 LB_CONTROLLER_RELEASE_SUFFIX = "-aws-load-balancer-controller"
+#: What deploys the applications, by GitOps engine: deleting these deletes what they applied (Argo CD's finalizer,
+#: Flux's prune) while the controllers still run.
+APPLICATION_TYPES = frozenset(
+    {
+        ARGO_APPLICATION,
+        "kubernetes:argoproj.io/v1alpha1:ApplicationSet",
+        "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
+        "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease",
+    }
+)
 #: Components whose AWS resources go with the network (phase 4) rather than the cluster (phase 3).
 NETWORK_COMPONENTS = ("eksplatform:platform:Vpc", "eksplatform:platform:CiRunner", "eksplatform:platform:GuardDuty")
 #: Resources of a network component that belong to the cluster: the GuardDuty agent add-on (``guardDuty.agent:
@@ -72,7 +82,7 @@ def phase_of(resource: StateResource, by_urn: dict[str, StateResource]) -> str |
     """The phase a custom resource is destroyed in; None for providers, components and the stack."""
     if not resource.custom or resource.type.startswith("pulumi:"):
         return None
-    if resource.type == ARGO_APPLICATION:
+    if resource.type in APPLICATION_TYPES:
         return "applications"
     if resource.type.startswith(("kubernetes:", "vault:")):
         return "in-cluster"

@@ -20,6 +20,7 @@ from bootstrap.bootstrap_plan import (
     platform_role_globs,
     settings_problems,
 )
+from components.naming import PLATFORM_ROLES
 from tests.bootstrap.account import POLICY, ROLE_POLICY, Account, denied_all
 from tests.bootstrap.managed_documents import require_documents
 from tools.harness import REPO_ROOT, ConfigurationError, Plan, run_program
@@ -197,8 +198,9 @@ def refused(settings: dict) -> str:
             ),
         ),
         (
-            {"prod": {"roleNamePatterns": [f"r{index}" for index in range(11)]}},
-            ".environments.prod.roleNamePatterns: List should have at most 10 items",
+            # One pattern per platform role and naming.role: a pattern more is refused.
+            {"prod": {"roleNamePatterns": [f"r{index}" for index in range(len(PLATFORM_ROLES) + 2)]}},
+            f".environments.prod.roleNamePatterns: List should have at most {len(PLATFORM_ROLES) + 1} items",
         ),
         (
             {"prod": {"clusterName": "dpe k8"}},

@@ -71,6 +71,10 @@ CRD_FILES: tuple[str, ...] = (
     "argo-cd-10.1.1.crd-appproject.yaml",
     "karpenter-1.14.1.karpenter.k8s.aws_ec2nodeclasses.yaml",
     "karpenter-1.14.1.karpenter.sh_nodepools.yaml",
+    "flux2-2.18.3.source.toolkit.fluxcd.io_gitrepositories.yaml",
+    "flux2-2.18.3.source.toolkit.fluxcd.io_helmrepositories.yaml",
+    "flux2-2.18.3.kustomize.toolkit.fluxcd.io_kustomizations.yaml",
+    "flux2-2.18.3.helm.toolkit.fluxcd.io_helmreleases.yaml",
 )
 
 #: The stacks and stack variants whose releases differ (engines, modes): dev, prod, prod with the cluster-autoscaler
