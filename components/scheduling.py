@@ -57,6 +57,8 @@ class Toleration:
     #: Compared with ``Equal`` only; Kubernetes refuses a value with ``Exists``.
     value: str = ""
     effect: str | None = None
+    #: How long a ``NoExecute`` taint is tolerated before eviction (None: forever); rendered by `timed_tolerations`.
+    toleration_seconds: int | None = None
 
 
 def kubernetes_effect(effect: str | Enum) -> str:
@@ -88,6 +90,17 @@ def tolerations(items: Iterable[Toleration]) -> list[dict[str, str]]:
             toleration["effect"] = item.effect
         rendered.append(toleration)
     return rendered
+
+
+def timed_tolerations(items: Iterable[Toleration]) -> list[dict[str, str | int]]:
+    """`tolerations` with ``tolerationSeconds`` where a toleration has one (eviction after that long)."""
+    listed = list(items)
+    return [
+        {**rendered, "tolerationSeconds": item.toleration_seconds}
+        if item.toleration_seconds is not None
+        else {**rendered}
+        for item, rendered in zip(listed, tolerations(listed), strict=True)
+    ]
 
 
 def taint_tolerations(taints: Iterable[Taint]) -> list[dict[str, str]]:

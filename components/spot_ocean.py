@@ -35,6 +35,7 @@ import pulumi_spotinst as spotinst
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
 from components.naming import NamingContext
+from components.scheduling import Toleration, kubernetes_effect, timed_tolerations
 from components.versions import OCEAN_AMI_RELEASE, OCEAN_CONTROLLER_CHART, ROOT_DEVICE
 
 OCEAN_NAMESPACE = "kube-system"
@@ -42,12 +43,23 @@ OCEAN_RELEASE = "ocean-kubernetes-controller"
 #: The Secret the chart reads (``secret.name``) with keys ``token`` and ``account`` (templates/deployment.yaml).
 OCEAN_SECRET = "spotinst-ocean-credentials"  # noqa: S105 - a Secret's name, not its value
 #: The chart's own tolerations (_helpers.tpl ``defaultTolerations``): a values list replaces them, so they are kept.
-CHART_DEFAULT_TOLERATIONS: tuple[Mapping[str, Any], ...] = (
-    {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute", "operator": "Exists", "tolerationSeconds": 150},
-    {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "operator": "Exists", "tolerationSeconds": 150},
-    {"key": "node-role.kubernetes.io/master", "operator": "Exists"},
-    {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"},
-    {"key": "CriticalAddonsOnly", "operator": "Exists"},
+CHART_DEFAULT_TOLERATIONS: tuple[Mapping[str, Any], ...] = tuple(
+    timed_tolerations(
+        (
+            Toleration(
+                "node.kubernetes.io/not-ready", "Exists", effect=kubernetes_effect("NO_EXECUTE"), toleration_seconds=150
+            ),
+            Toleration(
+                "node.kubernetes.io/unreachable",
+                "Exists",
+                effect=kubernetes_effect("NO_EXECUTE"),
+                toleration_seconds=150,
+            ),
+            Toleration("node-role.kubernetes.io/master", "Exists"),
+            Toleration("node-role.kubernetes.io/control-plane", "Exists"),
+            Toleration("CriticalAddonsOnly", "Exists"),
+        )
+    )
 )
 #: AMI architectures (SSM parameter path segment and Ocean ``filters.architectures`` value).
 ARCHITECTURES = ("x86_64", "arm64")

@@ -137,3 +137,18 @@ def test_no_other_module_renders_tolerations():
                 if {"key", "operator", "effect"} <= keys:
                     offenders.append(f"{path.name}:{node.lineno}: a toleration literal")
     assert offenders == []
+
+
+def test_timed_tolerations_add_the_eviction_delay_only_where_given():
+    from components.scheduling import Toleration, timed_tolerations
+
+    rendered = timed_tolerations(
+        [
+            Toleration("node.kubernetes.io/not-ready", "Exists", effect="NoExecute", toleration_seconds=150),
+            Toleration("CriticalAddonsOnly", "Exists"),
+        ]
+    )
+    assert rendered == [
+        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 150},
+        {"key": "CriticalAddonsOnly", "operator": "Exists"},
+    ]
