@@ -47,7 +47,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -282,6 +282,13 @@ def globs_intersect(first: str, second: str) -> bool:
     return False
 
 
+#: At most this many ``roleNamePatterns`` per environment: each adds a role glob to the permissions boundary, which
+#: is one managed policy (6,144 characters); with 12 globs of the longest names settings allow it still fits
+#: (tests/bootstrap/test_bootstrap.py). A pattern with ``{role}`` covers every platform role at once, so exact names
+#: for each of the platform's roles are not needed (``naming.role`` rather than one ``naming.roles`` entry each).
+MAX_ROLE_NAME_PATTERNS: Final = 12
+
+
 class EnvironmentSettings(BaseModel):
     """One environment (stack) deployed from GitHub: ``environments.<name>``."""
 
@@ -311,7 +318,7 @@ class EnvironmentSettings(BaseModel):
     )
     role_name_patterns: list[str] = Field(
         default_factory=list,
-        max_length=len(PLATFORM_ROLES) + 1,
+        max_length=MAX_ROLE_NAME_PATTERNS,
         description=(
             "The stack's naming.role pattern and/or naming.roles names: the deploy role may manage the roles they "
             "yield ({role}: any role)."

@@ -12,13 +12,13 @@ import yaml
 
 from bootstrap.bootstrap_plan import (
     BOUNDED_ROLE_ACTIONS,
+    MAX_ROLE_NAME_PATTERNS,
     META_CONTENT,
     permissions_boundary_policy,
     platform_role_globs,
     runner_problems,
 )
 from components.iam_documents import MANAGED_POLICY_MAX_CHARS, compact_length
-from components.naming import PLATFORM_ROLES
 from tools.harness import MODES, REPO_ROOT, UNKNOWN, ConfigurationError, Plan, run_program
 
 PROJECT_DIR = REPO_ROOT / "bootstrap"
@@ -230,7 +230,7 @@ def test_a_permissions_boundary_per_environment(plan, env):
 
 def test_the_largest_boundary_fits_a_managed_policy():
     # The longest names settings allow: a 63-character project, a pattern glob of 64, six environments' keys, a
-    # 100-character clusterName and as many 64-character roleNamePatterns as there are platform roles, plus one.
+    # 100-character clusterName and the most 64-character roleNamePatterns settings allow.
     project, env = "p" * 63, "e" * 20
     document = permissions_boundary_policy(
         account_id="123456789012",
@@ -242,7 +242,7 @@ def test_the_largest_boundary_fits_a_managed_policy():
             environment=env,
             service_role_name_pattern="x" * 55 + "-{env}",
             cluster_name="c" * 100,
-            role_name_patterns=[f"{index:02}" + "n" * 62 for index in range(len(PLATFORM_ROLES) + 1)],
+            role_name_patterns=[f"{index:02}" + "n" * 62 for index in range(MAX_ROLE_NAME_PATTERNS)],
         ),
         bucket_arn="arn:aws-us-gov:s3:::" + "b" * 63,
         key_arns=[f"arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-{'0' * 32}"] * 7,

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from bootstrap.bootstrap_plan import (
+    MAX_ROLE_NAME_PATTERNS,
     BootstrapSettings,
     globs_intersect,
     platform_role_globs,
@@ -26,6 +27,8 @@ from tests.bootstrap.managed_documents import require_documents
 from tools.harness import REPO_ROOT, ConfigurationError, Plan, run_program
 
 PROJECT_DIR = REPO_ROOT / "bootstrap"
+#: The first platform role (in name order, as the check goes) a 40-character pattern pushes over IAM's 64.
+FIRST_TOO_LONG = next(role for role in sorted(PLATFORM_ROLES) if len(f"eks-platform-prod-{'x' * 40}-{role}") > 64)
 SETTINGS = yaml.safe_load((PROJECT_DIR / "Pulumi.admin.yaml").read_text())["config"]["eks-platform-bootstrap:settings"]
 #: The Sage seed (examples/seeds/sage-dpe.yaml) as prod: cluster dpe-k8, naming.role "{cluster}-{role}"; plus an
 #: exact naming.roles name.
@@ -194,13 +197,14 @@ def refused(settings: dict) -> str:
             {"prod": {"roleNamePatterns": ["{prefix}-" + "x" * 40 + "-{role}"]}},
             (
                 f".environments.prod.roleNamePatterns: '{{prefix}}-{'x' * 40}-{{role}}' gives "
-                f"'eks-platform-prod-{'x' * 40}-ci-runner', which is 68 characters long, over the limit of 64"
+                f"'eks-platform-prod-{'x' * 40}-{FIRST_TOO_LONG}', "
+                f"which is {59 + len(FIRST_TOO_LONG)} characters long, over the limit of 64"
             ),
         ),
         (
             # One pattern per platform role and naming.role: a pattern more is refused.
-            {"prod": {"roleNamePatterns": [f"r{index}" for index in range(len(PLATFORM_ROLES) + 2)]}},
-            f".environments.prod.roleNamePatterns: List should have at most {len(PLATFORM_ROLES) + 1} items",
+            {"prod": {"roleNamePatterns": [f"r{index}" for index in range(MAX_ROLE_NAME_PATTERNS + 1)]}},
+            f".environments.prod.roleNamePatterns: List should have at most {MAX_ROLE_NAME_PATTERNS} items",
         ),
         (
             {"prod": {"clusterName": "dpe k8"}},

@@ -71,6 +71,8 @@ def plan_for(plan_id: str) -> Plan:
             stack_file = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text())
             settings = copy.deepcopy(stack_file["config"]["eks-platform:settings"])
             settings.setdefault("nodeAutoscaler", {})["engine"] = engine
+            if engine == "spot-ocean":  # the one engine without defaults: its Spot account
+                settings["nodeAutoscaler"]["spotOcean"] = {"accountId": "act-0a1b2c3d"}
             overrides = {"eks-platform:settings": settings}
         _PLANS[plan_id] = run_program(stack, "update", project_dir=project_dir, config_overrides=overrides)
     return _PLANS[plan_id]
