@@ -66,8 +66,11 @@ SERVICE_ACCOUNTS: Final[dict[str, str]] = {
     EXTERNAL_DNS: "external-dns",
     CERT_MANAGER: "cert-manager",
 }
-#: Sync waves / install order: CRD providers first (cert-manager's CRDs before the LB controller's Certificate,
-#: the adapter's PolicyReport CRDs before policy-reporter).
+#: Install order of the Helm releases (a release waits for those of lower waves): CRD providers first (cert-manager's
+#: CRDs before the LB controller's Certificate, the adapter's PolicyReport CRDs before policy-reporter). For gitops
+#: installs the wave is only the generated Application's sync-wave annotation: Argo CD orders waves within one
+#: Application's resources (or an app-of-apps' children), not across ApplicationSets, so no gitops add-on relies on
+#: another's CRDs at install (see `plan`: the LB controller takes cert-manager's certificate only with helm).
 WAVES: Final[dict[str, int]] = {
     CERT_MANAGER: 0,
     METRICS_SERVER: 0,
@@ -238,6 +241,11 @@ def lb_controller_values(facts: Facts[T], *, cert_manager: bool) -> dict[str, An
         "replicaCount": 2,
         "serviceAccount": _service_account(SERVICE_ACCOUNTS[LB_CONTROLLER], facts.role_arns[LB_CONTROLLER]),
         "enableCertManager": cert_manager,
+        # The chart's Service mutating webhook (it gives new LoadBalancer Services this controller's class) answers
+        # every Service create in the cluster; with the chart's `Fail` a create while the controller is not ready is
+        # refused, and the other releases of the same `pulumi up` (argo-cd, vault, ...) roll back. `Ignore` lets such a
+        # Service through unmutated (only a LoadBalancer Service made in that window falls to the in-tree provider).
+        "serviceMutatorWebhookConfig": {"failurePolicy": "Ignore"},
         **_placement(facts),
     }
 
@@ -375,8 +383,11 @@ def plan(spec: AddonsSpec, facts: Facts[T], *, install: Install, partition: str)
     if spec.cert_manager.install == install:
         plans.append(one(CERT_MANAGER, cert_manager_values(spec.cert_manager, facts)))
     if spec.aws_load_balancer_controller == install:
-        # The webhook certificate comes from cert-manager only when the same install path has cert-manager.
-        plans.append(one(LB_CONTROLLER, lb_controller_values(facts, cert_manager=spec.cert_manager.install == install)))
+        # The webhook certificate comes from cert-manager only when both are Helm releases of this stack: Pulumi then
+        # installs cert-manager (its CRDs) first. ApplicationSets have no order (sync waves order the resources of one
+        # Application), so with gitops the controller keeps its chart-generated certificate.
+        with_cert_manager = install == "helm" and spec.cert_manager.install == "helm"
+        plans.append(one(LB_CONTROLLER, lb_controller_values(facts, cert_manager=with_cert_manager)))
     if spec.external_dns.install == install:
         plans.append(one(EXTERNAL_DNS, external_dns_values(spec.external_dns, facts)))
     if spec.metrics_server == install:

@@ -96,32 +96,45 @@ def phase_of(resource: StateResource, by_urn: dict[str, StateResource]) -> str |
     return "cluster"
 
 
+#: What installs the controller when a GitOps engine does (``install: gitops``), by type and component: the
+#: ApplicationSet ``<argo>-addon-<name>`` (ArgoBootstrap) or the Flux HelmRelease ``<flux>-addon-<name>``.
+GITOPS_ADDON_INSTALLERS = {
+    "kubernetes:argoproj.io/v1alpha1:ApplicationSet": "eksplatform:platform:ArgoBootstrap",
+    "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease": "eksplatform:platform:FluxBootstrap",
+}
+
+
 def is_lb_controller(resource: StateResource, by_urn: dict[str, StateResource]) -> bool:
-    """True for the AWS Load Balancer Controller's Helm release of the add-on catalog."""
+    """True for what installs the AWS Load Balancer Controller.
+
+    That is the add-on catalog's Helm release, or the GitOps engine's ApplicationSet or HelmRelease of the add-on.
+    """
     parent = by_urn.get(resource.parent)
-    return (
-        resource.type == HELM_RELEASE
-        and resource.urn.endswith(LB_CONTROLLER_RELEASE_SUFFIX)
-        and parent is not None
-        and parent.type == ADDONS_COMPONENT
+    if parent is None or not resource.urn.endswith(LB_CONTROLLER_RELEASE_SUFFIX):
+        return False
+    if resource.type == HELM_RELEASE:
+        return parent.type == ADDONS_COMPONENT
+    return GITOPS_ADDON_INSTALLERS.get(resource.type) == parent.type and resource.urn.endswith(
+        f"-addon{LB_CONTROLLER_RELEASE_SUFFIX}"
     )
 
 
 def plan_phases(resources: Iterable[StateResource]) -> dict[str, list[StateResource]]:
     """Custom resources grouped by phase, in destroy order, each phase sorted by URN.
 
-    The LB controller's release, and every in-cluster resource it depends on, move from ``in-cluster`` to
-    ``load-balancer-controller``: the controller must outlive the Services and Ingresses whose load balancers it
-    deletes.
+    What installs the LB controller (its release, or the GitOps engine's object for it, otherwise one of the
+    ``applications``) and every in-cluster resource it depends on move to ``load-balancer-controller``: the controller
+    must outlive the Services and Ingresses whose load balancers it deletes.
     """
     listed = list(resources)
     by_urn = {r.urn: r for r in listed}
     phases: dict[str, list[StateResource]] = {name: [] for name in PHASES}
     late: set[str] = set()
-    pending = [r.urn for r in listed if is_lb_controller(r, by_urn)]
+    roots = {r.urn for r in listed if is_lb_controller(r, by_urn)}
+    pending = sorted(roots)
     while pending:
         urn = pending.pop()
-        if urn in late or urn not in by_urn or phase_of(by_urn[urn], by_urn) != "in-cluster":
+        if urn in late or urn not in by_urn or (urn not in roots and phase_of(by_urn[urn], by_urn) != "in-cluster"):
             continue
         late.add(urn)
         pending.extend(by_urn[urn].dependencies)
@@ -165,8 +178,11 @@ def lb_query(cluster_name: str) -> str:
 
 
 def wait_for_lbs(cluster_name: str) -> str:
-    """A shell loop that waits until no load balancer or target group of the cluster's controllers is left."""
-    return f'until [ -z "$({lb_query(cluster_name)})" ]; do sleep 15; done'
+    """A shell loop that waits until no load balancer or target group of the cluster's controller is left.
+
+    At most `LB_WAIT_POLLS` polls: what is left then stops the script before the network phase.
+    """
+    return f'for _ in $(seq {LB_WAIT_POLLS}); do [ -z "$({lb_query(cluster_name)})" ] && break; sleep 15; done'
 
 
 def remove_lb_controller_leftovers(cluster_name: str, vpc_id: str) -> list[str]:

@@ -3,6 +3,7 @@ once nothing tagged ``elbv2.k8s.aws/cluster: <cluster>`` is left."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import stat
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.program.test_variants import variant_plan
+from tests.config.test_settings import KEY
+from tests.program.test_variants import variant_plan, variant_settings
+from tools.harness import run_program
 from tools import teardown
 from tools.teardown import StateResource, order_violations, plan_phases
 
@@ -32,6 +35,29 @@ def test_the_controller_and_what_it_needs_go_after_everything_else_in_the_cluste
     assert late == {"addons-aws-load-balancer-controller", "addons-cert-manager", "addons-ns-cert-manager"}
     in_cluster = {r.urn.rsplit("::", 1)[-1] for r in phases["in-cluster"]}
     assert {"addons-external-dns", "argocd-release", "node-autoscaler-release"} <= in_cluster
+    assert order_violations(phases) == []
+
+
+def phases_of(plan) -> dict[str, list[StateResource]]:
+    return plan_phases(
+        StateResource(r.urn, r.type, r.parent, r.custom, r.protect, tuple(r.dependencies), r.id) for r in plan.resources
+    )
+
+
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_a_controller_installed_by_gitops_also_outlives_the_applications(engine):
+    settings = copy.deepcopy(variant_settings("flux" if engine == "flux" else "addons"))
+    settings["addons"] = {"awsLoadBalancerController": {"install": "gitops"}}
+    phases = phases_of(run_program("prod", "update", config_overrides={KEY: settings}))
+    installer = {
+        "argocd": ("kubernetes:argoproj.io/v1alpha1:ApplicationSet", "argocd-addon-aws-load-balancer-controller"),
+        "flux": ("kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease", "flux-addon-aws-load-balancer-controller"),
+    }[engine]
+    late = {(r.type, r.urn.rsplit("::", 1)[-1]) for r in phases["load-balancer-controller"]}
+    assert installer in late
+    assert installer not in {(r.type, r.urn.rsplit("::", 1)[-1]) for r in phases["applications"]}
+    # What it needs stays up with it (the engine's release, its namespace), and nothing is deleted too early.
+    assert ("kubernetes:helm.sh/v3:Release", f"{'argocd' if engine == 'argocd' else 'flux'}-release") in late
     assert order_violations(phases) == []
 
 
@@ -78,8 +104,14 @@ def test_the_script_waits_for_the_controller_s_load_balancers_before_removing_it
     assert script[in_cluster].endswith(f"--target {urn('app-ingress')}")
     assert script[controller].endswith(f"--target {urn('addons-aws-load-balancer-controller')}")
     assert script[cluster].endswith(f"--target {urn('cluster')}")
-    waits = [i for i, line in enumerate(script) if line.startswith("until") and "elbv2.k8s.aws/cluster" in line]
+    waits = [
+        i
+        for i, line in enumerate(script)
+        if line.startswith(f"for _ in $(seq {teardown.LB_WAIT_POLLS});") and "elbv2.k8s.aws/cluster" in line
+    ]
+    # Bounded: a load balancer nobody deletes stops the script at the pre-network check instead of hanging it.
     assert any(in_cluster < i < controller for i in waits)
+    assert all("break; sleep 15; done" in script[i] for i in waits)
     check = next(i for i, line in enumerate(script) if line.startswith('left="$('))
     assert cluster < check < network
     wait_line = script[waits[0]]

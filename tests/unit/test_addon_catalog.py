@@ -58,6 +58,18 @@ def test_the_lb_controller_uses_its_own_webhook_certificate_without_cert_manager
     assert by_name(spec)[catalog.LB_CONTROLLER].values["enableCertManager"] is False
 
 
+def test_gitops_installs_are_unordered_so_the_lb_controller_never_waits_for_cert_manager_there():
+    spec = AddonsSpec(aws_load_balancer_controller="gitops", cert_manager=CertManagerSpec(install="gitops"))
+    assert by_name(spec, "gitops")[catalog.LB_CONTROLLER].values["enableCertManager"] is False
+
+
+def test_the_lb_controller_webhook_never_blocks_other_services():
+    # Its Service mutator answers every Service create in the cluster; `Fail` (the chart's default) would refuse
+    # them while the controller starts, rolling back the other releases of the same `pulumi up`.
+    values = by_name(EVERYTHING)[catalog.LB_CONTROLLER].values
+    assert values["serviceMutatorWebhookConfig"] == {"failurePolicy": "Ignore"}
+
+
 def test_external_dns_owner_id_defaults_to_the_cluster_and_it_sees_only_its_zones():
     values = by_name(EVERYTHING)[catalog.EXTERNAL_DNS].values
     assert values["txtOwnerId"] == "eks-platform-prod"
