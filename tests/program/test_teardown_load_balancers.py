@@ -14,8 +14,8 @@ import pytest
 
 from tests.config.test_settings import KEY
 from tests.program.test_variants import variant_plan, variant_settings
-from tools.harness import run_program
 from tools import teardown
+from tools.harness import run_program
 from tools.teardown import StateResource, order_violations, plan_phases
 
 CLUSTER = "eks-platform-prod"
