@@ -69,6 +69,7 @@ from components.argo_apps import (
     KindSpec,
     LimitsSpec,
     SourceSpec,
+    limit_bounds_problems,
     policy_csv_problems,
     quantity_problem,
     rbac_roles,
@@ -1463,6 +1464,11 @@ class LimitsSettings(Model):
         if not (self.default or self.default_request or self.max):
             msg = ".default: a LimitRange needs default, defaultRequest or max"
             raise ValueError(msg)
+        bounds = limit_bounds_problems(
+            LimitsSpec(default=self.default, default_request=self.default_request, max=self.max)
+        )
+        if bounds:
+            raise ValueError(f".{bounds[0]}")
         return self
 
 
@@ -3026,6 +3032,19 @@ class Settings(Model):
             msg = (
                 f".addons.{installed[0]}.install: the add-ons pull their images from public registries, but "
                 "vpc.natStrategy none leaves the private subnets no route to the internet: set it to off"
+            )
+            raise ValueError(msg)
+        ocean = self.node_autoscaler.spot_ocean
+        if (
+            self.node_autoscaler.engine == "spot-ocean"
+            and ocean is not None
+            and ocean.deploy_metrics_server
+            and self.addons.metrics_server.install != "off"
+        ):
+            # Both charts create the APIService v1beta1.metrics.k8s.io: the second release fails on its ownership.
+            msg = (
+                ".nodeAutoscaler.spotOcean.deployMetricsServer: addons.metricsServer installs metrics-server already; "
+                "set deployMetricsServer to false"
             )
             raise ValueError(msg)
         return self

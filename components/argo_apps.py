@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 import yaml
@@ -384,6 +385,47 @@ def quantity_problem(value: str) -> str | None:
     return None
 
 
+_SUFFIXES: Final[dict[str, Decimal]] = {
+    **{suffix: Decimal(1024) ** (i + 1) for i, suffix in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
+    **{suffix: Decimal(10) ** exp for suffix, exp in (("n", -9), ("u", -6), ("m", -3), ("k", 3), ("M", 6))},
+    **{suffix: Decimal(10) ** exp for suffix, exp in (("G", 9), ("T", 12), ("P", 15), ("E", 18))},
+}
+
+
+def quantity_value(value: str) -> Decimal:
+    """The amount a Kubernetes quantity stands for (``500m`` -> 0.5, ``4Gi`` -> 4294967296, ``1e3`` -> 1000).
+
+    Raises:
+        ValueError: ``value`` is not a quantity.
+    """
+    problem = quantity_problem(value)
+    if problem is not None and not value.startswith("-"):
+        raise ValueError(problem)
+    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
+        if value.endswith(suffix) and not value[: -len(suffix)].lower().endswith("e"):
+            return Decimal(value[: -len(suffix)]) * _SUFFIXES[suffix]
+    return Decimal(value)
+
+
+def limit_bounds_problems(limits: LimitsSpec) -> list[str]:
+    """Bounds the API server refuses in a Container LimitRange.
+
+    A default request over the default limit or over the max, or a default limit over the max (k8s.io/kubernetes
+    pkg/apis/core/validation ``ValidateLimitRange``).
+    """
+    pairs = (
+        ("defaultRequest", limits.default_request, "default", limits.default),
+        ("defaultRequest", limits.default_request, "max", limits.max),
+        ("default", limits.default, "max", limits.max),
+    )
+    return [
+        f"{low_key}.{resource}: {low[resource]} is more than {high_key}.{resource} ({high[resource]})"
+        for low_key, low, high_key, high in pairs
+        for resource in sorted(set(low) & set(high))
+        if quantity_value(low[resource]) > quantity_value(high[resource])
+    ]
+
+
 def resource_quota_spec(hard: Mapping[str, str]) -> dict[str, Any]:
     """``spec`` of a team namespace's ResourceQuota.
 
@@ -416,6 +458,9 @@ def limit_range_spec(limits: LimitsSpec) -> dict[str, Any]:
             item[key] = dict(sorted(values.items()))
     if problems:
         raise ValueError("; ".join(problems))
+    bounds = limit_bounds_problems(limits)
+    if bounds:
+        raise ValueError("; ".join(bounds))
     if len(item) == 1:
         msg = "a LimitRange needs default, defaultRequest or max"
         raise ValueError(msg)

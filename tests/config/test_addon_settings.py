@@ -142,3 +142,14 @@ def test_the_readme_example_is_valid_settings_and_names_the_pinned_charts():
     assert set(settings.installs().values()) == {"helm", "gitops"}
     assert f"chart {LB_CONTROLLER_CHART[2]} " in block
     assert f"chart {CERT_MANAGER_CHART[2]} " in block
+
+
+@pytest.mark.parametrize("install", ["helm", "gitops"])
+def test_metrics_server_comes_from_the_catalog_or_from_spot_ocean_never_both(install):
+    raw = copy.deepcopy(stack_settings("prod"))
+    raw["nodeAutoscaler"] = {"engine": "spot-ocean", "spotOcean": {"accountId": "act-0a1b2c3d"}}
+    raw["addons"] = {"metricsServer": {"install": install}}
+    message = error_of(raw, "prod")
+    assert "settings.nodeAutoscaler.spotOcean.deployMetricsServer: addons.metricsServer installs" in message
+    raw["nodeAutoscaler"]["spotOcean"]["deployMetricsServer"] = False
+    assert parse(raw, "prod").addons.metrics_server.install == install

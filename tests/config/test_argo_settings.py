@@ -174,6 +174,16 @@ def test_a_multi_source_app_maps_to_its_spec():
             "'1GB' is not a Kubernetes quantity",
         ),
         ({"teams": team(limits={})}, ".argo.teams.eventual-hub.limits.default", "needs default, defaultRequest or max"),
+        (
+            {"teams": team(limits={"default": {"cpu": "4"}, "max": {"cpu": "2"}})},
+            ".argo.teams.eventual-hub.limits.default.cpu",
+            "4 is more than max.cpu (2)",
+        ),
+        (
+            {"teams": team(limits={"default": {"memory": "512Mi"}, "defaultRequest": {"memory": "1Gi"}})},
+            ".argo.teams.eventual-hub.limits.defaultRequest.memory",
+            "1Gi is more than default.memory (512Mi)",
+        ),
         ({"teams": team(labels={"platform.eks/team": "x"})}, ".argo.teams.eventual-hub.labels", "set by the platform"),
         (
             {"teams": team(allowClusterKinds=[{"kind": "namespace"}])},

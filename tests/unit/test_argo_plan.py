@@ -543,3 +543,34 @@ def test_policy_csv_parsing():
         "line 1: effect 'maybe' is not allow or deny"
     ]
     assert len(policy_csv_problems("x, y\ng, a")) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("500m", "0.5"),
+        ("2", "2"),
+        ("1.5", "1.5"),
+        ("4Gi", str(4 * 1024**3)),
+        ("100Mi", str(100 * 1024**2)),
+        ("1G", "1000000000"),
+        ("1e3", "1000"),
+        ("2E", str(2 * 10**18)),
+        ("250u", "0.000250"),
+    ],
+)
+def test_quantities_mean_what_kubernetes_reads(text, amount):
+    from decimal import Decimal
+
+    from components.argo_apps import quantity_value
+
+    assert quantity_value(text) == Decimal(amount)
+
+
+@given(st.integers(min_value=1, max_value=10**6), st.integers(min_value=1, max_value=10**6))
+def test_a_limit_range_refuses_a_default_over_its_max_in_any_unit(mi, gi):
+    from components.argo_apps import LimitsSpec, limit_bounds_problems
+
+    low, high = f"{mi}Mi", f"{gi}Gi"
+    problems = limit_bounds_problems(LimitsSpec(default={"memory": low}, max={"memory": high}))
+    assert bool(problems) == (mi > gi * 1024)
