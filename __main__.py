@@ -549,7 +549,7 @@ def spot_ocean(cluster: EksCluster, opts: pulumi.ResourceOptions) -> SpotOcean |
     return built
 
 
-def manifests(cluster: EksCluster) -> Manifests | None:
+def manifests(cluster: EksCluster, installs: list[pulumi.Resource]) -> Manifests | None:
     """The `manifests` stages, in their order (None when there are none)."""
     if not settings.manifests:
         return None
@@ -558,8 +558,10 @@ def manifests(cluster: EksCluster) -> Manifests | None:
         ManifestsArgs(
             stages=manifests_spec(settings),
             cluster=cluster.ref,
-            # The first stage's workloads are awaited until their pods are ready: they need nodes.
-            after=list(cluster.node_groups.values()),
+            # The first stage's workloads are awaited until their pods are ready: they need nodes. Its objects may
+            # also be custom resources of the add-ons' and GitOps engines' CRDs (a Certificate, an Application) or
+            # pass their webhooks: it waits for those installs too (no input of a rendered object names them).
+            after=[*cluster.node_groups.values(), *installs],
         ),
         pulumi.ResourceOptions(providers=[cluster.provider]),
     )
@@ -625,7 +627,7 @@ def cluster_and_platform() -> None:
     flux = flux_bootstrap(cluster, bridged_roles, bridged, in_cluster)
     detector = guard_duty(cluster)
     email()
-    manifests(cluster)
+    manifests(cluster, [c for c in (catalog, argo, flux, vault_in_cluster, vault_auth) if c is not None])
 
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterEndpoint", cluster.endpoint)
