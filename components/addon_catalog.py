@@ -20,6 +20,7 @@ from typing import Any, Final, Generic, Literal, TypeVar
 from components import iam_documents as iam
 from components.iam_documents import PolicyDocument
 from components.lb_controller_policy import lb_controller_policy
+from components.scheduling import linux_node_selector
 from components.versions import (
     CERT_MANAGER_CHART,
     EXTERNAL_DNS_CHART,
@@ -220,7 +221,7 @@ def cert_manager_policy(partition: str, zone_ids: Sequence[str]) -> PolicyDocume
 
 def _placement(facts: Facts[T]) -> dict[str, Any]:
     return {
-        "nodeSelector": {"kubernetes.io/os": "linux", **facts.node_selector},
+        "nodeSelector": linux_node_selector(facts.node_selector),
         "tolerations": list(facts.tolerations),
     }
 

@@ -68,6 +68,7 @@ from components.context import AwsContext, ClusterRef
 from components.gitops_bridge import BRIDGE, BridgedAddon
 from components.limits import label_value_problem
 from components.naming import ARGOCD_NAMESPACE, NamingContext
+from components.scheduling import linux_node_selector
 from components.versions import ARGO_CD_CHART
 
 T = TypeVar("T")
@@ -276,7 +277,7 @@ def helm_values(
     if oidc_client_secret is not None and spec.sso is None:
         msg = "an OIDC client secret was given but argo.sso is not set"
         raise ValueError(msg)
-    placement = {"nodeSelector": {"kubernetes.io/os": "linux", **node_selector}, "tolerations": list(tolerations)}
+    placement = {"nodeSelector": linux_node_selector(node_selector), "tolerations": list(tolerations)}
     cm: dict[str, Any] = {"url": server_url, "admin.enabled": spec.sso is None, "exec.enabled": False}
     rbac = rbac_values(spec)
     secret: dict[str, Any] = {"createSecret": True}

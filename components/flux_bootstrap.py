@@ -50,6 +50,7 @@ from components.context import AwsContext, ClusterRef
 from components.gitops_bridge import BRIDGE, BridgedAddon
 from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from components.naming import FLUX_NAMESPACE, NamingContext
+from components.scheduling import linux_node_selector
 from components.versions import FLUX2_CHART
 
 T = TypeVar("T")
@@ -167,7 +168,7 @@ class FluxBootstrapArgs:
 
 def placement(node_selector: Mapping[str, T], tolerations: Sequence[Mapping[str, str]]) -> dict[str, Any]:
     """NodeSelector and tolerations of one controller (the chart has no global placement)."""
-    return {"nodeSelector": {"kubernetes.io/os": "linux", **node_selector}, "tolerations": list(tolerations)}
+    return {"nodeSelector": linux_node_selector(node_selector), "tolerations": list(tolerations)}
 
 
 def helm_values(

@@ -41,7 +41,7 @@ from components.context import AwsContext, ClusterRef
 from components.iam_documents import PolicyDocument
 from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext
-from components.scheduling import Toleration, tolerations
+from components.scheduling import Toleration, linux_node_selector, tolerations
 from components.tagging import KARPENTER_DISCOVERY_TAG
 from components.versions import (
     CLUSTER_AUTOSCALER_CHART,
@@ -416,7 +416,7 @@ def karpenter_values(
             "clusterEndpoint": cluster_endpoint,
             "interruptionQueue": interruption_queue,
         },
-        "nodeSelector": {"kubernetes.io/os": "linux", **node_selector},
+        "nodeSelector": linux_node_selector(node_selector),
         "tolerations": [*tolerations([CRITICAL_ADDONS_TOLERATION]), *(dict(t) for t in node_tolerations)],
         "controller": {
             "env": [{"name": "AWS_REGION", "value": region}],

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final, Literal, Protocol
+from typing import Final, Literal, Protocol, TypeVar
+
+T = TypeVar("T")
 
 #: EKS API taint effects and their Kubernetes spelling: "the AWS API format ... NO_SCHEDULE, PREFER_NO_SCHEDULE, or
 #: NO_EXECUTE ... Kubernetes ... NoSchedule, PreferNoSchedule, or NoExecute" (AWS CDK ``aws_eks.TaintEffect``,
@@ -59,6 +61,15 @@ class Toleration:
     effect: str | None = None
     #: How long a ``NoExecute`` taint is tolerated before eviction (None: forever); rendered by `timed_tolerations`.
     toleration_seconds: int | None = None
+
+
+#: The node label every pod of the platform's charts selects: Linux nodes only (Kubernetes' well-known label).
+LINUX: Final[Mapping[str, str]] = {"kubernetes.io/os": "linux"}
+
+
+def linux_node_selector(node_selector: Mapping[str, T]) -> dict[str, str | T]:
+    """A chart's ``nodeSelector``: Linux nodes, and ``node_selector`` (a node group's label; values may be Outputs)."""
+    return {**LINUX, **node_selector}
 
 
 def kubernetes_effect(effect: str | Enum) -> str:

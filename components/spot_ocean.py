@@ -35,7 +35,7 @@ import pulumi_spotinst as spotinst
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
 from components.naming import NamingContext
-from components.scheduling import Toleration, kubernetes_effect, timed_tolerations
+from components.scheduling import Toleration, kubernetes_effect, linux_node_selector, timed_tolerations
 from components.versions import OCEAN_AMI_RELEASE, OCEAN_CONTROLLER_CHART, ROOT_DEVICE
 
 OCEAN_NAMESPACE = "kube-system"
@@ -254,7 +254,7 @@ def controller_values(
         "spotinst": {"clusterIdentifier": cluster_identifier, "disableAutoUpdate": True},
         "secret": {"create": False, "name": OCEAN_SECRET},
         "replicas": replicas,
-        "nodeSelector": dict(node_selector),
+        "nodeSelector": linux_node_selector(node_selector),
         "tolerations": [*(dict(t) for t in CHART_DEFAULT_TOLERATIONS), *(dict(t) for t in node_tolerations)],
         "metrics-server": {"deployChart": metrics_server},
     }
@@ -354,7 +354,8 @@ class SpotOcean(pulumi.ComponentResource):
             region=args.account.region,
             subnet_ids=list(args.subnet_ids),
             security_groups=list(args.security_group_ids),
-            image_id=image.value,
+            # A public parameter: its value is no secret (`value` is one in pulumi-aws, and would make imageId one).
+            image_id=image.insecure_value,
             iam_instance_profile=profile.arn,
             user_data=user_data,
             instance_metadata_options=spotinst.aws.OceanInstanceMetadataOptionsArgs(

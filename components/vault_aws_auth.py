@@ -72,6 +72,7 @@ from components.naming import (
     VAULT_INJECTOR_NAMESPACE,
     NamingContext,
 )
+from components.scheduling import linux_node_selector
 from components.vault_names import USER_ROLE_PREFIX, user_role_name
 from components.versions import VAULT_CHART
 
@@ -254,7 +255,7 @@ def injector_values(
             "enabled": True,
             "authPath": f"auth/{auth_path}",
             "extraEnvironmentVars": env,
-            "nodeSelector": {"kubernetes.io/os": "linux", **node_selector},
+            "nodeSelector": linux_node_selector(node_selector),
             "tolerations": [dict(toleration) for toleration in tolerations],
         },
     }

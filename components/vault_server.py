@@ -48,6 +48,7 @@ from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
 from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from components.naming import VAULT_INJECTOR_NAMESPACE, NamingContext
+from components.scheduling import linux_node_selector
 from components.versions import VAULT_CHART
 
 NAMESPACE: Final = VAULT_INJECTOR_NAMESPACE
@@ -216,7 +217,7 @@ def server_values(
 ) -> dict[str, Any]:
     """Helm values of the ``vault`` chart (keys checked against its 0.34.1 values.yaml and templates)."""
     placement = {
-        "nodeSelector": {"kubernetes.io/os": "linux", **node_selector},
+        "nodeSelector": linux_node_selector(node_selector),
         "tolerations": [dict(toleration) for toleration in tolerations],
     }
     return {
