@@ -268,7 +268,10 @@ def test_the_controller_release_is_pinned_and_reads_the_credentials_secret_by_na
     values = release.inputs["values"]
     assert values["spotinst"] == {"clusterIdentifier": CLUSTER_NAME, "disableAutoUpdate": True}
     assert values["secret"] == {"create": False, "name": OCEAN_SECRET}
-    assert values["nodeSelector"] == {"kubernetes.io/os": "linux", "eks.amazonaws.com/nodegroup": "eks-platform-prod-system"}
+    assert values["nodeSelector"] == {
+        "kubernetes.io/os": "linux",
+        "eks.amazonaws.com/nodegroup": "eks-platform-prod-system",
+    }
     # The chart's own tolerations stay (a values list replaces them), then the system group's taint.
     assert values["tolerations"][: len(CHART_DEFAULT_TOLERATIONS)] == [
         {k: float(v) if isinstance(v, int) else v for k, v in t.items()} for t in CHART_DEFAULT_TOLERATIONS
