@@ -913,7 +913,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         elif res.type.startswith("tls:"):
             resource_id, state = tls_state(res, preview=self.preview)
         else:
-            resource_id, state = f"{res.logical_name}-{res.digest(8)}", dict(res.inputs)
+            # Other providers (vault): a create's id is unknown in a preview, as with every provider's Create.
+            resource_id = "" if self.preview else f"{res.logical_name}-{res.digest(8)}"
+            state = dict(res.inputs)
         if resource_id:
             with self._lock:
                 self._states[resource_id] = state
