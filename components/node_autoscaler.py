@@ -41,6 +41,7 @@ from components.context import AwsContext, ClusterRef
 from components.iam_documents import PolicyDocument
 from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext
+from components.node_identity import node_identity
 from components.scheduling import Toleration, linux_node_selector, tolerations
 from components.tagging import KARPENTER_DISCOVERY_TAG
 from components.versions import (
@@ -605,32 +606,16 @@ class NodeAutoscaler(pulumi.ComponentResource):
 
     def _karpenter(self, spec: KarpenterSpec) -> None:
         args, name, child = self._args, self._name, pulumi.ResourceOptions(parent=self)
-        node_role = aws.iam.Role(
-            f"{name}-node-role",
-            name=args.naming.platform_role("karpenter-node"),
-            assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
+        identity = node_identity(
+            name,
+            parent=self,
+            naming=args.naming,
+            account=args.account,
+            cluster_name=args.cluster.name,
+            platform_role="karpenter-node",
             description="Nodes launched by Karpenter",
-            permissions_boundary=args.account.permissions_boundary,
-            opts=child,
         )
-        node_prerequisites: list[pulumi.Resource] = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}",
-                role=node_role.name,
-                policy_arn=iam.managed_policy_arn(args.account.partition, policy),
-                opts=child,
-            )
-            for policy in iam.NODE_ROLE_POLICIES
-        ]
-        node_prerequisites.append(
-            aws.eks.AccessEntry(
-                f"{name}-node-access",
-                cluster_name=args.cluster.name,
-                principal_arn=node_role.arn,
-                type="EC2_LINUX",
-                opts=child,
-            )
-        )
+        node_role, node_prerequisites = identity.role, identity.prerequisites
         aws.ec2.Tag(
             f"{name}-cluster-sg-discovery",
             resource_id=args.cluster.security_group_id,

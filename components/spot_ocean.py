@@ -32,9 +32,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_spotinst as spotinst
 
-from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
 from components.naming import NamingContext
+from components.node_identity import node_identity
 from components.scheduling import Toleration, kubernetes_effect, linux_node_selector, timed_tolerations
 from components.versions import OCEAN_AMI_RELEASE, OCEAN_CONTROLLER_CHART, ROOT_DEVICE
 
@@ -298,37 +298,21 @@ class SpotOcean(pulumi.ComponentResource):
         spec, child = args.spec, pulumi.ResourceOptions(parent=self)
         cluster_name = pulumi.Output.from_input(args.cluster.name)
 
-        node_role = aws.iam.Role(
-            f"{name}-node-role",
-            name=args.naming.platform_role("spot-ocean-node"),
-            assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
+        identity = node_identity(
+            name,
+            parent=self,
+            naming=args.naming,
+            account=args.account,
+            cluster_name=args.cluster.name,
+            platform_role="spot-ocean-node",
             description="Nodes launched by Spot Ocean",
-            permissions_boundary=args.account.permissions_boundary,
-            opts=child,
         )
-        node_prerequisites: list[pulumi.Resource] = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}",
-                role=node_role.name,
-                policy_arn=iam.managed_policy_arn(args.account.partition, policy),
-                opts=child,
-            )
-            for policy in iam.NODE_ROLE_POLICIES
-        ]
+        node_role, node_prerequisites = identity.role, identity.prerequisites
         profile = aws.iam.InstanceProfile(
             f"{name}-node-profile",
             name=args.naming.name("spot-ocean-node", "instance_profile"),
             role=node_role.name,
             opts=child,
-        )
-        node_prerequisites.append(
-            aws.eks.AccessEntry(
-                f"{name}-node-access",
-                cluster_name=args.cluster.name,
-                principal_arn=node_role.arn,
-                type="EC2_LINUX",
-                opts=child,
-            )
         )
 
         image = aws.ssm.get_parameter_output(

@@ -913,8 +913,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         elif res.type.startswith("tls:"):
             resource_id, state = tls_state(res, preview=self.preview)
         else:
-            # Other providers (vault): a create's id is unknown in a preview, as with every provider's Create.
-            resource_id = "" if self.preview else f"{res.logical_name}-{res.digest(8)}"
+            # Other providers (vault): a create's id is unknown in a preview, as with every provider's Create
+            # (components keep the harness's stand-in id in both modes).
+            resource_id = "" if self.preview and args.custom else f"{res.logical_name}-{res.digest(8)}"
             state = dict(res.inputs)
         if resource_id:
             with self._lock:
