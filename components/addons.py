@@ -20,6 +20,7 @@ from components import addon_catalog as catalog
 from components.addon_catalog import AddonPlan, AddonsSpec, Facts
 from components.context import AwsContext, ClusterRef
 from components.gitops_bridge import BridgedAddon, GitopsEngine, fact_reference
+from components.helm_release import pinned_release
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import BUILT_IN_NAMESPACES, NamingContext
 
@@ -141,16 +142,12 @@ class Addons(pulumi.ComponentResource):
             if first in releases  # only those installed by Helm here too
         ]
         repo, chart, version = plan.chart
-        return k8s.helm.v3.Release(
+        return pinned_release(
             f"{name}-{plan.name}",
+            (repo, chart, version),
             name=plan.name,
             namespace=namespace,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repo},
             values=plan.values,
-            atomic=True,
-            cleanup_on_fail=True,
             timeout=RELEASE_TIMEOUT,
             max_history=10,
             opts=pulumi.ResourceOptions(

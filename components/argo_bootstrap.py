@@ -66,6 +66,7 @@ from components.argo_apps import (
 )
 from components.context import AwsContext, ClusterRef
 from components.gitops_bridge import BRIDGE, BridgedAddon
+from components.helm_release import pinned_release
 from components.limits import label_value_problem
 from components.naming import ARGOCD_NAMESPACE, NamingContext
 from components.scheduling import linux_node_selector
@@ -504,13 +505,11 @@ class ArgoBootstrap(pulumi.ComponentResource):
             f"{name}-namespace", metadata={"name": ARGOCD_NAMESPACE, "labels": namespace_labels()}, opts=child
         )
         repo, chart, version = ARGO_CD_CHART
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-release",
+            (repo, chart, version),
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repo},
             values=helm_values(
                 spec,
                 node_selector=args.cluster.system_node_selector,
@@ -518,8 +517,6 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 oidc_client_secret=args.oidc_client_secret,
                 server_url=args.server_url,
             ),
-            atomic=True,
-            cleanup_on_fail=True,
             timeout=900,
             max_history=10,
             opts=child,

@@ -48,6 +48,7 @@ import pulumi_tls as tls
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
 from components.gitops_bridge import BRIDGE, BridgedAddon
+from components.helm_release import pinned_release
 from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from components.naming import FLUX_NAMESPACE, NamingContext
 from components.scheduling import linux_node_selector
@@ -522,20 +523,16 @@ class FluxBootstrap(pulumi.ComponentResource):
             self.source_controller_role_arn = role.role_arn
 
         repo, chart, version = FLUX2_CHART
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-release",
+            (repo, chart, version),
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repo},
             values=helm_values(
                 node_selector=args.cluster.system_node_selector,
                 tolerations=args.cluster.system_tolerations,
                 source_controller_role_arn=self.source_controller_role_arn,
             ),
-            atomic=True,
-            cleanup_on_fail=True,
             timeout=600,
             max_history=10,
             opts=child,

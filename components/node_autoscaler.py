@@ -38,6 +38,7 @@ import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
+from components.helm_release import pinned_release
 from components.iam_documents import PolicyDocument
 from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from components.naming import NamingContext
@@ -627,25 +628,19 @@ class NodeAutoscaler(pulumi.ComponentResource):
         controller = self._karpenter_controller_role(node_role, queue)
 
         repository, chart, version = KARPENTER_CHART
-        crds = k8s.helm.v3.Release(
+        crds = pinned_release(
             f"{name}-crds",
+            (repository, KARPENTER_CRD_RELEASE, version),
             name=KARPENTER_CRD_RELEASE,
-            chart=f"{repository}/{KARPENTER_CRD_RELEASE}",
-            version=version,
             namespace=KARPENTER_NAMESPACE,
-            atomic=True,
-            cleanup_on_fail=True,
             opts=child,
         )
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-release",
+            (repository, chart, version),
             name=KARPENTER_RELEASE,
-            chart=f"{repository}/{chart}",
-            version=version,
             namespace=KARPENTER_NAMESPACE,
             skip_crds=True,  # owned by the karpenter-crd release, which Helm upgrades
-            atomic=True,
-            cleanup_on_fail=True,
             values=karpenter_values(
                 cluster_name=args.cluster.name,
                 cluster_endpoint=args.cluster.endpoint,
@@ -813,15 +808,11 @@ class NodeAutoscaler(pulumi.ComponentResource):
 
         own_placement = bool(ca.node_selector or ca.tolerations)
         repository, chart, version = CLUSTER_AUTOSCALER_CHART
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-release",
+            (repository, chart, version),
             name=CLUSTER_AUTOSCALER_RELEASE,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repository},
             namespace=CLUSTER_AUTOSCALER_NAMESPACE,
-            atomic=True,
-            cleanup_on_fail=True,
             values=cluster_autoscaler_values(
                 cluster_name=args.cluster.name,
                 role_arn=controller.role_arn,

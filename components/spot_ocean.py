@@ -33,6 +33,7 @@ import pulumi_kubernetes as k8s
 import pulumi_spotinst as spotinst
 
 from components.context import AwsContext, ClusterRef
+from components.helm_release import pinned_release
 from components.naming import NamingContext
 from components.node_identity import node_identity
 from components.scheduling import Toleration, kubernetes_effect, linux_node_selector, timed_tolerations
@@ -387,15 +388,11 @@ class SpotOcean(pulumi.ComponentResource):
             opts=child,
         )
         repository, chart, version = OCEAN_CONTROLLER_CHART
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-controller",
+            (repository, chart, version),
             name=OCEAN_RELEASE,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repository},
             namespace=OCEAN_NAMESPACE,
-            atomic=True,
-            cleanup_on_fail=True,
             timeout=600,
             max_history=10,
             values=controller_values(

@@ -63,6 +63,7 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 
 from components.context import AwsContext, ClusterRef
+from components.helm_release import pinned_release
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.limits import PATTERNS, name_problem
 from components.naming import (
@@ -374,13 +375,11 @@ class VaultAwsAuth(pulumi.ComponentResource):
             f"{name}-injector-namespace", metadata={"name": INJECTOR_NAMESPACE}, opts=child
         )
         repo, chart, version = VAULT_CHART
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-injector",
+            (repo, chart, version),
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repo},
             values=injector_values(
                 vault_address=spec.address,
                 auth_path=spec.auth_path,
@@ -388,8 +387,6 @@ class VaultAwsAuth(pulumi.ComponentResource):
                 node_selector=args.cluster.system_node_selector,
                 tolerations=args.cluster.system_tolerations,
             ),
-            atomic=True,
-            cleanup_on_fail=True,
             opts=child,
         )
 

@@ -46,6 +46,7 @@ import pulumi_vault as vault
 
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
+from components.helm_release import pinned_release
 from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 from components.naming import VAULT_INJECTOR_NAMESPACE, NamingContext
 from components.scheduling import linux_node_selector
@@ -337,13 +338,11 @@ class VaultServer(pulumi.ComponentResource):
         secret = self._tls(name, spec, namespace, args.naming.cluster_name)
         repo, chart, version = VAULT_CHART
         region = args.account.region
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-release",
+            (repo, chart, version),
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repo},
             values=server_values(
                 spec,
                 raft=key.key_id.apply(
@@ -354,8 +353,6 @@ class VaultServer(pulumi.ComponentResource):
                 node_selector=args.cluster.system_node_selector,
                 tolerations=args.cluster.system_tolerations,
             ),
-            atomic=True,
-            cleanup_on_fail=True,
             timeout=900,
             max_history=10,
             opts=child,
