@@ -202,6 +202,16 @@ def test_sage_deploys_its_multi_source_applications_in_its_order_by_hand():
     }
     assert app_edges(plan, "apache-airflow") == ["postgres-cloud-native-operator", "victoria-metrics-k8s-stack"]
     assert app_edges(plan, "airflow-postgres-cloud-native") == ["apache-airflow", "trivy-operator-resources"]
+    scrape = plan.one(APPLICATION, "argocd-app-trivy-operator-resources").inputs["spec"]
+    assert scrape["source"] == {
+        "repoURL": "https://github.com/Sage-Bionetworks-Workflows/eks-stack.git",
+        "targetRevision": "main",
+        "path": "modules/trivy-operator/resources",
+    }
+    assert (scrape["destination"]["namespace"], scrape["syncPolicy"]["syncOptions"]) == (
+        "trivy-system",
+        ["CreateNamespace=true"],
+    )
     release = plan.one(RELEASE, "argocd-release")
     assert all(release.urn in r.dependencies for r in plan.by_type(APPLICATION))
 
