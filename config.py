@@ -1419,6 +1419,8 @@ class NodeAutoscalerSettings(Model):
 
 _KIND = r"^[A-Z][A-Za-z0-9]{0,62}$"
 _API_GROUP = r"^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)?$"
+_KIND_GLOB = r"^[A-Z*][A-Za-z0-9*]{0,62}$"
+_API_GROUP_GLOB = r"^([a-z0-9*]([a-z0-9.*-]{0,251}[a-z0-9*])?)?$"
 
 
 class KindSettings(Model):
@@ -1624,8 +1626,10 @@ class DestinationSettings(Model):
 class IgnoreDifferenceSettings(Model):
     """Fields Argo CD ignores when it compares (argo-cd docs/user-guide/diffing.md)."""
 
-    group: str = Field(default="", pattern=_API_GROUP, description='API group ("" is the core group).')
-    kind: str = Field(pattern=_KIND, description="Kind.")
+    # Argo CD matches these two as globs (argo-cd util/argo/diff/ignore.go: `glob.Match(ignore.Group, group)`), so
+    # `group: "*"` is every group, as the Sage seed's victoria-metrics Application has it.
+    group: str = Field(default="", pattern=_API_GROUP_GLOB, description='API group ("" core; a glob: `*` any).')
+    kind: str = Field(pattern=_KIND_GLOB, description="Kind (a glob: `*` any).")
     name: str | None = Field(default=None, min_length=1, description="Only this object.")
     namespace: str | None = Field(default=None, min_length=1, description="Only in this namespace.")
     json_pointers: list[Annotated[str, Field(pattern=r"^/")]] = Field(

@@ -207,6 +207,24 @@ def test_a_policy_csv_role_may_be_the_default():
     )
 
 
+def test_ignore_differences_take_argo_cds_globs_for_group_and_kind():
+    # argo-cd util/argo/diff/ignore.go matches an app's ignoreDifferences with glob.Match(ignore.Group, group) and
+    # glob.Match(ignore.Kind, kind): the Sage seed's `group: "*"` (every group) is valid Argo CD.
+    entries = [
+        {"group": "*", "kind": "Secret", "jsonPointers": ["/data/admin-password"]},
+        {"group": "*.k8s.io", "kind": "*", "managedFieldsManagers": ["kube-controller-manager"]},
+    ]
+    raw = with_argo(applications={"x": app(ignoreDifferences=entries)})
+    application = argo_spec(parse(raw, "prod").argo).applications["x"]
+    assert [(entry.group, entry.kind) for entry in application.ignore_differences] == [
+        ("*", "Secret"),
+        ("*.k8s.io", "*"),
+    ]
+    bad = [{"group": "Apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]}]
+    message = error(with_argo(applications={"x": app(ignoreDifferences=bad)}))
+    assert message.startswith(".argo.applications.x.ignoreDifferences[0].group"), message
+
+
 def test_team_guardrails_map_to_the_spec():
     raw = with_argo(
         teams=team(

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.config.test_settings import KEY, stack_settings
+from tests.program.test_seed_platforms import SEEDS, plan_of
 from tests.program.test_variants import VARIANTS as EXAMPLE_VARIANTS
 from tests.program.test_variants import variant_plan as example_variant_plan
 from tools.fidelity import (
@@ -78,14 +79,22 @@ CRD_FILES: tuple[str, ...] = (
 )
 
 #: The stacks and stack variants whose releases differ (engines, modes): dev, prod, prod with the cluster-autoscaler
-#: and every `examples/variants/*.yaml` (planned as prod).
-VARIANTS: tuple[str, ...] = ("dev", "prod", "prod-cluster-autoscaler", *(f"variant-{v}" for v in EXAMPLE_VARIANTS))
+#: and every `examples/variants/*.yaml` and `examples/seeds/*.yaml` (planned as prod).
+VARIANTS: tuple[str, ...] = (
+    "dev",
+    "prod",
+    "prod-cluster-autoscaler",
+    *(f"variant-{v}" for v in EXAMPLE_VARIANTS),
+    *(f"seed-{seed}" for seed in SEEDS),
+)
 
 
 @cache
 def variant_plan(variant: str) -> Plan:
     if variant.startswith("variant-"):
         return example_variant_plan(variant.removeprefix("variant-"))
+    if variant.startswith("seed-"):
+        return plan_of(variant.removeprefix("seed-"))
     if variant == "prod-cluster-autoscaler":
         settings = copy.deepcopy(stack_settings("prod"))
         settings["nodeAutoscaler"] = {"engine": "cluster-autoscaler"}
