@@ -353,8 +353,14 @@ def role_policy(name: str, spec: AddonsSpec, partition: str) -> PolicyDocument:
     raise ValueError(msg)
 
 
-def plan(spec: AddonsSpec, facts: Facts[T], *, install: Install, partition: str) -> list[AddonPlan[T]]:
-    """The charts of every add-on installed with ``install`` (helm or gitops), in wave order then by name."""
+def plan(
+    spec: AddonsSpec, facts: Facts[T], *, install: Install, partition: str, ordered: bool | None = None
+) -> list[AddonPlan[T]]:
+    """The charts of every add-on installed with ``install`` (helm or gitops), in wave order then by name.
+
+    ``ordered``: whether the installer waits for lower waves (default: only helm, Pulumi's releases; Flux orders its
+    HelmReleases by ``dependsOn`` too, Argo CD's ApplicationSets are not ordered).
+    """
     if install == "off":
         return []
     policy = {name: role_policy(name, spec, partition) for name in roles_needed(spec)}
@@ -384,10 +390,11 @@ def plan(spec: AddonsSpec, facts: Facts[T], *, install: Install, partition: str)
     if spec.cert_manager.install == install:
         plans.append(one(CERT_MANAGER, cert_manager_values(spec.cert_manager, facts)))
     if spec.aws_load_balancer_controller == install:
-        # The webhook certificate comes from cert-manager only when both are Helm releases of this stack: Pulumi then
-        # installs cert-manager (its CRDs) first. ApplicationSets have no order (sync waves order the resources of one
-        # Application), so with gitops the controller keeps its chart-generated certificate.
-        with_cert_manager = install == "helm" and spec.cert_manager.install == "helm"
+        # The webhook certificate comes from cert-manager only when both are installed the same way by an installer
+        # that puts cert-manager (its CRDs) first: Pulumi's releases, Flux's HelmReleases (dependsOn). ApplicationSets
+        # have no order (sync waves order the resources of one Application): the controller keeps its own certificate.
+        waits = (install == "helm") if ordered is None else ordered
+        with_cert_manager = waits and spec.cert_manager.install == install
         plans.append(one(LB_CONTROLLER, lb_controller_values(facts, cert_manager=with_cert_manager)))
     if spec.external_dns.install == install:
         plans.append(one(EXTERNAL_DNS, external_dns_values(spec.external_dns, facts)))

@@ -116,6 +116,7 @@ class Addons(pulumi.ComponentResource):
                 gitops_facts(spec, cluster, args.gitops_engine),
                 install="gitops",
                 partition=args.account.partition,
+                ordered=args.gitops_engine == "flux",
             )
         ]
         self.register_outputs({"roleArns": self.role_arns, "releaseNames": self.release_names})

@@ -58,9 +58,13 @@ def test_the_lb_controller_uses_its_own_webhook_certificate_without_cert_manager
     assert by_name(spec)[catalog.LB_CONTROLLER].values["enableCertManager"] is False
 
 
-def test_gitops_installs_are_unordered_so_the_lb_controller_never_waits_for_cert_manager_there():
+def test_the_lb_controller_takes_cert_manager_s_certificate_only_from_an_installer_that_orders_them():
     spec = AddonsSpec(aws_load_balancer_controller="gitops", cert_manager=CertManagerSpec(install="gitops"))
+    # Argo CD's ApplicationSets are unordered: cert-manager's CRDs may come after the controller's Certificate.
     assert by_name(spec, "gitops")[catalog.LB_CONTROLLER].values["enableCertManager"] is False
+    # Flux's HelmReleases wait for cert-manager (dependsOn).
+    flux = {p.name: p for p in catalog.plan(spec, FACTS, install="gitops", partition="aws", ordered=True)}
+    assert flux[catalog.LB_CONTROLLER].values["enableCertManager"] is True
 
 
 def test_the_lb_controller_webhook_never_blocks_other_services():
