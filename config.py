@@ -1298,7 +1298,9 @@ class SpotOceanHeadroomSettings(Model):
     )
     cpu_per_unit: int | None = Field(default=None, ge=1, description="Manual headroom: millicores per unit.")
     memory_per_unit: int | None = Field(default=None, ge=1, description="Manual headroom: MiB per unit.")
-    num_of_units: int | None = Field(default=None, ge=1, description="Manual headroom: units kept free (at least one; leave headroom out for none).")
+    num_of_units: int | None = Field(
+        default=None, ge=1, description="Manual headroom: units kept free (at least one; leave headroom out for none)."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
