@@ -20,6 +20,7 @@ from typing import Any, Final, Generic, Literal, TypeVar
 from components import iam_documents as iam
 from components.iam_documents import PolicyDocument
 from components.lb_controller_policy import lb_controller_policy
+from components.naming import ROLE_ARN_ANNOTATION
 from components.scheduling import linux_node_selector
 from components.versions import (
     CERT_MANAGER_CHART,
@@ -39,7 +40,6 @@ ExternalDnsSource = Literal["service", "ingress"]
 #: external-dns's chart default ``sources``.
 EXTERNAL_DNS_SOURCES: Final[tuple[ExternalDnsSource, ...]] = ("service", "ingress")
 
-ROLE_ARN_ANNOTATION: Final = "eks.amazonaws.com/role-arn"
 #: Route 53 hosted zone ids (``Z`` and upper-case letters and digits).
 HOSTED_ZONE_ID: Final = r"^Z[A-Z0-9]+$"
 

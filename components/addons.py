@@ -20,11 +20,10 @@ from components import addon_catalog as catalog
 from components.addon_catalog import AddonPlan, AddonsSpec, Facts
 from components.context import AwsContext, ClusterRef
 from components.gitops_bridge import BridgedAddon, GitopsEngine, fact_reference
-from components.helm_release import pinned_release
+from components.helm_release import pinned_release, release_name
 from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.naming import BUILT_IN_NAMESPACES, NamingContext
+from components.naming import BUILT_IN_NAMESPACES, MANAGED_BY_LABELS, NamingContext
 
-MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
 #: Helm's wait for one release (the LB controller and cert-manager wait for their webhooks).
 RELEASE_TIMEOUT = 600
 
@@ -98,7 +97,7 @@ class Addons(pulumi.ComponentResource):
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for plan in catalog.plan(spec, helm_facts, install="helm", partition=args.account.partition):
             releases[plan.name] = self._release(name, plan, namespaces, releases)
-            self.release_names[plan.name] = _name_or(releases[plan.name].name, plan.name)
+            self.release_names[plan.name] = release_name(releases[plan.name], plan.name)
 
         self.bridged = [
             BridgedAddon(
@@ -133,7 +132,7 @@ class Addons(pulumi.ComponentResource):
             if plan.namespace not in namespaces:
                 namespaces[plan.namespace] = k8s.core.v1.Namespace(
                     f"{name}-ns-{plan.namespace}",
-                    metadata={"name": plan.namespace, "labels": dict(MANAGED_BY)},
+                    metadata={"name": plan.namespace, "labels": dict(MANAGED_BY_LABELS)},
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             namespace = namespaces[plan.namespace].metadata.name
@@ -158,11 +157,6 @@ class Addons(pulumi.ComponentResource):
                 depends_on=after or None,
             ),
         )
-
-
-def _name_or(name: pulumi.Output[str | None], default: str) -> pulumi.Output[str]:
-    """A release's name (unknown in preview, None from the mocks' update) or the one it was given."""
-    return name.apply(lambda value: value or default)
 
 
 def _installed_before(addon: str) -> tuple[str, ...]:

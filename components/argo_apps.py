@@ -39,7 +39,6 @@ DEFAULT_PROJECT: Final = "default"
 RESOURCES_FINALIZER: Final = "resources-finalizer.argocd.argoproj.io"
 SYNC_WAVE: Final = "argocd.argoproj.io/sync-wave"
 #: Annotation of the ServiceAccount an IRSA role is for (EKS User Guide, "Assign IAM roles to service accounts").
-ROLE_ARN_ANNOTATION: Final = "eks.amazonaws.com/role-arn"
 
 #: Application-level sync options and the values Argo CD documents for each (argo-cd docs/user-guide/
 #: sync-options.md, v3.4): ``Force`` is a resource annotation only and not accepted here.

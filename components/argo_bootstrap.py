@@ -64,11 +64,11 @@ from components.argo_apps import (
     rbac_roles,
     resource_quota_spec,
 )
-from components.context import AwsContext, ClusterRef
+from components.context import AwsContext, ClusterRef, once_created
 from components.gitops_bridge import BRIDGE, BridgedAddon
-from components.helm_release import pinned_release
+from components.helm_release import pinned_release, release_name
 from components.limits import label_value_problem
-from components.naming import ARGOCD_NAMESPACE, NamingContext
+from components.naming import ARGOCD_NAMESPACE, MANAGED_BY_LABELS, NamingContext
 from components.scheduling import linux_node_selector
 from components.versions import ARGO_CD_CHART
 
@@ -83,7 +83,6 @@ DEFAULT_SERVER_URL = "https://localhost:8080"
 ARGO_API_VERSION = "argoproj.io/v1alpha1"
 ROOT_APP_WAVE = "-1"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 - a label key
-MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
 TEAM_LABEL = f"{BRIDGE}team"
 #: Key of the OIDC client secret in ``argocd-secret``; ``oidc.config`` refers to it as ``$oidc.clientSecret``.
 OIDC_SECRET_KEY = "oidc.clientSecret"  # noqa: S105 - a key name, not its value
@@ -358,7 +357,7 @@ def namespace_labels(team: str | None = None, extra: Mapping[str, str] | None = 
     Raises:
         ValueError: an extra label that would replace the managed-by or team label.
     """
-    ours = {**MANAGED_BY, TEAM_LABEL: team} if team else dict(MANAGED_BY)
+    ours = {**MANAGED_BY_LABELS, TEAM_LABEL: team} if team else dict(MANAGED_BY_LABELS)
     clash = sorted(set(extra or {}) & set(ours))
     if clash:
         msg = f"namespace labels {clash} are set by the platform"
@@ -399,7 +398,7 @@ def cluster_secret_labels(
     labels = {
         **(extra or {}),
         SECRET_TYPE_LABEL: "cluster",
-        **MANAGED_BY,
+        **MANAGED_BY_LABELS,
         f"{BRIDGE}project": project,
         f"{BRIDGE}stack": stack,
         f"{BRIDGE}environment": environment,
@@ -449,11 +448,6 @@ def cluster_secret_data() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------- component
-
-
-def _once_created(resource: pulumi.CustomResource, name: str) -> pulumi.Output[str]:
-    """``name`` as an Output that resolves when ``resource`` exists (and carries the dependency)."""
-    return resource.id.apply(lambda _id: name)
 
 
 class ArgoBootstrap(pulumi.ComponentResource):
@@ -555,7 +549,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
             )
             projects[team] = app_project
             self.team_namespaces[team] = namespaces
-            self.project_names[team] = _once_created(app_project, team)
+            self.project_names[team] = once_created(app_project, team)
 
         cluster_secret = k8s.core.v1.Secret(
             f"{name}-cluster-in-cluster",
@@ -593,7 +587,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 metadata={
                     "name": ROOT_APP_NAME,
                     "namespace": crd_namespace,
-                    "labels": dict(MANAGED_BY),
+                    "labels": dict(MANAGED_BY_LABELS),
                     "annotations": {SYNC_WAVE: ROOT_APP_WAVE},
                     # Deleting the root app deletes the apps it created and their resources first.
                     "finalizers": [RESOURCES_FINALIZER],
@@ -607,7 +601,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     depends_on=[*projects.values(), cluster_secret],
                 ),
             )
-            self.root_app_name = _once_created(root_app, ROOT_APP_NAME)
+            self.root_app_name = once_created(root_app, ROOT_APP_NAME)
 
         self.application_names = {}
         waves: dict[int, list[pulumi.Resource]] = {}
@@ -622,7 +616,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 metadata={
                     "name": app,
                     "namespace": crd_namespace,
-                    "labels": dict(MANAGED_BY),
+                    "labels": dict(MANAGED_BY_LABELS),
                     "annotations": application_annotations(application),
                     "finalizers": application_finalizers(application),
                 },
@@ -641,7 +635,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 ),
             )
             waves.setdefault(wave, []).append(created)
-            self.application_names[app] = _once_created(created, app)
+            self.application_names[app] = once_created(created, app)
 
         self.application_set_names = {}
         for addon in sorted(args.bridged_addons, key=lambda a: a.name):
@@ -652,7 +646,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 metadata={
                     "name": f"addon-{addon.name}",
                     "namespace": crd_namespace,
-                    "labels": dict(MANAGED_BY),
+                    "labels": dict(MANAGED_BY_LABELS),
                     "annotations": {SYNC_WAVE: str(addon.wave)},
                 },
                 spec=addon_application_set_spec(addon, automated=spec.automated_sync),
@@ -664,10 +658,10 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     depends_on=[cluster_secret],
                 ),
             )
-            self.application_set_names[addon.name] = _once_created(application_set, f"addon-{addon.name}")
+            self.application_set_names[addon.name] = once_created(application_set, f"addon-{addon.name}")
 
         self.namespace = namespace.metadata.name
-        self.release_name = release.name.apply(lambda n: n or RELEASE_NAME)
+        self.release_name = release_name(release, RELEASE_NAME)
         self.cluster_secret_name = cluster_secret.metadata.name
         self.register_outputs(
             {

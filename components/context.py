@@ -60,3 +60,8 @@ class ClusterRef:
     def oidc(self) -> OidcIssuer:
         """The OIDC provider IRSA roles of this cluster trust."""
         return OidcIssuer(provider_arn=self.oidc_provider_arn, issuer_url=self.oidc_issuer_url)
+
+
+def once_created(resource: pulumi.CustomResource, value: str) -> pulumi.Output[str]:
+    """``value`` as an Output that resolves once ``resource`` exists, and carries the dependency on it."""
+    return resource.id.apply(lambda _id: value)

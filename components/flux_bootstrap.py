@@ -46,11 +46,11 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from components import iam_documents as iam
-from components.context import AwsContext, ClusterRef
+from components.context import AwsContext, ClusterRef, once_created
 from components.gitops_bridge import BRIDGE, BridgedAddon
-from components.helm_release import pinned_release
-from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
-from components.naming import FLUX_NAMESPACE, NamingContext
+from components.helm_release import pinned_release, release_name
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.naming import FLUX_NAMESPACE, MANAGED_BY_LABELS, ROLE_ARN_ANNOTATION, NamingContext
 from components.scheduling import linux_node_selector
 from components.versions import FLUX2_CHART
 
@@ -68,7 +68,6 @@ BRIDGE_CONFIG_MAP: Final = "platform-bridge"
 #: The chart's source-controller ServiceAccount (charts/flux2/templates/source-controller-serviceaccount.yaml).
 SOURCE_CONTROLLER_SERVICE_ACCOUNT: Final = "source-controller"
 DEPLOY_KEY_ALGORITHM: Final = "ED25519"
-MANAGED_BY: Final = {"app.kubernetes.io/managed-by": "pulumi"}
 #: Bridged add-ons: how often Flux checks the release, and how often it rechecks the chart.
 ADDON_INTERVAL: Final = "10m"
 ADDON_CHART_INTERVAL: Final = "1h"
@@ -455,7 +454,7 @@ def helm_release_spec(
 
 def labels() -> dict[str, str]:
     """Labels of the objects this component creates."""
-    return {**MANAGED_BY, f"{BRIDGE}gitops-engine": "flux"}
+    return {**MANAGED_BY_LABELS, f"{BRIDGE}gitops-engine": "flux"}
 
 
 # --------------------------------------------------------------------------------------------- component
@@ -467,11 +466,6 @@ def _substituted(values: Mapping[str, Any], variables: Mapping[str, pulumi.Input
         return dict(values)
     resolved: pulumi.Output[dict[str, str]] = pulumi.Output.all(**variables)
     return resolved.apply(lambda known: substitute(values, known))
-
-
-def _once_created(resource: pulumi.CustomResource, name: str) -> pulumi.Output[str]:
-    """``name`` as an Output that resolves when ``resource`` exists (and carries the dependency)."""
-    return resource.id.apply(lambda _id: name)
 
 
 class FluxBootstrap(pulumi.ComponentResource):
@@ -615,13 +609,13 @@ class FluxBootstrap(pulumi.ComponentResource):
                         source_name,
                         path_name,
                         source,
-                        repository=_once_created(repository, source_name),
+                        repository=once_created(repository, source_name),
                         service_account=reconciler.metadata.name,
                         bridge=bridge.metadata.name,
                     ),
                     opts=reconciling,
                 )
-                self.kustomization_names[kustomization] = _once_created(resource, kustomization)
+                self.kustomization_names[kustomization] = once_created(resource, kustomization)
             self.deploy_keys[source_name] = key.public_key_openssh
 
         for repo_name, url in sorted(spec.helm_repositories.items()):
@@ -665,7 +659,7 @@ class FluxBootstrap(pulumi.ComponentResource):
                 spec=helm_release_spec(
                     addon,
                     addons,
-                    repository=_once_created(addon_repo, addon_repository_name(addon)),
+                    repository=once_created(addon_repo, addon_repository_name(addon)),
                     values=addon_values,
                     service_account=reconciler.metadata.name,
                 ),
@@ -673,7 +667,7 @@ class FluxBootstrap(pulumi.ComponentResource):
             )
 
         self.namespace = namespace.metadata.name
-        self.release_name = release.name.apply(lambda n: n or RELEASE_NAME)
+        self.release_name = release_name(release, RELEASE_NAME)
         self.bridge_name = bridge.metadata.name
         self.register_outputs(
             {

@@ -49,3 +49,8 @@ def pinned_release(
         opts=opts,
         **settings,
     )
+
+
+def release_name(release: k8s.helm.v3.Release, default: str) -> pulumi.Output[str]:
+    """The release's name as Helm knows it (``default``, the name it was given, while a preview does not know it)."""
+    return release.name.apply(lambda name: name or default)

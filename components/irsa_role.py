@@ -17,8 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
 from components.context import OidcIssuer
-
-ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+from components.naming import ROLE_ARN_ANNOTATION
 
 
 @dataclass(frozen=True)

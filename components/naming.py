@@ -13,7 +13,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 # Longest name per kind: the one table lives in components/limits.py (re-exported for callers of naming).
 from components.limits import MAX_LENGTH
@@ -27,6 +27,11 @@ ARGOCD_NAMESPACE = "argocd"
 VAULT_INJECTOR_NAMESPACE = "vault"
 #: Flux's namespace (FluxBootstrap, `gitops.engine: flux`).
 FLUX_NAMESPACE = "flux-system"
+#: The ServiceAccount annotation naming the IAM role its pods assume (IRSA; EKS User Guide, "Assign IAM roles to
+#: Kubernetes service accounts").
+ROLE_ARN_ANNOTATION: Final = "eks.amazonaws.com/role-arn"
+#: The label of every Kubernetes object the platform declares itself (the recommended ``app.kubernetes.io`` label).
+MANAGED_BY_LABELS: Final[Mapping[str, str]] = {"app.kubernetes.io/managed-by": "pulumi"}
 #: Namespaces the platform's own components create, and the component that owns each.
 PLATFORM_NAMESPACES: dict[str, str] = {
     ARGOCD_NAMESPACE: "argo",

@@ -38,10 +38,10 @@ import pulumi_kubernetes as k8s
 
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
-from components.helm_release import pinned_release
+from components.helm_release import pinned_release, release_name
 from components.iam_documents import PolicyDocument
-from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
-from components.naming import NamingContext
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.naming import ROLE_ARN_ANNOTATION, NamingContext
 from components.node_identity import node_identity
 from components.scheduling import Toleration, linux_node_selector, tolerations
 from components.tagging import KARPENTER_DISCOVERY_TAG
@@ -693,7 +693,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
         )
 
         self.controller_role_arn = controller.role_arn
-        self.helm_release_name = release.name.apply(lambda value: value or KARPENTER_RELEASE)
+        self.helm_release_name = release_name(release, KARPENTER_RELEASE)
         self.interruption_queue_name, self.interruption_queue_arn = queue.name, queue.arn
         self.node_role_name, self.node_role_arn = node_role.name, node_role.arn
 
@@ -826,7 +826,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[controller]),
         )
         self.controller_role_arn = controller.role_arn
-        self.helm_release_name = release.name.apply(lambda value: value or CLUSTER_AUTOSCALER_RELEASE)
+        self.helm_release_name = release_name(release, CLUSTER_AUTOSCALER_RELEASE)
 
 
 def _policy_json(documents: Mapping[str, iam.PolicyDocument], key: str) -> str:

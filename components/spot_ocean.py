@@ -33,7 +33,7 @@ import pulumi_kubernetes as k8s
 import pulumi_spotinst as spotinst
 
 from components.context import AwsContext, ClusterRef
-from components.helm_release import pinned_release
+from components.helm_release import pinned_release, release_name
 from components.naming import NamingContext
 from components.node_identity import node_identity
 from components.scheduling import Toleration, kubernetes_effect, linux_node_selector, timed_tolerations
@@ -412,7 +412,7 @@ class SpotOcean(pulumi.ComponentResource):
         self.ocean_id = ocean.id
         self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
         self.instance_profile_arn = profile.arn
-        self.helm_release_name = release.name.apply(lambda value: value or OCEAN_RELEASE)
+        self.helm_release_name = release_name(release, OCEAN_RELEASE)
         self.register_outputs(
             {
                 "oceanId": self.ocean_id,

@@ -63,7 +63,7 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 
 from components.context import AwsContext, ClusterRef
-from components.helm_release import pinned_release
+from components.helm_release import pinned_release, release_name
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.limits import PATTERNS, name_problem
 from components.naming import (
@@ -394,7 +394,7 @@ class VaultAwsAuth(pulumi.ComponentResource):
         self.auth_role_name = auth_role.role
         self.policy_name = policy.name
         self.user_role_names = {user: role.name for user, role in user_roles.items()}
-        self.injector_release_name = release.name.apply(lambda n: n or RELEASE_NAME)
+        self.injector_release_name = release_name(release, RELEASE_NAME)
         self.namespace, self.service_account = spec.bound_namespace, spec.bound_service_account
         self.register_outputs(
             {

@@ -46,9 +46,9 @@ import pulumi_vault as vault
 
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef
-from components.helm_release import pinned_release
-from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
-from components.naming import VAULT_INJECTOR_NAMESPACE, NamingContext
+from components.helm_release import pinned_release, release_name
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.naming import ROLE_ARN_ANNOTATION, VAULT_INJECTOR_NAMESPACE, NamingContext
 from components.scheduling import linux_node_selector
 from components.versions import VAULT_CHART
 
@@ -373,7 +373,7 @@ class VaultServer(pulumi.ComponentResource):
 
         self.role_names = self._configure(name, spec, release, args.protect) if spec.configure else {}
         self.namespace = namespace.metadata.name
-        self.release_name = release.name.apply(lambda n: n or RELEASE_NAME)
+        self.release_name = release_name(release, RELEASE_NAME)
         self.server_role_arn = role.role_arn
         self.unseal_key_arn = key.arn
         self.internal_address = INTERNAL_ADDRESS

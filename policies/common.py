@@ -45,7 +45,6 @@ UNKNOWN_SENTINELS: Final = frozenset(
     }
 )
 
-ROLE_ARN_ANNOTATION: Final = "eks.amazonaws.com/role-arn"
 WEB_IDENTITY_ACTION: Final = "sts:AssumeRoleWithWebIdentity"
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pulumi_policy import Policy, PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy
 
 from components.iam_documents import arn_name
+from components.naming import ROLE_ARN_ANNOTATION
 from policies.common import (
-    ROLE_ARN_ANNOTATION,
     as_list,
     dig,
     is_unknown,

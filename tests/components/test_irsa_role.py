@@ -8,7 +8,8 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.context import ClusterRef, OidcIssuer
-from components.irsa_role import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.naming import ROLE_ARN_ANNOTATION
 from tools.harness import MODES, Mode, Plan, run_callable
 from tools.mocks import OIDC_ISSUER_URL
 
