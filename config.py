@@ -3492,6 +3492,32 @@ def deprecation_warnings(settings: Settings) -> list[str]:
     return []
 
 
+def guardrail_warnings(settings: Settings) -> list[str]:
+    """``.field: message`` for a team quota that refuses pods its LimitRange gives no default for.
+
+    With a quota on ``requests.<r>`` (or ``<r>``) or ``limits.<r>``, the API server refuses a pod that does not set
+    that request or limit (Kubernetes docs, "Resource Quotas": "the quota system may force ... to specify requests
+    or limits"); a LimitRange ``defaultRequest`` / ``default`` fills them in (a default limit is the default request
+    too when none is given).
+    """
+    warnings: list[str] = []
+    for team, project in sorted(settings.argo.teams.items()):
+        limits = project.limits
+        defaults = {
+            "requests": set(limits.default_request) | set(limits.default) if limits else set(),
+            "limits": set(limits.default) if limits else set(),
+        }
+        for key in sorted(project.quota or {}):
+            kind, _, resource = key.rpartition(".") if "." in key else ("requests", "", key)
+            if kind in defaults and resource in LIMIT_RESOURCES and resource not in defaults[kind]:
+                default_key = "defaultRequest" if kind == "requests" else "default"
+                warnings.append(
+                    f".argo.teams.{team}.quota.{key}: pods that set no {kind.rstrip('s')} of {resource} are refused in "
+                    f"the team's namespaces; set limits.{default_key}.{resource}"
+                )
+    return warnings
+
+
 def parse_settings(
     raw: object,
     *,
@@ -3608,6 +3634,6 @@ def load_settings() -> Settings:
     if problems:
         count = f" ({len(problems)} errors)" if len(problems) > 1 else ""
         raise SettingsError("; ".join(problems) + count)
-    for warning in [*lifecycle_warnings(settings), *deprecation_warnings(settings)]:
+    for warning in [*lifecycle_warnings(settings), *deprecation_warnings(settings), *guardrail_warnings(settings)]:
         pulumi.log.warn(f"{stack_file}: {key}{warning}")
     return settings

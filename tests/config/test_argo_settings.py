@@ -261,3 +261,21 @@ def test_the_readme_examples_are_valid_settings():
     assert set(settings.applications) == {"airflow", "kube-prometheus-stack"}
     assert settings.teams["data-science"].quota == {"requests.cpu": "64", "limits.memory": "384Gi", "pods": "400"}
     assert settings.rbac.default_role == "role:readonly"
+
+
+def test_a_quota_on_requests_without_default_requests_is_warned_about():
+    from config import guardrail_warnings
+
+    raw = copy.deepcopy(stack_settings("prod"))
+    team = next(iter(raw["argo"]["teams"]))
+    raw["argo"]["teams"][team]["quota"] = {"requests.cpu": "8", "limits.memory": "32Gi", "pods": "50"}
+    warnings = guardrail_warnings(parse(raw, "prod"))
+    memory = f".argo.teams.{team}.quota.limits.memory: pods that set no limit of memory are refused in the team's "
+    cpu = f".argo.teams.{team}.quota.requests.cpu: pods that set no request of cpu are refused in the team's "
+    assert warnings == [
+        memory + "namespaces; set limits.default.memory",
+        cpu + "namespaces; set limits.defaultRequest.cpu",
+    ]
+    # A default limit is the default request too; both defaults silence both.
+    raw["argo"]["teams"][team]["limits"] = {"default": {"cpu": "1", "memory": "1Gi"}}
+    assert guardrail_warnings(parse(raw, "prod")) == []
