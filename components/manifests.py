@@ -77,6 +77,14 @@ def object_name(prefix: str, manifest: Mapping[str, Any]) -> str:
     return f"{prefix}-{key}"
 
 
+def object_identity(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """(API group, kind, namespace, name) of a manifest: what Kubernetes keys an object by (versions aside)."""
+    api_version = str(obj.get("apiVersion", ""))
+    metadata = obj.get("metadata") or {}
+    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+    return group, str(obj.get("kind", "")), str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
+
+
 def _resources_of(group: k8s.kustomize.Directory | k8s.yaml.ConfigGroup) -> pulumi.Output[list[pulumi.Resource]]:
     """Every object a stage registered (its ``resources`` output: ``{"<gvk>:<name>": resource}``)."""
     return group.resources.apply(lambda resources: list(dict(resources).values()))
@@ -89,6 +97,9 @@ class Manifests(pulumi.ComponentResource):
         super().__init__("eksplatform:platform:Manifests", name, None, opts)
         #: Stage name -> its Directory or ConfigGroup, in apply order.
         self.stages: dict[str, k8s.kustomize.Directory | k8s.yaml.ConfigGroup] = {}
+        #: Every object the stages hold, by identity, and its stage: two stages may not declare one object.
+        self._owners: dict[tuple[str, str, str, str], str] = {}
+        self._order = {stage.name: index for index, stage in enumerate(args.stages)}
         previous: pulumi.Input[Sequence[pulumi.Resource]] = list(args.after)
         for stage in args.stages:
             group = self._stage(name, stage, args.cluster, previous)
@@ -108,14 +119,37 @@ class Manifests(pulumi.ComponentResource):
         # its objects as `<resource_prefix>-[<namespace>/]<name>`.
         prefix = stage_prefix(name, stage.name)
         opts = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
-        after = _after(previous)
+        transformations = [self._claim(stage.name), _after(previous)]
         if stage.kustomize is not None:
             return k8s.kustomize.Directory(
-                "kustomize", stage.kustomize, opts=opts, transformations=[after], resource_prefix=prefix
+                "kustomize", stage.kustomize, opts=opts, transformations=transformations, resource_prefix=prefix
             )
         return k8s.yaml.ConfigGroup(
-            "files", files=list(stage.files), opts=opts, transformations=[after], resource_prefix=prefix
+            "files", files=list(stage.files), opts=opts, transformations=transformations, resource_prefix=prefix
         )
+
+    def _claim(self, stage: str) -> Any:  # noqa: ANN401 - the SDK's transformation type
+        """A v1 transformation recording each object's stage, refusing an object an earlier stage declared.
+
+        Two Pulumi resources for one Kubernetes object fail at `pulumi up` (the second create finds it existing) and
+        would fight over its fields; the plan stops at the second one instead, naming both stages.
+        """
+
+        def transformation(obj: dict[str, Any], _opts: pulumi.ResourceOptions) -> None:
+            identity = object_identity(obj)
+            owner = self._owners.setdefault(identity, stage)
+            if owner != stage:
+                # Named in the declared order, whichever stage's objects registered first.
+                first, second = sorted((owner, stage), key=self._order.__getitem__)
+                group, kind, namespace, object_name = identity
+                where = f"{namespace}/{object_name}" if namespace else object_name
+                msg = (
+                    f"manifests: stage {second!r} declares {kind} {where} ({group or 'core'}) that stage {first!r} "
+                    "declares already; keep one of them"
+                )
+                raise pulumi.RunError(msg)
+
+        return transformation
 
 
 def _after(previous: pulumi.Input[Sequence[pulumi.Resource]]) -> Any:  # noqa: ANN401 - the SDK's transformation type

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from components.context import ClusterRef
-from components.manifests import Manifests, ManifestsArgs, ManifestStage, object_name, stage_prefix
+from components.manifests import Manifests, ManifestsArgs, ManifestStage, object_identity, object_name, stage_prefix
 from config import manifests_spec, parse_settings
 from tests.config.test_settings import KEY, stack_settings
 from tests.policies.test_pack_grpc import started_with
@@ -293,16 +293,16 @@ def test_inserting_a_stage_renames_nothing_and_the_next_stage_waits_for_it(tmp_p
 
 
 def test_two_stages_may_hold_objects_of_one_name_without_clashing_urns(tmp_path):
-    for stage in ("one", "two"):
+    for stage, namespace in (("one", "hub"), ("two", "hub-staging")):
         (tmp_path / stage).mkdir()
         (tmp_path / stage / "kustomization.yaml").write_text("resources: [config.yaml]\n")
-        # One kind, namespace and name in both stages: the v1 SDK would name both `hub/settings`.
+        # One kind and name in both stages (other namespaces: other objects); names are keyed by the stage.
         (tmp_path / stage / "config.yaml").write_text(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: hub}\n"
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: {namespace}}}\n"
         )
     plan = plan_of(tuple(ManifestStage(name=s, kustomize=str(tmp_path / s)) for s in ("one", "two")))
     names = sorted(r.name for r in objects(plan) if r.type == "kubernetes:core/v1:ConfigMap")
-    assert names == ["manifests-one-hub/settings", "manifests-two-hub/settings"]
+    assert names == ["manifests-one-hub/settings", "manifests-two-hub-staging/settings"]
 
 
 # --- policies and linters see the rendered objects -----------------------------------------------------------
@@ -382,3 +382,19 @@ def test_the_eventual_seed_applies_its_hub_pre_directory_before_the_installs():
         assert node_groups | releases <= set(resource.dependencies)
         assert not {dep for dep in resource.dependencies if "::manifests-" in dep}
     assert plan.outputs["manifestStages"] == ["pre", "installs"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_stages_declaring_one_object_stop_the_plan_naming_both(mode):
+    # `hub`'s Namespace is in the pre directory; a files stage declaring it again would be a second Pulumi resource
+    # for one Kubernetes object (the second create fails at `pulumi up`).
+    duplicate = (
+        ManifestStage(name="pre", kustomize=str(PRE)),
+        ManifestStage(name="again", files=(str(PRE / "namespace.yaml"),)),
+    )
+    with pytest.raises(Exception, match=r"stage 'again' declares Namespace hub \(core\) that stage 'pre' declares"):
+        plan_of(duplicate, mode)
+    # The same name in another namespace, or another kind, is another object.
+    assert object_identity({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "x"}}) != (
+        object_identity({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "y"}})
+    )
