@@ -498,10 +498,9 @@ class ArgoBootstrap(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": ARGOCD_NAMESPACE, "labels": namespace_labels()}, opts=child
         )
-        repo, chart, version = ARGO_CD_CHART
         release = pinned_release(
             f"{name}-release",
-            (repo, chart, version),
+            ARGO_CD_CHART,
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
             values=helm_values(

@@ -516,10 +516,9 @@ class FluxBootstrap(pulumi.ComponentResource):
             )
             self.source_controller_role_arn = role.role_arn
 
-        repo, chart, version = FLUX2_CHART
         release = pinned_release(
             f"{name}-release",
-            (repo, chart, version),
+            FLUX2_CHART,
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
             values=helm_values(

@@ -627,17 +627,17 @@ class NodeAutoscaler(pulumi.ComponentResource):
         queue = self._interruption_queue()
         controller = self._karpenter_controller_role(node_role, queue)
 
-        repository, chart, version = KARPENTER_CHART
+        repository, _, version = KARPENTER_CHART
         crds = pinned_release(
             f"{name}-crds",
-            (repository, KARPENTER_CRD_RELEASE, version),
+            (repository, KARPENTER_CRD_RELEASE, version),  # karpenter-crd, of the same repository and version
             name=KARPENTER_CRD_RELEASE,
             namespace=KARPENTER_NAMESPACE,
             opts=child,
         )
         release = pinned_release(
             f"{name}-release",
-            (repository, chart, version),
+            KARPENTER_CHART,
             name=KARPENTER_RELEASE,
             namespace=KARPENTER_NAMESPACE,
             skip_crds=True,  # owned by the karpenter-crd release, which Helm upgrades
@@ -807,10 +807,9 @@ class NodeAutoscaler(pulumi.ComponentResource):
                 )
 
         own_placement = bool(ca.node_selector or ca.tolerations)
-        repository, chart, version = CLUSTER_AUTOSCALER_CHART
         release = pinned_release(
             f"{name}-release",
-            (repository, chart, version),
+            CLUSTER_AUTOSCALER_CHART,
             name=CLUSTER_AUTOSCALER_RELEASE,
             namespace=CLUSTER_AUTOSCALER_NAMESPACE,
             values=cluster_autoscaler_values(

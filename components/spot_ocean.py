@@ -387,10 +387,9 @@ class SpotOcean(pulumi.ComponentResource):
             string_data={"token": pulumi.Output.secret(args.spot_token), "account": spec.account_id},
             opts=child,
         )
-        repository, chart, version = OCEAN_CONTROLLER_CHART
         release = pinned_release(
             f"{name}-controller",
-            (repository, chart, version),
+            OCEAN_CONTROLLER_CHART,
             name=OCEAN_RELEASE,
             namespace=OCEAN_NAMESPACE,
             timeout=600,

@@ -374,10 +374,9 @@ class VaultAwsAuth(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-injector-namespace", metadata={"name": INJECTOR_NAMESPACE}, opts=child
         )
-        repo, chart, version = VAULT_CHART
         release = pinned_release(
             f"{name}-injector",
-            (repo, chart, version),
+            VAULT_CHART,
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
             values=injector_values(

@@ -336,11 +336,10 @@ class VaultServer(pulumi.ComponentResource):
         )
 
         secret = self._tls(name, spec, namespace, args.naming.cluster_name)
-        repo, chart, version = VAULT_CHART
         region = args.account.region
         release = pinned_release(
             f"{name}-release",
-            (repo, chart, version),
+            VAULT_CHART,
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
             values=server_values(
