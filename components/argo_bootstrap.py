@@ -66,7 +66,7 @@ from components.argo_apps import (
 )
 from components.context import AwsContext, ClusterRef, once_created
 from components.gitops_bridge import BRIDGE, BridgedAddon
-from components.helm_release import pinned_release, release_name
+from components.helm_release import after_release, pinned_release, release_name
 from components.limits import label_value_problem
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY_LABELS, NamingContext
 from components.scheduling import linux_node_selector
@@ -516,7 +516,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
         )
         # Application and AppProject are CRDs the chart installs: their namespace comes out of the
         # release's status, so they are created after it (and preview does not look the kinds up early).
-        crd_namespace = pulumi.Output.all(release.status, namespace.metadata.name).apply(lambda v: str(v[1]))
+        crd_namespace = after_release(release, namespace.metadata.name)
 
         self.team_namespaces = {}
         self.project_names = {}

@@ -48,7 +48,7 @@ import pulumi_tls as tls
 from components import iam_documents as iam
 from components.context import AwsContext, ClusterRef, once_created
 from components.gitops_bridge import BRIDGE, BridgedAddon
-from components.helm_release import pinned_release, release_name
+from components.helm_release import after_release, pinned_release, release_name
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import FLUX_NAMESPACE, MANAGED_BY_LABELS, ROLE_ARN_ANNOTATION, NamingContext
 from components.scheduling import linux_node_selector
@@ -532,7 +532,7 @@ class FluxBootstrap(pulumi.ComponentResource):
         )
         # GitRepository, Kustomization, HelmRepository and HelmRelease are CRDs the chart installs: their namespace
         # comes out of the release's status, so they are created after it (and preview does not look them up early).
-        crd_namespace = pulumi.Output.all(release.status, namespace.metadata.name).apply(lambda v: str(v[1]))
+        crd_namespace = after_release(release, namespace.metadata.name)
 
         reconciler = k8s.core.v1.ServiceAccount(
             f"{name}-reconciler",
@@ -552,17 +552,19 @@ class FluxBootstrap(pulumi.ComponentResource):
             ],
             opts=child,
         )
+        # The bridge's variables: the ConfigMap Kustomizations substitute from, and what the add-ons' values refer to.
+        variables = bridge_data(
+            cluster_name=args.cluster.name,
+            region=args.account.region,
+            account_id=args.account.account_id,
+            vpc_id=args.vpc_id,
+            environment=args.environment,
+            role_arns=args.role_arns,
+        )
         bridge = k8s.core.v1.ConfigMap(
             f"{name}-bridge",
             metadata={"name": BRIDGE_CONFIG_MAP, "namespace": namespace.metadata.name, "labels": labels()},
-            data=bridge_data(
-                cluster_name=args.cluster.name,
-                region=args.account.region,
-                account_id=args.account.account_id,
-                vpc_id=args.vpc_id,
-                environment=args.environment,
-                role_arns=args.role_arns,
-            ),
+            data=variables,
             opts=child,
         )
         # The reconciler's rights come from the binding, which nothing the Kustomizations and HelmReleases read
@@ -627,14 +629,6 @@ class FluxBootstrap(pulumi.ComponentResource):
                 opts=child,
             )
 
-        variables = bridge_data(
-            cluster_name=args.cluster.name,
-            region=args.account.region,
-            account_id=args.account.account_id,
-            vpc_id=args.vpc_id,
-            environment=args.environment,
-            role_arns=args.role_arns,
-        )
         addons = sorted(args.bridged_addons, key=lambda addon: addon.name)
         for addon in addons:
             addon_repo = k8s.apiextensions.CustomResource(

@@ -54,3 +54,12 @@ def pinned_release(
 def release_name(release: k8s.helm.v3.Release, default: str) -> pulumi.Output[str]:
     """The release's name as Helm knows it (``default``, the name it was given, while a preview does not know it)."""
     return release.name.apply(lambda name: name or default)
+
+
+def after_release(release: k8s.helm.v3.Release, value: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``value`` (a namespace name) once ``release`` is installed.
+
+    The ``metadata.namespace`` of a custom resource of a CRD the chart installs: the data edge orders it after the
+    release, and a preview does not look its kind up before the CRD exists.
+    """
+    return pulumi.Output.all(release.status, value).apply(lambda resolved: str(resolved[1]))
