@@ -486,10 +486,6 @@ class FluxBootstrap(pulumi.ComponentResource):
         super().__init__("eksplatform:platform:FluxBootstrap", name, None, opts)
         spec = args.flux
         child = pulumi.ResourceOptions(parent=self)
-        ecr_urls = sorted(
-            {url for url in spec.helm_repositories.values() if ecr_match(url)}
-            | {addon.repo_url for addon in args.bridged_addons if ecr_match(addon.repo_url)}
-        )
         names = {addon_repository_name(addon) for addon in args.bridged_addons}
         if clash := sorted(names & set(spec.helm_repositories)):
             msg = f"helm repository names {clash} are the bridged add-ons' own"
@@ -498,24 +494,7 @@ class FluxBootstrap(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": FLUX_NAMESPACE, "labels": labels()}, opts=child
         )
-        self.source_controller_role_arn = None
-        if ecr_urls:
-            role = IrsaRole(
-                f"{name}-source-controller",
-                IrsaRoleArgs(
-                    role_name=args.naming.platform_role("flux-source-controller"),
-                    oidc=args.cluster.oidc,
-                    namespace=FLUX_NAMESPACE,
-                    service_account=SOURCE_CONTROLLER_SERVICE_ACCOUNT,
-                    inline_policies={
-                        "ecr-pull": json.dumps(ecr_pull_policy(ecr_urls, partition=args.account.partition))
-                    },
-                    permissions_boundary=args.account.permissions_boundary,
-                ),
-                child,
-            )
-            self.source_controller_role_arn = role.role_arn
-
+        self.source_controller_role_arn = self._source_controller_role(name, args)
         release = pinned_release(
             f"{name}-release",
             FLUX2_CHART,
@@ -533,25 +512,7 @@ class FluxBootstrap(pulumi.ComponentResource):
         # GitRepository, Kustomization, HelmRepository and HelmRelease are CRDs the chart installs: their namespace
         # comes out of the release's status, so they are created after it (and preview does not look them up early).
         crd_namespace = after_release(release, namespace.metadata.name)
-
-        reconciler = k8s.core.v1.ServiceAccount(
-            f"{name}-reconciler",
-            metadata={"name": RECONCILER_SERVICE_ACCOUNT, "namespace": namespace.metadata.name, "labels": labels()},
-            opts=child,
-        )
-        binding = k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-reconciler-binding",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"flux-system-{RECONCILER_SERVICE_ACCOUNT}", labels=labels()),
-            role_ref=k8s.rbac.v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=RECONCILER_CLUSTER_ROLE
-            ),
-            subjects=[
-                k8s.rbac.v1.SubjectArgs(
-                    kind="ServiceAccount", name=reconciler.metadata.name, namespace=namespace.metadata.name
-                )
-            ],
-            opts=child,
-        )
+        reconciler, binding = self._reconciler(name, namespace.metadata.name)
         # The bridge's variables: the ConfigMap Kustomizations substitute from, and what the add-ons' values refer to.
         variables = bridge_data(
             cluster_name=args.cluster.name,
@@ -575,50 +536,17 @@ class FluxBootstrap(pulumi.ComponentResource):
         self.deploy_keys = {}
         self.kustomization_names = {}
         for source_name, source in sorted(spec.sources.items()):
-            key = tls.PrivateKey(f"{name}-deploy-key-{source_name}", algorithm=DEPLOY_KEY_ALGORITHM, opts=child)
-            credentials = k8s.core.v1.Secret(
-                f"{name}-git-credentials-{source_name}",
-                metadata={
-                    "name": f"{source_name}-git-credentials",
-                    "namespace": namespace.metadata.name,
-                    "labels": labels(),
-                },
-                type="Opaque",
-                string_data={
-                    "identity": key.private_key_openssh,
-                    "identity.pub": key.public_key_openssh,
-                    "known_hosts": "".join(f"{line}\n" for line in spec.known_hosts),
-                },
-                opts=child,
+            self._git_source(
+                name,
+                source_name,
+                source,
+                known_hosts=spec.known_hosts,
+                namespace=namespace.metadata.name,
+                crd_namespace=crd_namespace,
+                reconciler=reconciler.metadata.name,
+                bridge=bridge.metadata.name,
+                reconciling=reconciling,
             )
-            repository = k8s.apiextensions.CustomResource(
-                f"{name}-source-{source_name}",
-                api_version=SOURCE_API,
-                kind="GitRepository",
-                metadata={"name": source_name, "namespace": crd_namespace, "labels": labels()},
-                spec=git_repository_spec(source, credentials.metadata.name),
-                opts=child,
-            )
-            for path_name in path_order(source.paths):
-                kustomization = kustomization_name(source_name, path_name)
-                resource = k8s.apiextensions.CustomResource(
-                    f"{name}-kustomization-{kustomization}",
-                    api_version=KUSTOMIZE_API,
-                    kind="Kustomization",
-                    metadata={"name": kustomization, "namespace": crd_namespace, "labels": labels()},
-                    spec=kustomization_spec(
-                        source_name,
-                        path_name,
-                        source,
-                        repository=once_created(repository, source_name),
-                        service_account=reconciler.metadata.name,
-                        bridge=bridge.metadata.name,
-                    ),
-                    opts=reconciling,
-                )
-                self.kustomization_names[kustomization] = once_created(resource, kustomization)
-            self.deploy_keys[source_name] = key.public_key_openssh
-
         for repo_name, url in sorted(spec.helm_repositories.items()):
             k8s.apiextensions.CustomResource(
                 f"{name}-helm-repository-{repo_name}",
@@ -628,8 +556,142 @@ class FluxBootstrap(pulumi.ComponentResource):
                 spec=helm_repository_spec(url),
                 opts=child,
             )
+        self._bridged_addons(
+            name,
+            args.bridged_addons,
+            variables=variables,
+            crd_namespace=crd_namespace,
+            reconciler=reconciler.metadata.name,
+            reconciling=reconciling,
+        )
 
-        addons = sorted(args.bridged_addons, key=lambda addon: addon.name)
+        self.namespace = namespace.metadata.name
+        self.release_name = release_name(release, RELEASE_NAME)
+        self.bridge_name = bridge.metadata.name
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "releaseName": self.release_name,
+                "deployKeys": self.deploy_keys,
+                "kustomizationNames": self.kustomization_names,
+                "bridgeName": self.bridge_name,
+                "sourceControllerRoleArn": self.source_controller_role_arn,
+            }
+        )
+
+    def _source_controller_role(self, name: str, args: FluxBootstrapArgs) -> pulumi.Output[str] | None:
+        """source-controller's IRSA role, pulling from the ECR repositories of the stack (None without any)."""
+        ecr_urls = sorted(
+            {url for url in args.flux.helm_repositories.values() if ecr_match(url)}
+            | {addon.repo_url for addon in args.bridged_addons if ecr_match(addon.repo_url)}
+        )
+        if not ecr_urls:
+            return None
+        role = IrsaRole(
+            f"{name}-source-controller",
+            IrsaRoleArgs(
+                role_name=args.naming.platform_role("flux-source-controller"),
+                oidc=args.cluster.oidc,
+                namespace=FLUX_NAMESPACE,
+                service_account=SOURCE_CONTROLLER_SERVICE_ACCOUNT,
+                inline_policies={"ecr-pull": json.dumps(ecr_pull_policy(ecr_urls, partition=args.account.partition))},
+                permissions_boundary=args.account.permissions_boundary,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        return role.role_arn
+
+    def _reconciler(
+        self, name: str, namespace: pulumi.Output[str]
+    ) -> tuple[k8s.core.v1.ServiceAccount, k8s.rbac.v1.ClusterRoleBinding]:
+        """The ServiceAccount the platform's Kustomizations and HelmReleases reconcile as, and its binding."""
+        child = pulumi.ResourceOptions(parent=self)
+        reconciler = k8s.core.v1.ServiceAccount(
+            f"{name}-reconciler",
+            metadata={"name": RECONCILER_SERVICE_ACCOUNT, "namespace": namespace, "labels": labels()},
+            opts=child,
+        )
+        binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-reconciler-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"flux-system-{RECONCILER_SERVICE_ACCOUNT}", labels=labels()),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=RECONCILER_CLUSTER_ROLE
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=reconciler.metadata.name, namespace=namespace)
+            ],
+            opts=child,
+        )
+        return reconciler, binding
+
+    def _git_source(
+        self,
+        name: str,
+        source_name: str,
+        source: GitSourceSpec,
+        *,
+        known_hosts: Sequence[str],
+        namespace: pulumi.Output[str],
+        crd_namespace: pulumi.Output[str],
+        reconciler: pulumi.Output[str],
+        bridge: pulumi.Output[str],
+        reconciling: pulumi.ResourceOptions,
+    ) -> None:
+        """One git source: its deploy key and credentials Secret, its GitRepository, a Kustomization per path."""
+        child = pulumi.ResourceOptions(parent=self)
+        key = tls.PrivateKey(f"{name}-deploy-key-{source_name}", algorithm=DEPLOY_KEY_ALGORITHM, opts=child)
+        credentials = k8s.core.v1.Secret(
+            f"{name}-git-credentials-{source_name}",
+            metadata={"name": f"{source_name}-git-credentials", "namespace": namespace, "labels": labels()},
+            type="Opaque",
+            string_data={
+                "identity": key.private_key_openssh,
+                "identity.pub": key.public_key_openssh,
+                "known_hosts": "".join(f"{line}\n" for line in known_hosts),
+            },
+            opts=child,
+        )
+        repository = k8s.apiextensions.CustomResource(
+            f"{name}-source-{source_name}",
+            api_version=SOURCE_API,
+            kind="GitRepository",
+            metadata={"name": source_name, "namespace": crd_namespace, "labels": labels()},
+            spec=git_repository_spec(source, credentials.metadata.name),
+            opts=child,
+        )
+        for path_name in path_order(source.paths):
+            kustomization = kustomization_name(source_name, path_name)
+            resource = k8s.apiextensions.CustomResource(
+                f"{name}-kustomization-{kustomization}",
+                api_version=KUSTOMIZE_API,
+                kind="Kustomization",
+                metadata={"name": kustomization, "namespace": crd_namespace, "labels": labels()},
+                spec=kustomization_spec(
+                    source_name,
+                    path_name,
+                    source,
+                    repository=once_created(repository, source_name),
+                    service_account=reconciler,
+                    bridge=bridge,
+                ),
+                opts=reconciling,
+            )
+            self.kustomization_names[kustomization] = once_created(resource, kustomization)
+        self.deploy_keys[source_name] = key.public_key_openssh
+
+    def _bridged_addons(
+        self,
+        name: str,
+        bridged: Sequence[BridgedAddon],
+        *,
+        variables: Mapping[str, pulumi.Input[str]],
+        crd_namespace: pulumi.Output[str],
+        reconciler: pulumi.Output[str],
+        reconciling: pulumi.ResourceOptions,
+    ) -> None:
+        """Per add-on the GitOps bridge carries: its HelmRepository and a HelmRelease with the bridge substituted."""
+        child = pulumi.ResourceOptions(parent=self)
+        addons = sorted(bridged, key=lambda addon: addon.name)
         for addon in addons:
             addon_repo = k8s.apiextensions.CustomResource(
                 f"{name}-addon-repository-{addon.name}",
@@ -654,21 +716,7 @@ class FluxBootstrap(pulumi.ComponentResource):
                     addons,
                     repository=once_created(addon_repo, addon_repository_name(addon)),
                     values=addon_values,
-                    service_account=reconciler.metadata.name,
+                    service_account=reconciler,
                 ),
                 opts=reconciling,
             )
-
-        self.namespace = namespace.metadata.name
-        self.release_name = release_name(release, RELEASE_NAME)
-        self.bridge_name = bridge.metadata.name
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "releaseName": self.release_name,
-                "deployKeys": self.deploy_keys,
-                "kustomizationNames": self.kustomization_names,
-                "bridgeName": self.bridge_name,
-                "sourceControllerRoleArn": self.source_controller_role_arn,
-            }
-        )
