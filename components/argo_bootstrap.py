@@ -450,6 +450,36 @@ def cluster_secret_data() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------- component
 
 
+def bootstrap_problems(args: ArgoBootstrapArgs) -> list[str]:
+    """What Argo CD would refuse of ``args``.
+
+    Bridged add-ons without their role, apps of unknown projects, a team's apps outside its namespaces.
+    """
+    spec = args.argo
+    problems = bridged_addon_problems(args.bridged_addons)
+    problems += [
+        f"add-on {addon.name!r} has a service account but no role ARN under role_arns[{addon.name!r}]"
+        for addon in args.bridged_addons
+        if addon.service_account is not None and addon.name not in args.role_arns
+    ]
+    problems += [
+        f"application {app!r} names project {application.project!r}, which is neither default nor a team's"
+        for app, application in sorted(spec.applications.items())
+        if application.project != DEFAULT_PROJECT and application.project not in spec.teams
+    ]
+    problems += [
+        f"application {app!r} of team {application.project} targets {application.server} {application.namespace}, "
+        "outside the team's namespaces"
+        for app, application in sorted(spec.applications.items())
+        if application.project in spec.teams
+        and (
+            application.namespace not in spec.teams[application.project].namespaces
+            or application.server != IN_CLUSTER_SERVER
+        )
+    ]
+    return problems
+
+
 class ArgoBootstrap(pulumi.ComponentResource):
     """Argo CD and its GitOps bootstrap.
 
@@ -471,27 +501,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
         super().__init__("eksplatform:platform:ArgoBootstrap", name, None, opts)
         spec = args.argo
         child = pulumi.ResourceOptions(parent=self)
-        problems = bridged_addon_problems(args.bridged_addons)
-        problems += [
-            f"add-on {addon.name!r} has a service account but no role ARN under role_arns[{addon.name!r}]"
-            for addon in args.bridged_addons
-            if addon.service_account is not None and addon.name not in args.role_arns
-        ]
-        problems += [
-            f"application {app!r} names project {application.project!r}, which is neither default nor a team's"
-            for app, application in sorted(spec.applications.items())
-            if application.project != DEFAULT_PROJECT and application.project not in spec.teams
-        ]
-        problems += [
-            f"application {app!r} of team {application.project} targets {application.server} {application.namespace}, "
-            "outside the team's namespaces"
-            for app, application in sorted(spec.applications.items())
-            if application.project in spec.teams
-            and (
-                application.namespace not in spec.teams[application.project].namespaces
-                or application.server != IN_CLUSTER_SERVER
-            )
-        ]
+        problems = bootstrap_problems(args)
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -518,6 +528,30 @@ class ArgoBootstrap(pulumi.ComponentResource):
         # release's status, so they are created after it (and preview does not look the kinds up early).
         crd_namespace = after_release(release, namespace.metadata.name)
 
+        projects = self._teams(name, spec, crd_namespace)
+        cluster_secret = self._cluster_secret(name, args, namespace.metadata.name)
+        self.root_app_name = self._root_app(name, spec, crd_namespace, [*projects.values(), cluster_secret])
+        self._applications(name, spec, crd_namespace, projects)
+        self._application_sets(name, args, crd_namespace, cluster_secret)
+
+        self.namespace = namespace.metadata.name
+        self.release_name = release_name(release, RELEASE_NAME)
+        self.cluster_secret_name = cluster_secret.metadata.name
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "releaseName": self.release_name,
+                "rootAppName": self.root_app_name,
+                "projectNames": self.project_names,
+                "clusterSecretName": self.cluster_secret_name,
+                "applicationNames": self.application_names,
+                "applicationSetNames": self.application_set_names,
+            }
+        )
+
+    def _teams(self, name: str, spec: ArgoSpec, crd_namespace: pulumi.Output[str]) -> dict[str, pulumi.Resource]:
+        """Each team's namespaces (with their guardrails) and AppProject; the projects by team."""
+        child = pulumi.ResourceOptions(parent=self)
         self.team_namespaces = {}
         self.project_names = {}
         projects: dict[str, pulumi.Resource] = {}
@@ -549,12 +583,16 @@ class ArgoBootstrap(pulumi.ComponentResource):
             projects[team] = app_project
             self.team_namespaces[team] = namespaces
             self.project_names[team] = once_created(app_project, team)
+        return projects
 
-        cluster_secret = k8s.core.v1.Secret(
+    def _cluster_secret(self, name: str, args: ArgoBootstrapArgs, namespace: pulumi.Output[str]) -> k8s.core.v1.Secret:
+        """The GitOps bridge: the in-cluster cluster Secret with the infrastructure's labels and annotations."""
+        child = pulumi.ResourceOptions(parent=self)
+        return k8s.core.v1.Secret(
             f"{name}-cluster-in-cluster",
             metadata={
                 "name": IN_CLUSTER_NAME,
-                "namespace": namespace.metadata.name,
+                "namespace": namespace,
                 "labels": cluster_secret_labels(
                     project=args.naming.project,
                     stack=args.naming.stack,
@@ -569,7 +607,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     vpc_id=args.vpc_id,
                     environment=args.environment,
                     role_arns=args.role_arns,
-                    root_app=spec.root_app,
+                    root_app=args.argo.root_app,
                 ),
             },
             type="Opaque",
@@ -577,37 +615,49 @@ class ArgoBootstrap(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.root_app_name = None
-        if spec.root_app is not None:
-            root_app = k8s.apiextensions.CustomResource(
-                f"{name}-root-app",
-                api_version=ARGO_API_VERSION,
-                kind="Application",
-                metadata={
-                    "name": ROOT_APP_NAME,
-                    "namespace": crd_namespace,
-                    "labels": dict(MANAGED_BY_LABELS),
-                    "annotations": {SYNC_WAVE: ROOT_APP_WAVE},
-                    # Deleting the root app deletes the apps it created and their resources first.
-                    "finalizers": [RESOURCES_FINALIZER],
-                },
-                spec=root_application_spec(spec.root_app),
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    # Argo CD resolves the team projects and the cluster Secret by name when the apps sync;
-                    # no input carries them. The edge also makes `pulumi destroy` delete the root app (and,
-                    # through its finalizer, every app) before the projects, namespaces and Secret.
-                    depends_on=[*projects.values(), cluster_secret],
-                ),
-            )
-            self.root_app_name = once_created(root_app, ROOT_APP_NAME)
+    def _root_app(
+        self, name: str, spec: ArgoSpec, crd_namespace: pulumi.Output[str], named: Sequence[pulumi.Resource]
+    ) -> pulumi.Output[str] | None:
+        """The app-of-apps (None without one); ``named``: the projects and the Secret its apps find by name."""
+        if spec.root_app is None:
+            return None
+        root_app = k8s.apiextensions.CustomResource(
+            f"{name}-root-app",
+            api_version=ARGO_API_VERSION,
+            kind="Application",
+            metadata={
+                "name": ROOT_APP_NAME,
+                "namespace": crd_namespace,
+                "labels": dict(MANAGED_BY_LABELS),
+                "annotations": {SYNC_WAVE: ROOT_APP_WAVE},
+                # Deleting the root app deletes the apps it created and their resources first.
+                "finalizers": [RESOURCES_FINALIZER],
+            },
+            spec=root_application_spec(spec.root_app),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Argo CD resolves the team projects and the cluster Secret by name when the apps sync;
+                # no input carries them. The edge also makes `pulumi destroy` delete the root app (and,
+                # through its finalizer, every app) before the projects, namespaces and Secret.
+                depends_on=list(named),
+            ),
+        )
+        return once_created(root_app, ROOT_APP_NAME)
 
+    def _applications(
+        self,
+        name: str,
+        spec: ArgoSpec,
+        crd_namespace: pulumi.Output[str],
+        projects: Mapping[str, pulumi.Resource],
+    ) -> None:
+        """The Applications declared in settings, each after its project and the apps of the nearest lower wave."""
         self.application_names = {}
         waves: dict[int, list[pulumi.Resource]] = {}
         for app, application in sorted(spec.applications.items(), key=lambda item: (item[1].sync_wave or 0, item[0])):
             project_resource = projects.get(application.project)
             wave = application.sync_wave or 0  # Argo CD's default wave
-            earlier = [waves[w] for w in sorted(waves) if w < wave]
+            nearest = max((w for w in waves if w < wave), default=None)
             created = k8s.apiextensions.CustomResource(
                 f"{name}-app-{app}",
                 api_version=ARGO_API_VERSION,
@@ -629,13 +679,21 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     # apps have none): created after them, deleted before them, e.g. before the CRDs they use.
                     depends_on=[
                         *([project_resource] if project_resource is not None else []),
-                        *(earlier[-1] if earlier else []),
+                        *(waves[nearest] if nearest is not None else []),
                     ],
                 ),
             )
             waves.setdefault(wave, []).append(created)
             self.application_names[app] = once_created(created, app)
 
+    def _application_sets(
+        self,
+        name: str,
+        args: ArgoBootstrapArgs,
+        crd_namespace: pulumi.Output[str],
+        cluster_secret: pulumi.Resource,
+    ) -> None:
+        """One ApplicationSet per add-on the GitOps bridge carries."""
         self.application_set_names = {}
         for addon in sorted(args.bridged_addons, key=lambda a: a.name):
             application_set = k8s.apiextensions.CustomResource(
@@ -648,7 +706,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
                     "labels": dict(MANAGED_BY_LABELS),
                     "annotations": {SYNC_WAVE: str(addon.wave)},
                 },
-                spec=addon_application_set_spec(addon, automated=spec.automated_sync),
+                spec=addon_application_set_spec(addon, automated=args.argo.automated_sync),
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     # The cluster generator finds the Secret by its labels, and the templates read its role ARN
@@ -658,21 +716,6 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 ),
             )
             self.application_set_names[addon.name] = once_created(application_set, f"addon-{addon.name}")
-
-        self.namespace = namespace.metadata.name
-        self.release_name = release_name(release, RELEASE_NAME)
-        self.cluster_secret_name = cluster_secret.metadata.name
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "releaseName": self.release_name,
-                "rootAppName": self.root_app_name,
-                "projectNames": self.project_names,
-                "clusterSecretName": self.cluster_secret_name,
-                "applicationNames": self.application_names,
-                "applicationSetNames": self.application_set_names,
-            }
-        )
 
     def _guardrails(self, name: str, ns: str, ns_name: pulumi.Output[str], team: str, project: TeamProjectSpec) -> None:
         """The platform's objects in team namespace ``ns``: ResourceQuota, LimitRange, default-deny NetworkPolicy."""
