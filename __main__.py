@@ -29,7 +29,7 @@ from components.eks_cluster import (
 )
 from components.email import Email, EmailArgs
 from components.flux_bootstrap import FluxBootstrap, FluxBootstrapArgs
-from components.gitops_bridge import BridgedAddon
+from components.gitops_bridge import BridgeFacts
 from components.guard_duty import FindingsDestination, GuardDuty, GuardDutyArgs, StackAgent
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.manifests import Manifests, ManifestsArgs
@@ -408,12 +408,7 @@ def addons(cluster: EksCluster, opts: pulumi.ResourceOptions) -> Addons | None:
     return built
 
 
-def argo_bootstrap(
-    cluster: EksCluster,
-    role_arns: dict[str, pulumi.Output[str]],
-    bridged: list[BridgedAddon],
-    opts: pulumi.ResourceOptions,
-) -> ArgoBootstrap | None:
+def argo_bootstrap(bridge: BridgeFacts, opts: pulumi.ResourceOptions) -> ArgoBootstrap | None:
     """Argo CD, the bridge carrying ``role_arns``, an ApplicationSet per bridged add-on (None: off or engine flux)."""
     if not settings.argo_installed:
         return None
@@ -422,12 +417,7 @@ def argo_bootstrap(
         ArgoBootstrapArgs(
             naming=naming,
             argo=argo_spec(settings.argo),
-            cluster=cluster.ref,
-            account=account,
-            vpc_id=vpc.vpc_id,
-            environment=naming.stack,
-            role_arns=role_arns,
-            bridged_addons=bridged,
+            bridge=bridge,
             oidc_client_secret=secrets.require_secret("argocdOidcClientSecret") if settings.argo.sso else None,
             server_url=settings.argo.url,
         ),
@@ -435,12 +425,7 @@ def argo_bootstrap(
     )
 
 
-def flux_bootstrap(
-    cluster: EksCluster,
-    role_arns: dict[str, pulumi.Output[str]],
-    bridged: list[BridgedAddon],
-    opts: pulumi.ResourceOptions,
-) -> FluxBootstrap | None:
+def flux_bootstrap(bridge: BridgeFacts, opts: pulumi.ResourceOptions) -> FluxBootstrap | None:
     """Flux, its git sources, the bridge carrying ``role_arns``, a HelmRelease per bridged add-on (None: not flux)."""
     flux = settings.flux_settings
     if flux is None:
@@ -453,12 +438,7 @@ def flux_bootstrap(
         FluxBootstrapArgs(
             naming=naming,
             flux=flux_spec(flux),
-            cluster=cluster.ref,
-            account=account,
-            vpc_id=vpc.vpc_id,
-            environment=naming.stack,
-            role_arns=role_arns,
-            bridged_addons=bridged,
+            bridge=bridge,
         ),
         pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[tls_provider])),
     )
@@ -621,10 +601,17 @@ def cluster_and_platform() -> None:
         **{f"app-{service}": role.role_arn for service, role in apps.items()},
         **(catalog.role_arns if catalog else {}),
     }
-    # Add-ons with `install: gitops`: the engine installs their charts (Argo CD ApplicationSets, Flux HelmReleases).
-    bridged = catalog.bridged if catalog else []
-    argo = argo_bootstrap(cluster, bridged_roles, bridged, in_cluster)
-    flux = flux_bootstrap(cluster, bridged_roles, bridged, in_cluster)
+    bridge = BridgeFacts(
+        cluster=cluster.ref,
+        account=account,
+        vpc_id=vpc.vpc_id,
+        environment=naming.stack,
+        role_arns=bridged_roles,
+        # Add-ons with `install: gitops`: the engine installs their charts (ApplicationSets, Flux HelmReleases).
+        bridged_addons=catalog.bridged if catalog else [],
+    )
+    argo = argo_bootstrap(bridge, in_cluster)
+    flux = flux_bootstrap(bridge, in_cluster)
     detector = guard_duty(cluster)
     email()
     manifests(cluster, [c for c in (catalog, argo, flux, vault_in_cluster, vault_auth) if c is not None])

@@ -64,8 +64,8 @@ from components.argo_apps import (
     rbac_roles,
     resource_quota_spec,
 )
-from components.context import AwsContext, ClusterRef, once_created
-from components.gitops_bridge import BRIDGE, BridgedAddon
+from components.context import once_created
+from components.gitops_bridge import BRIDGE, BridgeFacts
 from components.helm_release import after_release, pinned_release, release_name
 from components.limits import label_value_problem
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY_LABELS, NamingContext
@@ -179,25 +179,12 @@ class ArgoBootstrapArgs:
 
     naming: NamingContext
     argo: ArgoSpec
-    #: The cluster: its name goes into the GitOps bridge; the controllers run on its system node group.
-    cluster: ClusterRef
-    #: Region (a label of the cluster Secret, so plain text) and account of the GitOps bridge.
-    account: AwsContext
-    vpc_id: pulumi.Input[str]
-    #: Environment (the stack); also a label of the cluster Secret, so plain text.
-    environment: str
-    #: IRSA role ARNs add-ons need, by short name (``karpenter`` -> ``platform.eks/karpenter-role-arn``).
-    role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    #: Extra labels of the cluster Secret (``platform.eks/addon-<name>: enabled`` for add-ons installed through
-    #: GitOps): what ApplicationSet cluster generators select on. Keys must start with ``platform.eks/``.
-    bridge_labels: Mapping[str, str] = field(default_factory=dict)
+    #: The cluster and the facts the cluster Secret publishes (labels: plain text), the add-ons to install.
+    bridge: BridgeFacts
     #: OIDC client secret (``require_secret("argocdOidcClientSecret")``); only with ``argo.sso``.
     oidc_client_secret: pulumi.Input[str] | None = None
     #: URL users reach Argo CD at (SSO callbacks); default: a port-forward on localhost.
     server_url: str = DEFAULT_SERVER_URL
-    #: Add-ons installed through GitOps: one ApplicationSet each, and their labels on the cluster Secret. Their
-    #: role ARNs come through ``role_arns`` under the add-on's name.
-    bridged_addons: Sequence[BridgedAddon] = ()
 
 
 # ---------------------------------------------------------------------------------------------- planning
@@ -456,11 +443,11 @@ def bootstrap_problems(args: ArgoBootstrapArgs) -> list[str]:
     Bridged add-ons without their role, apps of unknown projects, a team's apps outside its namespaces.
     """
     spec = args.argo
-    problems = bridged_addon_problems(args.bridged_addons)
+    problems = bridged_addon_problems(args.bridge.bridged_addons)
     problems += [
         f"add-on {addon.name!r} has a service account but no role ARN under role_arns[{addon.name!r}]"
-        for addon in args.bridged_addons
-        if addon.service_account is not None and addon.name not in args.role_arns
+        for addon in args.bridge.bridged_addons
+        if addon.service_account is not None and addon.name not in args.bridge.role_arns
     ]
     problems += [
         f"application {app!r} names project {application.project!r}, which is neither default nor a team's"
@@ -515,8 +502,8 @@ class ArgoBootstrap(pulumi.ComponentResource):
             namespace=namespace.metadata.name,
             values=helm_values(
                 spec,
-                node_selector=args.cluster.system_node_selector,
-                tolerations=args.cluster.system_tolerations,
+                node_selector=args.bridge.cluster.system_node_selector,
+                tolerations=args.bridge.cluster.system_tolerations,
                 oidc_client_secret=args.oidc_client_secret,
                 server_url=args.server_url,
             ),
@@ -596,17 +583,17 @@ class ArgoBootstrap(pulumi.ComponentResource):
                 "labels": cluster_secret_labels(
                     project=args.naming.project,
                     stack=args.naming.stack,
-                    environment=args.environment,
-                    region=args.account.region,
-                    extra={**args.bridge_labels, **addon_labels(args.bridged_addons)},
+                    environment=args.bridge.environment,
+                    region=args.bridge.account.region,
+                    extra=addon_labels(args.bridge.bridged_addons),
                 ),
                 "annotations": cluster_secret_annotations(
-                    cluster_name=args.cluster.name,
-                    region=args.account.region,
-                    account_id=args.account.account_id,
-                    vpc_id=args.vpc_id,
-                    environment=args.environment,
-                    role_arns=args.role_arns,
+                    cluster_name=args.bridge.cluster.name,
+                    region=args.bridge.account.region,
+                    account_id=args.bridge.account.account_id,
+                    vpc_id=args.bridge.vpc_id,
+                    environment=args.bridge.environment,
+                    role_arns=args.bridge.role_arns,
                     root_app=args.argo.root_app,
                 ),
             },
@@ -695,7 +682,7 @@ class ArgoBootstrap(pulumi.ComponentResource):
     ) -> None:
         """One ApplicationSet per add-on the GitOps bridge carries."""
         self.application_set_names = {}
-        for addon in sorted(args.bridged_addons, key=lambda a: a.name):
+        for addon in sorted(args.bridge.bridged_addons, key=lambda a: a.name):
             application_set = k8s.apiextensions.CustomResource(
                 f"{name}-addon-{addon.name}",
                 api_version=ARGO_API_VERSION,

@@ -46,8 +46,8 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from components import iam_documents as iam
-from components.context import AwsContext, ClusterRef, once_created
-from components.gitops_bridge import BRIDGE, BridgedAddon
+from components.context import once_created
+from components.gitops_bridge import BRIDGE, BridgedAddon, BridgeFacts
 from components.helm_release import after_release, pinned_release, release_name
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import FLUX_NAMESPACE, MANAGED_BY_LABELS, ROLE_ARN_ANNOTATION, NamingContext
@@ -149,18 +149,10 @@ class FluxBootstrapArgs:
 
     naming: NamingContext
     flux: FluxSpec
-    #: The cluster: its name goes into the bridge; the controllers run on its system node group; its OIDC
-    #: provider is what source-controller's ECR role trusts.
-    cluster: ClusterRef
-    #: Account, partition and region (the bridge, the ECR policy) and the roles' permissions boundary.
-    account: AwsContext
-    vpc_id: pulumi.Input[str]
-    #: Environment (the stack).
-    environment: str
-    #: IRSA role ARNs by short name: the bridge variables ``<name>_role_arn`` (``-`` becomes ``_``).
-    role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    #: Add-ons Flux installs (``install: gitops``), each a HelmRepository and a HelmRelease.
-    bridged_addons: Sequence[BridgedAddon] = ()
+    #: The cluster (its OIDC provider is what source-controller's ECR role trusts), the account (the ECR policy, the
+    #: roles' boundary) and the facts of the bridge: the variables ``<name>_role_arn`` (``-`` becomes ``_``) and the
+    #: add-ons Flux installs (``install: gitops``), each a HelmRepository and a HelmRelease.
+    bridge: BridgeFacts
 
 
 # ---------------------------------------------------------------------------------------------- planning
@@ -486,7 +478,7 @@ class FluxBootstrap(pulumi.ComponentResource):
         super().__init__("eksplatform:platform:FluxBootstrap", name, None, opts)
         spec = args.flux
         child = pulumi.ResourceOptions(parent=self)
-        names = {addon_repository_name(addon) for addon in args.bridged_addons}
+        names = {addon_repository_name(addon) for addon in args.bridge.bridged_addons}
         if clash := sorted(names & set(spec.helm_repositories)):
             msg = f"helm repository names {clash} are the bridged add-ons' own"
             raise ValueError(msg)
@@ -501,8 +493,8 @@ class FluxBootstrap(pulumi.ComponentResource):
             name=RELEASE_NAME,
             namespace=namespace.metadata.name,
             values=helm_values(
-                node_selector=args.cluster.system_node_selector,
-                tolerations=args.cluster.system_tolerations,
+                node_selector=args.bridge.cluster.system_node_selector,
+                tolerations=args.bridge.cluster.system_tolerations,
                 source_controller_role_arn=self.source_controller_role_arn,
             ),
             timeout=600,
@@ -515,12 +507,12 @@ class FluxBootstrap(pulumi.ComponentResource):
         reconciler, binding = self._reconciler(name, namespace.metadata.name)
         # The bridge's variables: the ConfigMap Kustomizations substitute from, and what the add-ons' values refer to.
         variables = bridge_data(
-            cluster_name=args.cluster.name,
-            region=args.account.region,
-            account_id=args.account.account_id,
-            vpc_id=args.vpc_id,
-            environment=args.environment,
-            role_arns=args.role_arns,
+            cluster_name=args.bridge.cluster.name,
+            region=args.bridge.account.region,
+            account_id=args.bridge.account.account_id,
+            vpc_id=args.bridge.vpc_id,
+            environment=args.bridge.environment,
+            role_arns=args.bridge.role_arns,
         )
         bridge = k8s.core.v1.ConfigMap(
             f"{name}-bridge",
@@ -558,7 +550,7 @@ class FluxBootstrap(pulumi.ComponentResource):
             )
         self._bridged_addons(
             name,
-            args.bridged_addons,
+            args.bridge.bridged_addons,
             variables=variables,
             crd_namespace=crd_namespace,
             reconciler=reconciler.metadata.name,
@@ -583,7 +575,7 @@ class FluxBootstrap(pulumi.ComponentResource):
         """source-controller's IRSA role, pulling from the ECR repositories of the stack (None without any)."""
         ecr_urls = sorted(
             {url for url in args.flux.helm_repositories.values() if ecr_match(url)}
-            | {addon.repo_url for addon in args.bridged_addons if ecr_match(addon.repo_url)}
+            | {addon.repo_url for addon in args.bridge.bridged_addons if ecr_match(addon.repo_url)}
         )
         if not ecr_urls:
             return None
@@ -591,11 +583,13 @@ class FluxBootstrap(pulumi.ComponentResource):
             f"{name}-source-controller",
             IrsaRoleArgs(
                 role_name=args.naming.platform_role("flux-source-controller"),
-                oidc=args.cluster.oidc,
+                oidc=args.bridge.cluster.oidc,
                 namespace=FLUX_NAMESPACE,
                 service_account=SOURCE_CONTROLLER_SERVICE_ACCOUNT,
-                inline_policies={"ecr-pull": json.dumps(ecr_pull_policy(ecr_urls, partition=args.account.partition))},
-                permissions_boundary=args.account.permissions_boundary,
+                inline_policies={
+                    "ecr-pull": json.dumps(ecr_pull_policy(ecr_urls, partition=args.bridge.account.partition))
+                },
+                permissions_boundary=args.bridge.account.permissions_boundary,
             ),
             pulumi.ResourceOptions(parent=self),
         )

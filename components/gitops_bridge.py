@@ -11,9 +11,14 @@ Pure module, no Pulumi resources.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from components.context import AwsContext, ClusterRef
 
 GitopsEngine = Literal["argocd", "flux"]
 
@@ -58,3 +63,20 @@ class BridgedAddon:
     service_account: str | None = None
     #: Sync wave (Argo) / dependency order: CRD-providing add-ons first.
     wave: int = 0
+
+
+@dataclass(frozen=True)
+class BridgeFacts:
+    """What a GitOps engine (ArgoBootstrap, FluxBootstrap) runs on and publishes to what it installs.
+
+    The cluster (its name; the controllers run on its system node group), the account and region, the VPC, the
+    environment (the stack; plain text: it becomes labels), the IRSA role ARNs add-ons need by short name, and the
+    add-ons installed through GitOps (their role ARNs under the add-on's name in ``role_arns``).
+    """
+
+    cluster: ClusterRef
+    account: AwsContext
+    vpc_id: pulumi.Input[str]
+    environment: str
+    role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    bridged_addons: Sequence[BridgedAddon] = ()

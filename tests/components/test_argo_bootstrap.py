@@ -16,11 +16,11 @@ import yaml
 
 from components.argo_apps import role_arn_template
 from components.argo_bootstrap import ArgoBootstrap, ArgoBootstrapArgs
-from components.context import AwsContext, ClusterRef
 from components.gitops_bridge import BridgedAddon
 from components.naming import NamingContext
 from components.versions import ARGO_CD_CHART, DEFAULT_KUBERNETES_VERSION
 from config import ArgoSettings, argo_spec
+from tests.components.gitops_fixtures import TOLERATIONS, bridge_facts
 from tools.fidelity import custom_resource_problems, load_crds
 from tools.harness import MODES, Mode, Plan, Registration, run_callable
 
@@ -37,7 +37,6 @@ QUOTA = "kubernetes:core/v1:ResourceQuota"
 LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 LBC_ARN = "arn:aws:iam::123456789012:role/eks-platform-test-aws-load-balancer-controller"
-TOLERATIONS = [{"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}]
 KARPENTER_ARN = "arn:aws:iam::123456789012:role/eks-platform-test-karpenter"
 EBS_ARN = "arn:aws:iam::123456789012:role/eks-platform-test-ebs-csi"
 
@@ -135,26 +134,15 @@ def _args(raw: dict[str, Any], *, with_secret: bool, addons: tuple[BridgedAddon,
     return ArgoBootstrapArgs(
         naming=NamingContext("eks-platform", "test"),
         argo=argo_spec(ArgoSettings.model_validate(raw)),
-        cluster=ClusterRef(
-            name=pulumi.Output.from_input("eks-platform-test"),
-            endpoint="https://example.gr7.us-west-2.eks.amazonaws.com",
-            oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
-            oidc_issuer_url="https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
-            security_group_id="sg-0123456789abcdef0",
-            kubernetes_version="1.35",
-            system_node_selector={"dedicated": "system"},
-            system_tolerations=TOLERATIONS,
+        bridge=bridge_facts(
+            {
+                "karpenter": pulumi.Output.from_input(KARPENTER_ARN),
+                "ebs-csi": EBS_ARN,
+                **({"aws-load-balancer-controller": LBC_ARN} if addons else {}),
+            },
+            addons,
         ),
-        account=AwsContext(account_id="123456789012", partition="aws", region="us-west-2", tags={}),
-        vpc_id=pulumi.Output.from_input("vpc-0123456789abcdef0"),
-        environment="test",
-        role_arns={
-            "karpenter": pulumi.Output.from_input(KARPENTER_ARN),
-            "ebs-csi": EBS_ARN,
-            **({"aws-load-balancer-controller": LBC_ARN} if addons else {}),
-        },
         oidc_client_secret=pulumi.Output.secret(CLIENT_SECRET) if with_secret else None,
-        bridged_addons=addons,
     )
 
 

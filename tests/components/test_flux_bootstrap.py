@@ -13,12 +13,12 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.context import AwsContext, ClusterRef
 from components.flux_bootstrap import GITHUB_KNOWN_HOSTS, FluxBootstrap, FluxBootstrapArgs
 from components.gitops_bridge import BridgedAddon
 from components.naming import NamingContext
 from components.versions import FLUX2_CHART
 from config import FluxSettings, flux_spec
+from tests.components.gitops_fixtures import TOLERATIONS, bridge_facts
 from tools.fidelity import custom_resource_problems, data_dir, load_crds
 from tools.harness import MODES, Mode, Plan, Registration, run_callable
 from tools.mocks import UNKNOWN
@@ -37,7 +37,6 @@ KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"
 HELM_RELEASE = "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-TOLERATIONS = [{"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}]
 LBC_ARN = "arn:aws:iam::123456789012:role/eks-platform-test-aws-load-balancer-controller"
 ECR = "oci://123456789012.dkr.ecr.us-west-2.amazonaws.com/charts"
 
@@ -85,21 +84,7 @@ def _args(raw: dict[str, Any], addons: tuple[BridgedAddon, ...]) -> FluxBootstra
     return FluxBootstrapArgs(
         naming=NamingContext("eks-platform", "test"),
         flux=flux_spec(FluxSettings.model_validate(raw)),
-        cluster=ClusterRef(
-            name=pulumi.Output.from_input("eks-platform-test"),
-            endpoint="https://example.gr7.us-west-2.eks.amazonaws.com",
-            oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
-            oidc_issuer_url="https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
-            security_group_id="sg-0123456789abcdef0",
-            kubernetes_version="1.35",
-            system_node_selector={"dedicated": "system"},
-            system_tolerations=TOLERATIONS,
-        ),
-        account=AwsContext(account_id="123456789012", partition="aws", region="us-west-2", tags={}),
-        vpc_id=pulumi.Output.from_input("vpc-0123456789abcdef0"),
-        environment="test",
-        role_arns={"aws-load-balancer-controller": pulumi.Output.from_input(LBC_ARN)},
-        bridged_addons=addons,
+        bridge=bridge_facts({"aws-load-balancer-controller": pulumi.Output.from_input(LBC_ARN)}, addons),
     )
 
 
