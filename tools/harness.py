@@ -409,11 +409,14 @@ class RecordingMonitor(MockMonitor):
     @override
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
         """Answer via the mocks (stock behaviour) and record the request; a duplicate URN fails the run."""
-        self._claim_urn(self.make_urn(request.parent, request.type, request.name))
-        response = cast(
-            "resource_pb2.RegisterResourceResponse",
-            super().RegisterResource(request),  # type: ignore[no-untyped-call]
-        )
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self._claim_urn(urn)
+        registering = getattr(self.mocks, "registering", None)
+        with registering(urn) if registering is not None else contextlib.nullcontext():
+            response = cast(
+                "resource_pb2.RegisterResourceResponse",
+                super().RegisterResource(request),  # type: ignore[no-untyped-call]
+            )
         registration = Registration.from_request(request, response)
         with self._lock:
             self.registrations.append(registration)
@@ -629,6 +632,7 @@ def run_program(
     offline_secrets: Iterable[str] | None = None,
     *,
     ci_role: str = "deploy",
+    existing: Iterable[str] = (),
 ) -> Plan:
     """Run ``project_dir``'s ``__main__.py`` for ``stack`` under mocks and return its `Plan`.
 
@@ -639,6 +643,9 @@ def run_program(
     (cwd and sys.path are process-wide: do not run the program concurrently with code that needs them).
 
     ``ci_role`` is the bootstrap role the emulated STS session assumed: ``deploy`` (``pulumi up``) or ``preview``.
+
+    ``existing`` (a preview only): URNs the stack's state holds and the preview keeps (``same`` or ``update``);
+    they answer with known outputs, everything else as a create, as the engine previews an existing stack.
 
     ``offline_secrets`` are secret keys the stack file may not set yet (default: `PROGRAM_SECRETS` for this
     project, ``eks-platform``; pass ``()`` to run exactly as the stack file is): unset ones get a placeholder, listed
@@ -662,7 +669,10 @@ def run_program(
     except StackConfigError as exc:
         raise ConfigurationError(str(exc)) from exc
     spec = _RunSpec(project_dir, project, stack, mode == "preview", config, secret_keys)
-    monitor = RecordingMonitor(PlatformMocks(preview=spec.preview, project=project, stack=stack, ci_role=ci_role))
+    mocks = PlatformMocks(
+        preview=spec.preview, project=project, stack=stack, ci_role=ci_role, existing=frozenset(existing)
+    )
+    monitor = RecordingMonitor(mocks)
     try:
         _run_isolated(spec, monitor)
     except Exception as exc:

@@ -30,6 +30,7 @@ the same program produce identical output.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -855,13 +856,23 @@ class PlatformMocks(pulumi.runtime.Mocks):
     """Deterministic provider stand-in for the eks-platform program (see the module docstring).
 
     ``preview`` makes resources answer as in a real preview of a create; ``project`` and ``stack`` name the
-    caller's deploy role.
+    caller's deploy role. ``existing`` names URNs the stack's state already holds (and the preview does not
+    replace): in a preview they answer with known outputs, as the engine answers a ``same`` or ``update`` step
+    from the state; the monitor names the URN being registered (`registering`).
     """
 
     def __init__(
-        self, *, preview: bool = False, project: str = "eks-platform", stack: str = "test", ci_role: str = "deploy"
+        self,
+        *,
+        preview: bool = False,
+        project: str = "eks-platform",
+        stack: str = "test",
+        ci_role: str = "deploy",
+        existing: frozenset[str] = frozenset(),
     ) -> None:
         self.preview = preview
+        self.existing = existing
+        self._registering = threading.local()
         self.project = project
         self.stack = stack
         self.ci_role = ci_role
@@ -888,34 +899,45 @@ class PlatformMocks(pulumi.runtime.Mocks):
             ci_role=self.ci_role,
         )
 
+    @contextlib.contextmanager
+    def registering(self, urn: str) -> Iterator[None]:
+        """The monitor registers ``urn`` on this thread inside (the stock mock arguments carry no URN)."""
+        self._registering.urn = urn
+        try:
+            yield
+        finally:
+            self._registering.urn = None
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, State]:
         """Id and output state for one registration; called on a monitor worker thread."""
+        # A preview creates (or replaces) what the state does not hold: unknown outputs only for those.
+        preview = self.preview and getattr(self._registering, "urn", None) not in self.existing
         res = MockedResource(type=args.typ, logical_name=args.name, inputs=args.inputs)
         if res.type.startswith("pulumi:providers:"):
             with self._lock:
                 self._providers[(res.type, res.logical_name)] = dict(res.inputs)
             # A new provider's id is the engine's unknown id in a preview (providers/registry.go Create).
-            resource_id, state = ("" if self.preview else res.uuid()), dict(res.inputs)
+            resource_id, state = ("" if preview else res.uuid()), dict(res.inputs)
         elif res.type.startswith("aws:"):
             ctx = self.aws_context(args.provider)
             res = dataclasses.replace(res, provider_region=ctx.region, account=ctx.account_id)
             # An import (the `import` option) reads the existing resource in a preview too: its id is the import id
             # and its state is known (pulumi/pulumi developer-docs/architecture/import.md, the ImportStep).
             importing = bool(args.resource_id)
-            resource_id, state = aws_state(res, self._lookup, preview=self.preview and not importing)
+            resource_id, state = aws_state(res, self._lookup, preview=preview and not importing)
             if importing:
                 resource_id = str(args.resource_id)
                 state["arn"] = aws_arn(res, resource_id)
         elif res.type.startswith("kubernetes:"):
             resource_id, state = kubernetes_state(res)
         elif res.type.startswith("spotinst:"):
-            resource_id, state = spotinst_state(res, preview=self.preview)
+            resource_id, state = spotinst_state(res, preview=preview)
         elif res.type.startswith("tls:"):
-            resource_id, state = tls_state(res, preview=self.preview)
+            resource_id, state = tls_state(res, preview=preview)
         else:
             # Other providers (vault): a create's id is unknown in a preview, as with every provider's Create
             # (components keep the harness's stand-in id in both modes).
-            resource_id = "" if self.preview and args.custom else f"{res.logical_name}-{res.digest(8)}"
+            resource_id = "" if preview and args.custom else f"{res.logical_name}-{res.digest(8)}"
             state = dict(res.inputs)
         if resource_id:
             with self._lock:

@@ -1,8 +1,8 @@
 """Offline plan: run the program under mocks, show what it would register, and gate it like a PR check.
 
-    python -m tools.plan --stack dev [--mode preview|update] [--json FILE] [--markdown FILE]
+    python -m tools.plan --stack dev [--mode preview|update] [--base REF] [--json FILE] [--markdown FILE]
                          [--project-dir DIR] [--policy-pack DIR] [--policy-config FILE]
-                         [--no-policy] [--no-lint]
+                         [--no-policy] [--no-lint] [--format auto|rich|plain]
 
 Prints the resource tree (indented by parent), then the count per type and the total. The policy pack
 (``--policy-pack DIR``, default ``<project-dir>/policies``) runs over the captured graph exactly as ``pulumi
@@ -14,10 +14,18 @@ plans without policies. Violations are printed grouped by policy with level and 
 or failing linter finding exits 3, as the CLI fails the preview. The stack's policy config is
 ``policies/stack-config/<stack>.json`` when it exists (``--policy-config`` overrides it).
 
-``--json`` writes `Plan.to_json()` plus ``"policy"`` (pack, policies, violations) and ``"lint"`` sections
-(sorted keys, indent 2); ``--markdown`` writes a PR-comment summary (resource counts by component,
-violations, linter findings). Both are stable across runs, and neither holds a secret's value: secret inputs
-are ``[secret]``, and so is any text of the policy and lint sections quoting one (`Plan.redact`). An output path
+``--base REF`` also plans the stack at the commit REF names (its tree from ``git archive``, its stack file) and
+reports, by URN, what a ``pulumi preview`` over a stack deployed from REF would create, update, replace and delete,
+with the changed properties (secrets masked), the replacing ones flagged, and protected resources a change would
+delete or replace (the engine refuses those: exit 3). The base is planned as ``update`` (computed values known, as
+in a deployed stack's state) and the head previewed over it; `tools.plan_diff` says how each step is decided.
+
+``--json`` writes `Plan.to_json()` plus ``"policy"`` (pack, policies, violations) and ``"lint"`` sections and
+``"steps"`` / ``"changeSummary"`` shaped like ``pulumi preview --json`` (every resource a ``create`` without
+``--base``) (sorted keys, indent 2); ``--markdown`` writes a PR-comment summary (the changes against the base,
+resource counts by component, violations, linter findings). Both are stable across runs, and neither holds a
+secret's value: secret inputs are ``[secret]``, and so is any text of the policy and lint sections quoting one
+(`Plan.redact`). An output path
 that cannot be written (missing directory, a directory, no permission) is refused before the plan runs.
 
 A configuration error (a bad stack file or bad settings, an unwritable output path) prints one line
@@ -45,6 +53,18 @@ from types import FrameType
 
 from tools.harness import MODES, REPO_ROOT, STACK_TYPE, ConfigurationError, Plan, Registration, run_program
 from tools.linters import LintReport, render_lint, start_linters
+from tools.plan_diff import (
+    BaseRefError,
+    PlanDiff,
+    change_summary,
+    creation_steps,
+    diff_against,
+    plan_of_commit,
+    preview_steps,
+    resolve_commit,
+)
+from tools.plan_diff import render_markdown as render_diff_markdown
+from tools.plan_diff import render_text as render_diff_text
 from tools.policy_runner import (
     PolicyReport,
     PolicyRunError,
@@ -57,13 +77,16 @@ from tools.stack_config import StackConfigError, load_stack_config, project_name
 
 EXIT_OK = 0
 EXIT_CONFIG_ERROR = 2
-#: Mandatory policy violations or failing linter findings (``pulumi preview`` fails on the former too).
+#: Mandatory policy violations, failing linter findings, or (with --base) a change deleting or replacing a protected
+#: resource (``pulumi preview`` fails on the first and the last too).
 EXIT_CHECKS_FAILED = 3
 #: The policy pack or a linter could not run.
 EXIT_POLICY_ERROR = 4
 #: Stopped by a signal: 128 + its number, as a shell reports it (130 for SIGINT, 143 for SIGTERM).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 POLICY_PACK_DIR = "policies"
+#: ``--format`` choices.
+FORMATS = ("auto", "rich", "plain")
 
 Step = Callable[[Plan, argparse.Namespace], int]
 
@@ -96,8 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="policy config JSON (default: <policy-pack>/stack-config/<stack>.json when it exists)",
     )
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        help="also plan the commit REF names (e.g. origin/main) and report the changes from it to this checkout",
+    )
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack and the linters")
     parser.add_argument("--no-lint", action="store_true", help="skip parliament and kubernetes-validate")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="auto",
+        help="terminal output: rich (tree, tables, colour, progress), plain (lines), auto: rich on a terminal",
+    )
     return parser
 
 
@@ -163,6 +197,29 @@ def run_checks(plan: Plan, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def compare_base(plan: Plan, args: argparse.Namespace) -> int:
+    """Step: with ``--base REF``, plan REF's commit (as deployed: ``update``) and print the changes from it."""
+    if args.base is None:
+        return EXIT_OK
+    try:
+        commit, base = plan_of_commit(args.base, plan.stack, "update", Path(args.project_dir))
+    except BaseRefError as exc:
+        sys.stderr.write(f"error: --base {args.base}: {exc}\n")
+        return EXIT_CONFIG_ERROR
+    project_dir = Path(args.project_dir)
+
+    def preview_head(existing: frozenset[str]) -> Plan:
+        return run_program(plan.stack, "preview", project_dir, existing=existing)
+
+    try:
+        args.diff = diff_against(base, preview_head, base_ref=args.base, commit=commit)
+    except BaseRefError as exc:
+        sys.stderr.write(f"error: --base {args.base}: {exc}\n")
+        return EXIT_CONFIG_ERROR
+    sys.stdout.write("\n" + "\n".join(render_diff_text(args.diff)) + "\n")
+    return EXIT_OK
+
+
 def write_json(plan: Plan, args: argparse.Namespace) -> int:
     """Step: ``--json FILE`` gets `Plan.to_json()` plus the policy and lint sections, stable across runs."""
     if args.json is not None:
@@ -171,6 +228,12 @@ def write_json(plan: Plan, args: argparse.Namespace) -> int:
             data["policy"] = plan.redact(args.policy_report.to_json())
         if args.lint_report is not None:
             data["lint"] = plan.redact(args.lint_report.to_json())
+        diff: PlanDiff | None = args.diff
+        steps = list(diff.steps) if diff is not None else creation_steps(plan)
+        data["steps"] = plan.redact(preview_steps(steps))
+        data["changeSummary"] = change_summary(steps)
+        if diff is not None:
+            data["base"] = {"ref": diff.base_ref, "commit": diff.commit, "newStack": diff.new_stack}
         text = json.dumps(data, indent=2, sort_keys=True)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     return EXIT_OK
@@ -204,8 +267,10 @@ def _resource_label(plan: Plan, urn: str) -> str:
     return f"`{reg.type}` {reg.name}" if reg is not None else (f"`{urn}`" if urn else "(stack)")
 
 
-def render_markdown(plan: Plan, policy: PolicyReport | None, lint: LintReport | None) -> Iterator[str]:
-    """A PR-comment summary: counts by component and type, violations, linter findings; no timestamps."""
+def render_markdown(
+    plan: Plan, policy: PolicyReport | None, lint: LintReport | None, diff: PlanDiff | None = None
+) -> Iterator[str]:
+    """A PR-comment summary: changes, counts by component and type, violations, linter findings; no timestamps."""
     total = sum(1 for r in plan.resources if r.custom)
     yield f"### `{plan.project}/{plan.stack}`: offline plan ({plan.mode})"
     yield ""
@@ -219,6 +284,9 @@ def render_markdown(plan: Plan, policy: PolicyReport | None, lint: LintReport | 
     if lint is not None:
         summary.append(f"linters: **{len(lint.failing)} failing** findings")
     yield " · ".join(summary)
+    if diff is not None:
+        yield ""
+        yield from render_diff_markdown(diff)
     yield ""
     yield "| Component | Resources |"
     yield "| --- | ---: |"
@@ -284,21 +352,28 @@ def _markdown_lint(plan: Plan, lint: LintReport) -> Iterator[str]:
 def write_markdown(plan: Plan, args: argparse.Namespace) -> int:
     """Step: ``--markdown FILE`` gets the PR-comment summary."""
     if args.markdown is not None:
-        text = "\n".join(plan.redact(list(render_markdown(plan, args.policy_report, args.lint_report)))) + "\n"
+        text = (
+            "\n".join(plan.redact(list(render_markdown(plan, args.policy_report, args.lint_report, args.diff)))) + "\n"
+        )
         Path(args.markdown).write_text(text, encoding="utf-8")
     return EXIT_OK
 
 
 def gate(_plan: Plan, args: argparse.Namespace) -> int:
-    """Step: fail on mandatory policy violations or failing linter findings."""
+    """Step: fail on mandatory policy violations, failing linter findings or a change the engine would refuse."""
     policy: PolicyReport | None = args.policy_report
     lint: LintReport | None = args.lint_report
-    failed = (policy is not None and policy.mandatory) or (lint is not None and lint.failing)
+    diff: PlanDiff | None = args.diff
+    failed = (
+        (policy is not None and policy.mandatory)
+        or (lint is not None and lint.failing)
+        or (diff is not None and diff.blocked())
+    )
     return EXIT_CHECKS_FAILED if failed else EXIT_OK
 
 
 #: What runs after the program, in order; the first non-zero exit code stops the run.
-STEPS: list[Step] = [print_report, run_checks, write_json, write_markdown, gate]
+STEPS: list[Step] = [print_report, run_checks, compare_base, write_json, write_markdown, gate]
 
 
 def start_pack(args: argparse.Namespace) -> RunningPack | None:
@@ -407,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the plan CLI; returns the process exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
-    args.policy_report, args.lint_report = None, None
+    args.policy_report, args.lint_report, args.diff = None, None, None
     try:
         with stop_on_signals():
             return _run(args)
@@ -423,6 +498,12 @@ def _run(args: argparse.Namespace) -> int:
     if problems:
         sys.stderr.write(f"error: {problems[0]}\n")
         return EXIT_CONFIG_ERROR
+    if args.base is not None:
+        try:  # before anything runs: a base that names no commit is a usage error
+            resolve_commit(args.base, Path(args.project_dir))
+        except BaseRefError as exc:
+            sys.stderr.write(f"error: --base {args.base}: {exc}\n")
+            return EXIT_CONFIG_ERROR
     with contextlib.ExitStack() as cleanup:
         try:
             args.pack = start_pack(args)

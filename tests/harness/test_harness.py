@@ -30,6 +30,7 @@ from tools.harness import (
     run_program,
 )
 from tools.mocks import OIDC_ISSUER_URL, PlatformMocks, UnmockedInvokeError, answer_invoke
+from tools.plan_diff import change_summary, creation_steps, preview_steps
 
 FIXTURE = Path(__file__).parent / "fixture_project"
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
@@ -217,7 +218,11 @@ def test_plan_cli_prints_the_tree_and_writes_stable_json(tmp_path: Path, capsys:
     assert lines[team_line + 1] == "    aws:iam/role:Role alpha-role"
     assert "    2  aws:iam/role:Role" in lines
     assert lines[-1] == "    9  total"
-    expected = run_program("test", "preview", FIXTURE).to_json()
+    fresh = run_program("test", "preview", FIXTURE)
+    # Without --base every resource is a create, as `pulumi preview --json` shows a stack with no state.
+    steps = creation_steps(fresh)
+    expected = fresh.to_json() | {"steps": preview_steps(steps), "changeSummary": {"create": 9}}
+    assert change_summary(steps) == {"create": 9}
     assert out_file.read_text(encoding="utf-8") == json.dumps(expected, indent=2, sort_keys=True) + "\n"
 
 
