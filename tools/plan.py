@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -51,6 +52,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
+from tools import plan_terminal
 from tools.harness import MODES, REPO_ROOT, STACK_TYPE, ConfigurationError, Plan, Registration, run_program
 from tools.linters import LintReport, render_lint, start_linters
 from tools.plan_diff import (
@@ -162,8 +164,11 @@ def render_counts(plan: Plan) -> list[str]:
     return lines
 
 
-def print_report(plan: Plan, _args: argparse.Namespace) -> int:
+def print_report(plan: Plan, args: argparse.Namespace) -> int:
     """Step: the tree and the counts on stdout."""
+    if args.console is not None:
+        plan_terminal.print_report(args.console, plan)
+        return EXIT_OK
     header = f"{plan.project}/{plan.stack} ({plan.mode}, offline mocks)"
     lines = [header, *render_tree(plan), "", "Resources by type:", *render_counts(plan)]
     sys.stdout.write("\n".join(lines) + "\n")
@@ -179,8 +184,10 @@ def run_checks(plan: Plan, args: argparse.Namespace) -> int:
     try:
         pending = None if args.no_lint else start_linters(plan, project_dir=Path(args.project_dir))
         config_path = args.policy_config or default_policy_config_path(plan.stack, pack.pack_dir / "stack-config")
-        args.policy_report = pack.analyze(plan, load_policy_config(config_path))
-        args.lint_report = pending.finish() if pending is not None else None
+        running = f"policy pack {pack.pack_dir.name}" + ("" if pending is None else " and linters")
+        with plan_terminal.progress(args.console, f"{running} on {len(plan.resources)} resources ..."):
+            args.policy_report = pack.analyze(plan, load_policy_config(config_path))
+            args.lint_report = pending.finish() if pending is not None else None
     except (PolicyRunError, FileNotFoundError) as exc:
         if pending is not None:
             pending.cancel()
@@ -190,6 +197,11 @@ def run_checks(plan: Plan, args: argparse.Namespace) -> int:
         if pending is not None:
             pending.cancel()
         raise
+    if args.console is not None:
+        plan_terminal.print_policy(args.console, redacted_policy(plan, args.policy_report))
+        if args.lint_report is not None:
+            plan_terminal.print_lint(args.console, redacted_lint(plan, args.lint_report))
+        return EXIT_OK
     lines = ["", *render_report(args.policy_report)]
     if args.lint_report is not None:
         lines += ["", *render_lint(args.lint_report)]
@@ -201,23 +213,37 @@ def compare_base(plan: Plan, args: argparse.Namespace) -> int:
     """Step: with ``--base REF``, plan REF's commit (as deployed: ``update``) and print the changes from it."""
     if args.base is None:
         return EXIT_OK
-    try:
-        commit, base = plan_of_commit(args.base, plan.stack, "update", Path(args.project_dir))
-    except BaseRefError as exc:
-        sys.stderr.write(f"error: --base {args.base}: {exc}\n")
-        return EXIT_CONFIG_ERROR
     project_dir = Path(args.project_dir)
 
     def preview_head(existing: frozenset[str]) -> Plan:
         return run_program(plan.stack, "preview", project_dir, existing=existing)
 
     try:
-        args.diff = diff_against(base, preview_head, base_ref=args.base, commit=commit)
+        with plan_terminal.progress(args.console, f"planning {args.base} and previewing this checkout over it ..."):
+            commit, base = plan_of_commit(args.base, plan.stack, "update", project_dir)
+            args.diff = diff_against(base, preview_head, base_ref=args.base, commit=commit)
     except BaseRefError as exc:
         sys.stderr.write(f"error: --base {args.base}: {exc}\n")
         return EXIT_CONFIG_ERROR
-    sys.stdout.write("\n" + "\n".join(render_diff_text(args.diff)) + "\n")
+    if args.console is not None:
+        plan_terminal.print_diff(args.console, args.diff)
+    else:
+        sys.stdout.write("\n" + "\n".join(render_diff_text(args.diff)) + "\n")
     return EXIT_OK
+
+
+def redacted_policy(plan: Plan, report: PolicyReport) -> PolicyReport:
+    """``report`` with every violation message quoting a secret of ``plan`` redacted (as the plain lines are)."""
+    violations = [dataclasses.replace(v, message=plan.redact(v.message)) for v in report.violations]
+    return dataclasses.replace(report, violations=violations)
+
+
+def redacted_lint(plan: Plan, report: LintReport) -> LintReport:
+    """``report`` with every finding's message and subject redacted."""
+    findings = [
+        dataclasses.replace(f, message=plan.redact(f.message), subject=plan.redact(f.subject)) for f in report.findings
+    ]
+    return dataclasses.replace(report, findings=findings)
 
 
 def write_json(plan: Plan, args: argparse.Namespace) -> int:
@@ -483,6 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     args.policy_report, args.lint_report, args.diff = None, None, None
+    args.console = plan_terminal.make_console() if plan_terminal.wants_rich(args.format) else None
     try:
         with stop_on_signals():
             return _run(args)

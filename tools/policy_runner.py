@@ -99,6 +99,8 @@ class PolicyInfo:
     level: str
     kind: str
     config: dict[str, Any] = field(default_factory=dict)
+    #: The policy's remediation steps (GetAnalyzerInfo's PolicyInfo.remediation_steps), shown with its violations.
+    remediation: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """Name, kind (resource/stack), level, description and the effective config properties."""
@@ -787,6 +789,7 @@ class RunningPack:
             PolicyInfo(
                 name=p.name,
                 description=p.description,
+                remediation=p.remediation_steps,
                 level=configured[p.name][0],
                 kind="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
                 config=configured[p.name][1],

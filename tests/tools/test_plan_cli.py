@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from tools import plan as plan_cli
+from tools import plan_terminal
 from tools.harness import copy_project
+from tools.policy_runner import PolicyInfo, PolicyReport, Violation
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -133,3 +135,43 @@ def test_the_plan_says_which_secrets_it_stood_in_for(capsys, tmp_path):
         "vaultAwsAccessKey",
         "vaultAwsSecretKey",
     ]
+
+
+def test_rich_output_colours_violations_and_keeps_the_facts(broken_project, capsys):
+    code, out, _ = run(capsys, "--stack", "prod", "--project-dir", str(broken_project), "--no-lint", "--format", "rich")
+    assert code == plan_cli.EXIT_CHECKS_FAILED
+    assert "\x1b[1;31mmandatory" in out  # the level cell, bold red
+    assert "eks-public-endpoint-restricted" in out
+    assert "Remediation:" in out
+    assert "Policy violations: 5 mandatory, 0 advisory" in out
+    assert "aws:eks/cluster:Cluster" in out  # the tree's type column
+
+
+def test_auto_is_plain_off_a_terminal_and_honours_no_color(monkeypatch, capsys):
+    code, out, _ = run(capsys, "--stack", "dev", "--no-policy", "--format", "auto")
+    assert code == 0
+    assert "\x1b[" not in out
+    assert "pulumi:pulumi:Stack eks-platform-dev" in out.splitlines()
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    assert plan_terminal.wants_rich("auto", Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not plan_terminal.wants_rich("auto", Terminal())
+    assert plan_terminal.wants_rich("rich", Terminal())
+
+
+def test_a_policy_s_remediation_is_shown_when_its_message_has_none(capsys):
+    report = PolicyReport(
+        pack="p",
+        version="1",
+        stack="s",
+        policies=[PolicyInfo("tags-required", "d", "advisory", "resource", remediation="add the owner tag")],
+        violations=[Violation("tags-required", "advisory", "urn:pulumi:s::p::aws:s3/bucket:Bucket::b", "d\nno owner")],
+    )
+    plan_terminal.print_policy(plan_terminal.make_console(), report)
+    out = capsys.readouterr().out
+    assert "Remediation: add the owner tag" in out
+    assert "\x1b[33madvisory" in out
