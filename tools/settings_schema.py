@@ -46,7 +46,7 @@ EXAMPLE_DIRS = ("examples/variants", "examples/seeds")
 MAX_EXAMPLE_LINES = 30
 #: Python's named group, which ECMAScript (the editors' regex dialect) spells without the ``P``.
 _PYTHON_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
-_TOP_LEVEL_KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9]*):(\s|$)")
+_TOP_LEVEL_KEY = re.compile(r"^ *(?P<key>[A-Za-z][A-Za-z0-9]*):(\s|$)")
 
 
 class SettingsJsonSchema(GenerateJsonSchema):
@@ -327,7 +327,7 @@ def settings_blocks(text: str) -> dict[str, str]:
             current = blocks.setdefault(match["key"], [*pending])
             current.append(line)
             pending = []
-        elif stripped.startswith("#") and width == indent:
+        elif stripped.startswith("#") and (indent is None or width == indent):
             pending.append(line)
         elif stripped and indent is not None and width < indent:
             break
