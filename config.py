@@ -1821,6 +1821,7 @@ class GitopsSettings(Model):
 
 
 _FLUX_DURATION = r"^(\d+h)?(\d+m)?(\d+s)?$"
+_FLUX_PATH = r"^(\./)?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$|^\./?$"
 
 
 def _path_shorthand(value: object) -> object:
@@ -1832,8 +1833,7 @@ class FluxPathSettings(Model):
     """One cluster path of a Flux git source: one Kustomization."""
 
     path: str = Field(
-        pattern=r"^(\./)?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$|^\./?$",
-        description="Directory in the repository (relative, e.g. ./clusters/prod/apps).",
+        pattern=_FLUX_PATH, description="Directory in the repository (relative, e.g. ./clusters/prod/apps)."
     )
     prune: StrictBool = Field(default=True, description="Delete from the cluster what git no longer holds.")
     depends_on: list[K8sName] = Field(
@@ -1849,6 +1849,15 @@ class FluxPathSettings(Model):
         return path
 
 
+#: What a cluster path entry may be written as (the JSON Schema's view of `_path_shorthand`): the path alone or
+#: the whole entry.
+FluxPath = (
+    Annotated[str, Field(pattern=_FLUX_PATH, description="The path alone: `prune` and `dependsOn` at their defaults.")]
+    | FluxPathSettings
+)
+FluxPathEntry = Annotated[FluxPathSettings, BeforeValidator(_path_shorthand, json_schema_input_type=FluxPath)]
+
+
 class FluxSourceSettings(Model):
     """A git repository Flux pulls over SSH with a deploy key of its own, and its cluster paths."""
 
@@ -1860,7 +1869,7 @@ class FluxSourceSettings(Model):
     interval: str = Field(
         default="5m", min_length=2, pattern=_FLUX_DURATION, description="How often Flux fetches and applies (1m30s)."
     )
-    paths: dict[K8sName, Annotated[FluxPathSettings, BeforeValidator(_path_shorthand)]] = Field(
+    paths: dict[K8sName, FluxPathEntry] = Field(
         min_length=1, description="Cluster paths by name: one Kustomization `<source>-<name>` each."
     )
 
