@@ -261,7 +261,7 @@ class CostEstimate:
     def render_markdown(self) -> list[str]:
         """A PR-comment section: the line table with totals, then what is estimated, assumed and left out."""
         lines = [
-            f"### Cost estimate: {self.stack}",
+            f"#### Cost estimate: {self.stack}",
             "",
             (
                 f"USD per month ({self.hours_per_month} h), list prices as of {self.prices_as_of.isoformat()}, "
@@ -916,7 +916,7 @@ class CostDelta:
 
     def render_markdown(self) -> list[str]:
         """A PR-comment section: the totals and each changed category, with base, head and delta."""
-        lines = [f"### Cost delta: {self.base.stack} -> {self.head.stack}", ""]
+        lines = [f"#### Cost delta: {self.base.stack} -> {self.head.stack}", ""]
         changed = self.changed()
         if not changed:
             lines.append(f"No change in the estimate ({usd(self.head.total())} per month at desired).")

@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 import logging
 import os
@@ -53,6 +54,7 @@ from pathlib import Path
 from types import FrameType
 
 from tools import plan_terminal
+from tools.cost import CostDelta, CostEstimate, cost_delta, estimate
 from tools.harness import MODES, REPO_ROOT, STACK_TYPE, ConfigurationError, Plan, Registration, run_program
 from tools.linters import LintReport, render_lint, start_linters
 from tools.plan_diff import (
@@ -67,6 +69,7 @@ from tools.plan_diff import (
 )
 from tools.plan_diff import render_markdown as render_diff_markdown
 from tools.plan_diff import render_text as render_diff_text
+from tools.plan_terminal import cost_delta_line, cost_summary
 from tools.policy_runner import (
     PolicyReport,
     PolicyRunError,
@@ -125,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--base",
         metavar="REF",
         help="also plan the commit REF names (e.g. origin/main) and report the changes from it to this checkout",
+    )
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day the cost estimate prices EKS support for (default: today, UTC)",
     )
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack and the linters")
     parser.add_argument("--no-lint", action="store_true", help="skip parliament and kubernetes-validate")
@@ -220,8 +230,8 @@ def compare_base(plan: Plan, args: argparse.Namespace) -> int:
 
     try:
         with plan_terminal.progress(args.console, f"planning {args.base} and previewing this checkout over it ..."):
-            commit, base = plan_of_commit(args.base, plan.stack, "update", project_dir)
-            args.diff = diff_against(base, preview_head, base_ref=args.base, commit=commit)
+            commit, args.base_plan = plan_of_commit(args.base, plan.stack, "update", project_dir)
+            args.diff = diff_against(args.base_plan, preview_head, base_ref=args.base, commit=commit)
     except BaseRefError as exc:
         sys.stderr.write(f"error: --base {args.base}: {exc}\n")
         return EXIT_CONFIG_ERROR
@@ -229,6 +239,22 @@ def compare_base(plan: Plan, args: argparse.Namespace) -> int:
         plan_terminal.print_diff(args.console, args.diff)
     else:
         sys.stdout.write("\n" + "\n".join(render_diff_text(args.diff)) + "\n")
+    return EXIT_OK
+
+
+def estimate_cost(plan: Plan, args: argparse.Namespace) -> int:
+    """Step: the monthly estimate of the plan (and, with ``--base``, its delta from the base plan's)."""
+    today = args.today or dt.datetime.now(dt.UTC).date()
+    args.cost = estimate(plan, today=today)
+    if args.base_plan is not None:
+        args.cost_delta = cost_delta(estimate(args.base_plan, today=today), args.cost)
+    lines = ["", *args.cost.render_text(), cost_summary(args.cost)]
+    if args.cost_delta is not None:
+        lines.append(cost_delta_line(args.cost_delta))
+    if args.console is not None:
+        plan_terminal.print_cost(args.console, args.cost, args.cost_delta)
+    else:
+        sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
 
 
@@ -260,6 +286,10 @@ def write_json(plan: Plan, args: argparse.Namespace) -> int:
         data["changeSummary"] = change_summary(steps)
         if diff is not None:
             data["base"] = {"ref": diff.base_ref, "commit": diff.commit, "newStack": diff.new_stack}
+        if args.cost is not None:
+            data["cost"] = args.cost.to_json()
+        if args.cost_delta is not None:
+            data["costDelta"] = {scale: args.cost_delta.total(scale) for scale in ("min", "desired", "max")}
         text = json.dumps(data, indent=2, sort_keys=True)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     return EXIT_OK
@@ -294,7 +324,11 @@ def _resource_label(plan: Plan, urn: str) -> str:
 
 
 def render_markdown(
-    plan: Plan, policy: PolicyReport | None, lint: LintReport | None, diff: PlanDiff | None = None
+    plan: Plan,
+    policy: PolicyReport | None,
+    lint: LintReport | None,
+    diff: PlanDiff | None = None,
+    cost: tuple[CostEstimate, CostDelta | None] | None = None,
 ) -> Iterator[str]:
     """A PR-comment summary: changes, counts by component and type, violations, linter findings; no timestamps."""
     total = sum(1 for r in plan.resources if r.custom)
@@ -310,9 +344,23 @@ def render_markdown(
     if lint is not None:
         summary.append(f"linters: **{len(lint.failing)} failing** findings")
     yield " · ".join(summary)
+    if cost is not None:
+        summary_text, delta = cost_summary(cost[0]), cost[1]
+        yield ""
+        yield f"**{summary_text}**" + (f" · {cost_delta_line(delta)}" if delta is not None else "")
     if diff is not None:
         yield ""
         yield from render_diff_markdown(diff)
+    if cost is not None:
+        if cost[1] is not None and cost[1].changed():
+            yield ""
+            yield from cost[1].render_markdown()
+        yield ""
+        yield f"<details><summary>{cost_summary(cost[0])}: every line, what is estimated and what is not</summary>"
+        yield ""
+        yield from cost[0].render_markdown()
+        yield ""
+        yield "</details>"
     yield ""
     yield "| Component | Resources |"
     yield "| --- | ---: |"
@@ -375,11 +423,18 @@ def _markdown_lint(plan: Plan, lint: LintReport) -> Iterator[str]:
         yield "</details>"
 
 
+def _cost(args: argparse.Namespace) -> tuple[CostEstimate, CostDelta | None] | None:
+    return (args.cost, args.cost_delta) if args.cost is not None else None
+
+
 def write_markdown(plan: Plan, args: argparse.Namespace) -> int:
     """Step: ``--markdown FILE`` gets the PR-comment summary."""
     if args.markdown is not None:
         text = (
-            "\n".join(plan.redact(list(render_markdown(plan, args.policy_report, args.lint_report, args.diff)))) + "\n"
+            "\n".join(
+                plan.redact(list(render_markdown(plan, args.policy_report, args.lint_report, args.diff, _cost(args))))
+            )
+            + "\n"
         )
         Path(args.markdown).write_text(text, encoding="utf-8")
     return EXIT_OK
@@ -399,7 +454,7 @@ def gate(_plan: Plan, args: argparse.Namespace) -> int:
 
 
 #: What runs after the program, in order; the first non-zero exit code stops the run.
-STEPS: list[Step] = [print_report, run_checks, compare_base, write_json, write_markdown, gate]
+STEPS: list[Step] = [print_report, run_checks, compare_base, estimate_cost, write_json, write_markdown, gate]
 
 
 def start_pack(args: argparse.Namespace) -> RunningPack | None:
@@ -509,6 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     args.policy_report, args.lint_report, args.diff = None, None, None
+    args.base_plan, args.cost, args.cost_delta = None, None, None
     args.console = plan_terminal.make_console() if plan_terminal.wants_rich(args.format) else None
     try:
         with stop_on_signals():

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from tools.cost import SCALES, CostDelta, CostEstimate, usd
 from tools.harness import Plan, Registration
 from tools.linters import LintReport
 from tools.plan_diff import SIGNS, PlanDiff, describe_change, summary_line
@@ -195,6 +196,50 @@ def print_lint(console: Console, report: LintReport) -> None:
     allowed = sum(1 for f in report.findings if f.allowed)
     summary = f"Linter findings: {len(report.failing)} failing, {allowed} allow-listed"
     console.print(Text(summary, style="bold red" if report.failing else "bold green"))
+
+
+def cost_summary(cost: CostEstimate) -> str:
+    """``Estimated cost: $191.58/month at desired (min $191.58, max $3,038.34)``: one line in every format."""
+    return (
+        f"Estimated cost: {usd(cost.total('desired'))}/month at desired "
+        f"(min {usd(cost.total('min'))}, max {usd(cost.total('max'))})"
+    )
+
+
+def cost_delta_line(delta: CostDelta) -> str:
+    """``Cost delta against the base: +$73.00/month at desired (min +$73.00, max +$219.16)``."""
+
+    def signed(amount: float) -> str:
+        return ("+" if amount >= 0 else "-") + usd(abs(amount))
+
+    return (
+        f"Cost delta against the base: {signed(delta.total('desired'))}/month at desired "
+        f"(min {signed(delta.total('min'))}, max {signed(delta.total('max'))})"
+    )
+
+
+def print_cost(console: Console, cost: CostEstimate, delta: CostDelta | None) -> None:
+    """The estimate by category at min / desired / max, the delta from the base, what is left out."""
+    table = Table(
+        title=f"Cost estimate: USD/month, prices as of {cost.prices_as_of.isoformat()}",
+        title_justify="left",
+        show_footer=True,
+    )
+    table.add_column("Category", footer="total")
+    for scale in SCALES:
+        table.add_column(scale, justify="right", footer=usd(cost.total(scale)))
+    for category, amount in cost.category_totals().items():
+        table.add_row(category, *(usd(amount.at(scale)) for scale in SCALES))
+    console.print(table)
+    console.print(Text(cost_summary(cost), style="bold"))
+    if cost.unpriced:
+        names = ", ".join(line.resource for line in cost.unpriced)
+        console.print(Text(f"not priced (left out of the totals): {names}", style="yellow"))
+    if delta is not None:
+        moved = delta.total("desired")
+        style = "bold red" if moved > 0 else "bold green" if moved < 0 else "bold"
+        console.print(Text(cost_delta_line(delta), style=style))
+    console.print(Text("Not estimated: " + "; ".join(cost.not_estimated), style="dim"))
 
 
 @contextlib.contextmanager

@@ -217,11 +217,13 @@ def test_plan_cli_prints_the_tree_and_writes_stable_json(tmp_path: Path, capsys:
     team_line = lines.index("  fixture:platform:Team alpha")
     assert lines[team_line + 1] == "    aws:iam/role:Role alpha-role"
     assert "    2  aws:iam/role:Role" in lines
-    assert lines[-1] == "    9  total"
+    assert "    9  total" in lines
     fresh = run_program("test", "preview", FIXTURE)
     # Without --base every resource is a create, as `pulumi preview --json` shows a stack with no state.
     steps = creation_steps(fresh)
-    expected = fresh.to_json() | {"steps": preview_steps(steps), "changeSummary": {"create": 9}}
+    cost = json.loads(out_file.read_text(encoding="utf-8"))["cost"]
+    assert cost["total"] == {"min": 0.0, "desired": 0.0, "max": 0.0}  # the fixture holds nothing priced
+    expected = fresh.to_json() | {"steps": preview_steps(steps), "changeSummary": {"create": 9}, "cost": cost}
     assert change_summary(steps) == {"create": 9}
     assert out_file.read_text(encoding="utf-8") == json.dumps(expected, indent=2, sort_keys=True) + "\n"
 

@@ -182,7 +182,7 @@ def test_more_nat_gateways_and_a_bigger_max_move_the_delta_by_hand():
 def test_no_change_says_so():
     result = estimate(plan_of("dev"), today=TODAY)
     assert cost_delta(result, result).render_markdown() == [
-        "### Cost delta: dev -> dev",
+        "#### Cost delta: dev -> dev",
         "",
         "No change in the estimate ($191.58 per month at desired).",
     ]

@@ -166,6 +166,11 @@ def test_the_cli_reports_one_total_in_the_terminal_and_the_markdown(repo: dict[s
     counted = {op: sum(1 for s in data["steps"] if s["op"] == op) for op in OPS}
     assert {op: n for op, n in counted.items() if n} == data["changeSummary"]
     assert re.search(rf"\+-\s*{counted['replace']} to replace", totals[0])
+    # The cost: one summary line in both formats, and the delta from the base (the app roles cost nothing).
+    [summary] = [line for line in out.splitlines() if line.startswith("Estimated cost: ")]
+    assert summary in markdown.read_text(encoding="utf-8")
+    assert data["costDelta"] == {"min": 0.0, "desired": 0.0, "max": 0.0}
+    assert "Cost delta against the base: +$0.00/month at desired" in out
 
 
 def test_a_protected_replace_fails_the_plan(repo: dict[str, Any], capsys):
