@@ -23,7 +23,8 @@ in a deployed stack's state) and the head previewed over it; `tools.plan_diff` s
 ``--json`` writes `Plan.to_json()` plus ``"policy"`` (pack, policies, violations) and ``"lint"`` sections and
 ``"steps"`` / ``"changeSummary"`` shaped like ``pulumi preview --json`` (every resource a ``create`` without
 ``--base``) (sorted keys, indent 2); ``--markdown`` writes a PR-comment summary (the changes against the base,
-resource counts by component, violations, linter findings). Both are stable across runs, and neither holds a
+the cost estimate and its delta, a Mermaid diagram of the components, resource counts by component, violations,
+linter findings). Both are stable across runs, and neither holds a
 secret's value: secret inputs are ``[secret]``, and so is any text of the policy and lint sections quoting one
 (`Plan.redact`). An output path
 that cannot be written (missing directory, a directory, no permission) is refused before the plan runs.
@@ -55,6 +56,7 @@ from types import FrameType
 
 from tools import plan_terminal
 from tools.cost import CostDelta, CostEstimate, cost_delta, estimate
+from tools.diagram import markdown_block
 from tools.harness import MODES, REPO_ROOT, STACK_TYPE, ConfigurationError, Plan, Registration, run_program
 from tools.linters import LintReport, render_lint, start_linters
 from tools.plan_diff import (
@@ -361,6 +363,12 @@ def render_markdown(
         yield from cost[0].render_markdown()
         yield ""
         yield "</details>"
+    yield ""
+    yield "<details><summary>What the stack builds (components and their main edges)</summary>"
+    yield ""
+    yield from markdown_block(plan)
+    yield ""
+    yield "</details>"
     yield ""
     yield "| Component | Resources |"
     yield "| --- | ---: |"

@@ -11,7 +11,8 @@ import yaml
 
 from tools import plan as plan_cli
 from tools import plan_terminal
-from tools.harness import copy_project
+from tools.diagram import markdown_block
+from tools.harness import copy_project, run_program
 from tools.policy_runner import PolicyInfo, PolicyReport, Violation
 
 
@@ -97,6 +98,9 @@ def test_mandatory_violations_fail_the_plan(broken_project, tmp_path, capsys):
     assert "Policy violations: 5 mandatory, 0 advisory" in out
     text = markdown.read_text()
     assert "**5 mandatory**" in text
+    # The picture: the same Mermaid block tools.diagram draws for this plan, inside the comment.
+    block = "\n".join(markdown_block(run_program("prod", "preview", broken_project)))
+    assert block in text
     assert (
         "| mandatory | `eks-public-endpoint-restricted` | `aws:eks/cluster:Cluster` eks-cluster | "
         "the public API endpoint is open to 0.0.0.0/0.<br>Remediation:" in text
