@@ -8,8 +8,8 @@ does from the provider's answer:
 
 * ``create``: a head URN with no base resource; ``delete``: a base URN no head resource matches;
 * ``update``: a matched resource whose inputs differ; ``replace``: one where a changed input is a replace-on-change
-  property of its type (`tools.replace_rules`), is named by its ``replaceOnChanges`` option, or whose provider is
-  replaced;
+  property of its type (`tools.replace_rules`), is named by its ``replaceOnChanges`` option, whose
+  ``replacementTrigger`` value changed (or is unknown until apply), or whose provider is replaced;
 * a resource replaced or created has unknown outputs until apply, so an input of a dependent taking one of them
   changes too: an update, or a replace when that input is replace-on-change (a subnet's new CIDR replaces the
   subnet, and with it the node groups in it). `diff_against` finds those inputs as the engine does: it previews the
@@ -189,6 +189,25 @@ class Step:
         return self.op == "delete" and self.old is not None and self.old.retain_on_delete
 
     @property
+    def delete_first(self) -> str:
+        """For a replace: why the old resource goes before its replacement exists (a gap), or "" (create first).
+
+        The ``deleteBeforeReplace`` option; else a fixed physical name the change keeps, which the provider cannot
+        hold twice: the Terraform bridge deletes first when an autonamed property was set explicitly
+        (pulumi-terraform-bridge ``nameRequiresDeleteBeforeReplace``), the Kubernetes provider when
+        ``metadata.name`` is (`FIXED_NAMES`).
+        """
+        if self.op != "replace" or self.old is None or self.new is None:
+            return ""
+        if self.new.delete_before_replace:
+            return "the deleteBeforeReplace option"
+        for key in fixed_name_keys(self.new.type):
+            new_name, old_name = _lookup(self.new.inputs, key), _lookup(self.old.inputs, key)
+            if isinstance(new_name, str) and new_name == old_name and new_name != UNKNOWN:
+                return f"its fixed name {new_name!r} ({key})"
+        return ""
+
+    @property
     def replace_reasons(self) -> list[str]:
         """Top-level input keys whose change replaces the resource (the CLI's ``replaceReasons``)."""
         return sorted({_top(change.path) for change in self.changes if change.replaces})
@@ -224,6 +243,38 @@ class PlanDiff:
     def blocked(self) -> list[Step]:
         """Steps the engine refuses: deletes and replaces of protected resources."""
         return [step for step in self.steps if step.protected]
+
+
+#: The input holding a resource's physical name where the program sets it (the providers' autonamed property), by
+#: type; Kubernetes kinds all use ``metadata.name``. A replace that keeps the name deletes first (`Step.delete_first`).
+FIXED_NAMES: Mapping[str, str] = {
+    "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
+    "aws:eks/cluster:Cluster": "name",
+    "aws:iam/role:Role": "name",
+    "aws:iam/policy:Policy": "name",
+    "aws:iam/instanceProfile:InstanceProfile": "name",
+    "aws:iam/rolePolicy:RolePolicy": "name",
+    "aws:ec2/securityGroup:SecurityGroup": "name",
+    "aws:ec2/launchTemplate:LaunchTemplate": "name",
+    "aws:sqs/queue:Queue": "name",
+    "aws:kms/alias:Alias": "name",
+    "aws:cloudwatch/logGroup:LogGroup": "name",
+    "kubernetes:helm.sh/v3:Release": "name",
+}
+
+
+def fixed_name_keys(type_token: str) -> tuple[str, ...]:
+    """The dotted input paths naming a resource of ``type_token`` physically (`FIXED_NAMES`)."""
+    if type_token in FIXED_NAMES:
+        return (FIXED_NAMES[type_token],)
+    return ("metadata.name",) if type_token.startswith("kubernetes:") else ()
+
+
+def _lookup(inputs: Mapping[str, Any], dotted: str) -> Any:  # noqa: ANN401 - any wire value
+    value: Any = inputs
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _top(path: str) -> str:
@@ -371,6 +422,9 @@ def _step(
         if any(rule in {"*", path} or path.startswith((f"{rule}.", f"{rule}[")) for rule in option_rules):
             replacing.add(path)
     notes: list[str] = []
+    if new.replacement_trigger != old.replacement_trigger or _has_unknown(new.replacement_trigger):
+        # The replacementTrigger option: any change of its value (or one unknown until apply) replaces.
+        notes.append("its replacementTrigger changed")
     provider = _provider_urn(new.provider)
     if provider in head_by_urn and step_of(provider).op == "replace":
         notes.append(f"its provider {provider.rsplit('::', 1)[-1]} is replaced")
@@ -433,6 +487,8 @@ def render_text(diff: PlanDiff) -> list[str]:
         lines.append(f"  {SIGNS[step.op]:<2} {step.op:<7} {_label(step)}{warning}")
         lines.extend(f"        {describe_change(change)}" for change in step.changes)
         lines.extend(f"        replaced because {note}" for note in step.replace_notes)
+        if step.delete_first:
+            lines.append(f"        deleted first, because of {step.delete_first}: a gap until the replacement is up")
     lines.append(summary_line(diff.count()))
     return lines
 
@@ -455,7 +511,12 @@ def render_markdown(diff: PlanDiff) -> list[str]:
         lines += ["", "> [!WARNING]", "> Replaced (deleted and created anew):"]
         for step in replaced:
             why = ", ".join([*step.replace_reasons, *step.replace_notes]) or "replace-on-change input"
-            lines.append(f"> - `{_label(step)}`: {_md(why)}")
+            gap = (
+                f"; **deleted first** ({step.delete_first}): a gap until the replacement is up"
+                if step.delete_first
+                else ""
+            )
+            lines.append(f"> - `{_label(step)}`: {_md(why)}{_md(gap)}")
     changed = diff.changed()
     if changed:
         lines += ["", f"<details><summary>Every change ({len(changed)} resources)</summary>", ""]

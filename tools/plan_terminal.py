@@ -119,6 +119,8 @@ def print_diff(console: Console, diff: PlanDiff) -> None:
             changes.append(describe_change(change) + "\n", style="bold magenta" if change.replaces else "")
         for note in step.replace_notes:
             changes.append(f"replaced because {note}\n", style="magenta")
+        if step.delete_first:
+            changes.append(f"deleted first ({step.delete_first}): a gap until the replacement is up\n", style="red")
         registration = step.registration
         changes.rstrip()
         table.add_row(op, Text(f"{registration.name}\n{registration.type}"), changes if changes.plain else Text("—"))

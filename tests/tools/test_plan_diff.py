@@ -115,6 +115,9 @@ def test_a_cidr_change_replaces_the_subnets_and_the_node_groups_in_them(cidr: Pl
     assert node_group.op == "replace"
     assert "subnetIds" in node_group.replace_reasons
     assert all(c.new == UNKNOWN for c in node_group.changes if c.path.startswith("subnetIds"))
+    # The component deletes it before creating the replacement (its name is fixed): the report says there is a gap.
+    assert node_group.delete_first == "the deleteBeforeReplace option"
+    assert step(cidr, SUBNET, "network-private-a").delete_first == ""
     # EKS updates a cluster's subnets in place (UpdateClusterConfig): an update, never a replace.
     cluster = step(cidr, CLUSTER)
     assert cluster.op == "update"
@@ -254,6 +257,19 @@ def test_a_dependent_of_a_replaced_resource_is_previewed_with_its_output_unknown
     assert passes == [frozenset({old[0].urn, old[1].urn}), frozenset({old[1].urn}), frozenset()]
 
 
+def test_a_replace_deletes_first_with_the_option_or_a_kept_fixed_name():
+    kind = "kubernetes:core/v1:ConfigMap"
+    old = reg("cm", {"metadata": {"name": "settings"}, "data": {"a": "1"}}, type=kind)
+    kept = diff_plans(plan(old), plan(reg("cm", {"metadata": {"name": "settings"}, "data": {"a": "2"}}, type=kind)))
+    assert [(s.op, s.delete_first) for s in kept.steps] == [("replace", "its fixed name 'settings' (metadata.name)")]
+    renamed = reg("cm", {"metadata": {"name": "settings-v2"}, "data": {"a": "2"}}, type=kind)
+    assert [s.delete_first for s in diff_plans(plan(old), plan(renamed)).steps] == [""]
+    subnet = reg("a", {"cidrBlock": "10.0.1.0/24"}, delete_before_replace=True)
+    forced = diff_plans(plan(reg("a", {"cidrBlock": "10.0.0.0/24"})), plan(subnet))
+    assert [s.delete_first for s in forced.steps] == ["the deleteBeforeReplace option"]
+    assert "deleted first, because of the deleteBeforeReplace option" in "\n".join(render_text(forced))
+
+
 def test_the_replace_on_changes_option_and_protect_count():
     old = reg("a", {"mapPublicIpOnLaunch": False}, protect=True)
     new = reg("a", {"mapPublicIpOnLaunch": True}, protect=True, replace_on_changes=["mapPublicIpOnLaunch"])
@@ -261,6 +277,15 @@ def test_the_replace_on_changes_option_and_protect_count():
     assert [(s.op, s.protected) for s in diff.steps] == [("replace", True)]
     gone = diff_plans(plan(reg("b", {}, protect=True, retain_on_delete=True)), plan())
     assert [(s.op, s.protected, s.retained) for s in gone.steps] == [("delete", True, True)]
+
+
+def test_a_changed_or_unknown_replacement_trigger_replaces():
+    old = reg("role", {"x": 1}, replacement_trigger="AROA1")
+    same = diff_plans(plan(old), plan(reg("role", {"x": 1}, replacement_trigger="AROA1")))
+    assert [s.op for s in same.steps] == ["same"]
+    for trigger in ("AROA2", UNKNOWN):
+        [changed] = diff_plans(plan(old), plan(reg("role", {"x": 1}, replacement_trigger=trigger))).steps
+        assert (changed.op, changed.replace_notes) == ("replace", ("its replacementTrigger changed",))
 
 
 def test_secret_values_never_show():
