@@ -92,6 +92,8 @@ EXIT_POLICY_ERROR = 4
 #: Stopped by a signal: 128 + its number, as a shell reports it (130 for SIGINT, 143 for SIGTERM).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 POLICY_PACK_DIR = "policies"
+#: GitHub refuses a comment body over 65,536 characters: the Markdown cuts its table of every change to fit under this.
+MAX_COMMENT_CHARS = 60_000
 #: ``--format`` choices.
 FORMATS = ("auto", "rich", "plain")
 
@@ -331,6 +333,8 @@ def render_markdown(
     lint: LintReport | None,
     diff: PlanDiff | None = None,
     cost: tuple[CostEstimate, CostDelta | None] | None = None,
+    *,
+    max_diff_rows: int | None = None,
 ) -> Iterator[str]:
     """A PR-comment summary: changes, counts by component and type, violations, linter findings; no timestamps."""
     total = sum(1 for r in plan.resources if r.custom)
@@ -352,7 +356,7 @@ def render_markdown(
         yield f"**{summary_text}**" + (f" · {cost_delta_line(delta)}" if delta is not None else "")
     if diff is not None:
         yield ""
-        yield from render_diff_markdown(diff)
+        yield from render_diff_markdown(diff, max_diff_rows)
     if cost is not None:
         if cost[1] is not None and cost[1].changed():
             yield ""
@@ -436,15 +440,18 @@ def _cost(args: argparse.Namespace) -> tuple[CostEstimate, CostDelta | None] | N
 
 
 def write_markdown(plan: Plan, args: argparse.Namespace) -> int:
-    """Step: ``--markdown FILE`` gets the PR-comment summary."""
-    if args.markdown is not None:
-        text = (
-            "\n".join(
-                plan.redact(list(render_markdown(plan, args.policy_report, args.lint_report, args.diff, _cost(args))))
-            )
-            + "\n"
-        )
-        Path(args.markdown).write_text(text, encoding="utf-8")
+    """Step: ``--markdown FILE`` gets the PR-comment summary, cut to fit one GitHub comment (`MAX_COMMENT_CHARS`)."""
+    if args.markdown is None:
+        return EXIT_OK
+    rows: int | None = None
+    while True:
+        lines = render_markdown(plan, args.policy_report, args.lint_report, args.diff, _cost(args), max_diff_rows=rows)
+        text = "\n".join(plan.redact(list(lines))) + "\n"
+        changed = len(args.diff.changed()) if args.diff is not None else 0
+        if len(text) <= MAX_COMMENT_CHARS or changed == 0 or rows == 0:
+            break
+        rows = min(changed, rows if rows is not None else changed) // 2
+    Path(args.markdown).write_text(text, encoding="utf-8")
     return EXIT_OK
 
 

@@ -493,8 +493,12 @@ def render_text(diff: PlanDiff) -> list[str]:
     return lines
 
 
-def render_markdown(diff: PlanDiff) -> list[str]:
-    """The changes for a PR comment: the total, protected resources first, replaces, then every change."""
+def render_markdown(diff: PlanDiff, max_rows: int | None = None) -> list[str]:
+    """The changes for a PR comment: the total, protected resources first, replaces, then every change.
+
+    ``max_rows`` caps the table of every change (the rest is counted; ``--json`` holds them all), for a comment that
+    must stay under GitHub's size limit.
+    """
     counts = diff.count()
     lines = [f"#### Changes against `{diff.base_ref}` (`{diff.commit[:12]}`)", ""]
     if diff.new_stack:
@@ -521,9 +525,15 @@ def render_markdown(diff: PlanDiff) -> list[str]:
     if changed:
         lines += ["", f"<details><summary>Every change ({len(changed)} resources)</summary>", ""]
         lines += ["| Op | Resource | Changed properties |", "| --- | --- | --- |"]
-        for step in changed:
+        shown = changed if max_rows is None else changed[:max_rows]
+        for step in shown:
             detail = "<br>".join(_md(describe_change(change)) for change in step.changes) or "—"
             lines.append(f"| {step.op} | `{_md(_label(step))}` | {detail} |")
+        if len(shown) < len(changed):
+            lines += [
+                "",
+                f"… and {len(changed) - len(shown)} more changes: every step is in the plan's JSON (`steps`).",
+            ]
         lines += ["", "</details>"]
     return lines
 

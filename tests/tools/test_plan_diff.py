@@ -176,6 +176,20 @@ def test_the_cli_reports_one_total_in_the_terminal_and_the_markdown(repo: dict[s
     assert "Cost delta against the base: +$0.00/month at desired" in out
 
 
+def test_the_comment_is_cut_to_fit_github(repo: dict[str, Any], tmp_path, capsys, monkeypatch):
+    full, cut = tmp_path / "full.md", tmp_path / "cut.md"
+    argv = ["--stack", "dev", "--project-dir", str(repo["root"]), "--no-policy", "--format", "plain", "--no-lint"]
+    assert plan_cli.main([*argv, "--base", repo["base"], "--markdown", str(full)]) == 0
+    limit = len(full.read_text(encoding="utf-8")) - 1
+    monkeypatch.setattr(plan_cli, "MAX_COMMENT_CHARS", limit)
+    assert plan_cli.main([*argv, "--base", repo["base"], "--markdown", str(cut)]) == 0
+    text = cut.read_text(encoding="utf-8")
+    assert len(text) <= limit
+    assert re.search(r"… and \d+ more changes: every step is in the plan's JSON", text)
+    assert "**Resources: " in text  # the total stays
+    capsys.readouterr()
+
+
 def test_a_protected_replace_fails_the_plan(repo: dict[str, Any], capsys):
     argv = ["--stack", "prod", "--project-dir", str(repo["root"]), "--no-policy", "--format", "plain"]
     assert plan_cli.main([*argv, "--base", "HEAD~1"]) == plan_cli.EXIT_CHECKS_FAILED
