@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from components.versions import GUARDDUTY_AGENT_ADDON, KUBERNETES_LIFECYCLE
-from tools.harness import MODES, ConfigurationError, Plan, Registration, run_program
+from tools.harness import Plan, Registration
 from tools.prices import (
     CLOUDWATCH_LOGS_INGESTION_GB,
     EC2_ON_DEMAND,
@@ -44,6 +44,7 @@ from tools.prices import (
     InstanceType,
     Price,
 )
+from tools.stack_cli import EXIT_CONFIG_ERROR, add_stack_arguments, plan_or_error
 
 Scale = Literal["min", "desired", "max"]
 SCALES: Final[tuple[Scale, ...]] = ("min", "desired", "max")
@@ -958,8 +959,7 @@ def cost_delta(base: CostEstimate, head: CostEstimate) -> CostDelta:
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m tools.cost`` options."""
     parser = argparse.ArgumentParser(prog="python -m tools.cost", description="Monthly cost estimate of a stack.")
-    parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument("--mode", choices=MODES, default="preview", help="plan mode (default: preview)")
+    add_stack_arguments(parser)
     parser.add_argument(
         "--today", type=dt.date.fromisoformat, default=None, help="the day for EKS support (default: today, UTC)"
     )
@@ -972,11 +972,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Plan the stack offline and print its estimate; exit 2 on a configuration error."""
     args = build_parser().parse_args(argv)
-    try:
-        plan = run_program(args.stack, args.mode)
-    except ConfigurationError as exc:
-        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - a CLI
-        return 2
+    plan = plan_or_error(args)
+    if plan is None:
+        return EXIT_CONFIG_ERROR
     today = args.today or dt.datetime.now(dt.UTC).date()
     result = estimate(plan, today=today)
     if args.json:

@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from components.naming import ROLE_ARN_ANNOTATION
-from tools.harness import MODES, REPO_ROOT, STACK_TYPE, UNKNOWN, ConfigurationError, Plan, Registration, run_program
+from tools.harness import REPO_ROOT, STACK_TYPE, UNKNOWN, Plan, Registration
+from tools.stack_cli import add_stack_arguments, plan_or_error
 
 #: The direction of the flowchart: left to right (VPC, cluster, what runs in it).
 DIRECTION: Final = "LR"
@@ -375,8 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.diagram", description="Print a stack's components and main edges as a Mermaid flowchart."
     )
-    parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
-    parser.add_argument("--mode", choices=MODES, default="preview", help="default: preview")
+    add_stack_arguments(parser, default_stack="dev")
     readme = parser.add_mutually_exclusive_group()
     readme.add_argument("--write-readme", action="store_true", help="write the diagram into README.md's block")
     readme.add_argument("--check-readme", action="store_true", help="exit 1 when README.md's block is stale")
@@ -386,10 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the diagram CLI; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    try:
-        plan = run_program(args.stack, args.mode)
-    except ConfigurationError as exc:
-        sys.stderr.write(f"error: {exc.message}\n")
+    plan = plan_or_error(args)
+    if plan is None:
         return EXIT_ERROR
     if not (args.write_readme or args.check_readme):
         sys.stdout.write("\n".join(mermaid(plan)) + "\n")

@@ -325,7 +325,7 @@ def test_check_and_write_readme(tmp_path, monkeypatch, capsys):
     start, end = markers("dev")
     readme.write_text(f"# x\n{start}\nold\n{end}\ntail\n")
     monkeypatch.setattr(diagram, "README", readme)
-    monkeypatch.setattr(diagram, "run_program", plan_of)
+    monkeypatch.setattr(diagram, "plan_or_error", lambda args: plan_of(args.stack, args.mode))
     assert diagram.main(["--check-readme"]) == diagram.EXIT_STALE
     assert "the dev diagram is stale" in capsys.readouterr().err
     assert diagram.main(["--write-readme"]) == diagram.EXIT_OK
