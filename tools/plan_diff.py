@@ -461,8 +461,19 @@ def show_value(value: Any) -> str:  # noqa: ANN401 - any wire value
         return "(none)"
     if value == UNKNOWN:
         return "(known after apply)"
-    text = json.dumps(redact(value), sort_keys=True) if not isinstance(value, str) else json.dumps(value)
+    text = json.dumps(_integral(redact(value)), sort_keys=True) if not isinstance(value, str) else json.dumps(value)
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _integral(value: Any) -> Any:  # noqa: ANN401 - any JSON value
+    """Wire numbers are floats: ``2.0`` shows as ``2``, as the CLI prints it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    return value
 
 
 def describe_change(change: Change) -> str:

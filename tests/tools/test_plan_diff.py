@@ -30,6 +30,7 @@ from tools.plan_diff import (
     property_changes,
     render_markdown,
     render_text,
+    show_value,
     summary_line,
 )
 
@@ -312,6 +313,14 @@ def test_secret_values_never_show():
     text = json.dumps(preview_steps(diff.steps)) + "\n".join(render_text(diff)) + "\n".join(render_markdown(diff))
     assert "hunter" not in text
     assert REDACTED in text
+
+
+def test_values_show_as_the_cli_prints_them():
+    assert show_value(2.0) == "2"
+    assert show_value({"size": 3.0, "ratio": 0.5}) == '{"ratio": 0.5, "size": 3}'
+    assert show_value(UNKNOWN) == "(known after apply)"
+    assert show_value("x" * 200).endswith("…")
+    assert len(show_value("x" * 200)) == 80
 
 
 def test_paths_lists_and_odd_keys():
