@@ -22,6 +22,7 @@ import runpy
 import shutil
 import sys
 import threading
+import types
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -476,6 +477,9 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
     so every run imports them afresh, as a new process would, and a second project with modules of
     the same names is not handed the first one's.
     """
+    shadowed = _shadowed_modules(project_dir)
+    for name in shadowed:
+        del sys.modules[name]
     old_cwd, old_path, old_modules = Path.cwd(), list(sys.path), set(sys.modules)
     os.chdir(project_dir)
     sys.path.insert(0, str(project_dir))
@@ -488,6 +492,35 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
             module_file = getattr(sys.modules[name], "__file__", None)
             if module_file and _is_project_source(module_file, project_dir):
                 del sys.modules[name]
+        sys.modules.update(shadowed)
+
+
+#: Top-level packages of a project the harness itself runs on: never set aside for another project's run.
+_HARNESS_PACKAGES = frozenset({"tools", "tests"})
+
+
+def _shadowed_modules(project_dir: Path) -> dict[str, types.ModuleType]:
+    """Loaded modules of another checkout that ``project_dir`` has modules of the same name for.
+
+    The harness imports this checkout's ``components`` (and ``naming``, ``versions``...) before any run; a run of
+    another project (a base commit's tree) must import its own, so they are set aside for the run and restored after.
+    """
+    local = {
+        path.stem if path.suffix == ".py" else path.name
+        for path in project_dir.iterdir()
+        if ((path.suffix == ".py" and path.is_file()) or (path / "__init__.py").is_file())
+        and not path.name.startswith("__")  # __main__ is the interpreter's, run_path runs the program apart
+    } - _HARNESS_PACKAGES
+    shadowed: dict[str, types.ModuleType] = {}
+    for name, module in list(sys.modules.items()):
+        module_file = getattr(module, "__file__", None)
+        if (
+            name.split(".", 1)[0] in local
+            and module_file
+            and not Path(module_file).resolve().is_relative_to(project_dir)
+        ):
+            shadowed[name] = module
+    return shadowed
 
 
 @contextlib.contextmanager

@@ -39,6 +39,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tools.harness import (
     REDACTED,
     SECRET_SIG_KEY,
@@ -181,7 +183,10 @@ class Step:
     @property
     def protected(self) -> bool:
         """A delete or replace of a protected resource: the engine refuses it (unprotect it first)."""
-        return self.op in {"delete", "replace"} and self.old is not None and self.old.protect
+        if self.old is None or not self.old.protect:
+            return False
+        # A replace unprotected in the same change goes through (step_generator.go: old and new both protected).
+        return self.op == "delete" or (self.op == "replace" and self.new is not None and self.new.protect)
 
     @property
     def retained(self) -> bool:
@@ -415,15 +420,19 @@ def _step(
         return Step("create", None, new)
     if not new.custom:
         return Step("same", old, new)
-    changes = {change.path: change for change in property_changes(old.inputs, new.inputs)}
+    changes = {
+        change.path: change
+        for change in property_changes(old.inputs, new.inputs)
+        # ignoreChanges: the engine diffs the old value at those paths (step_generator.go processIgnoreChanges).
+        if not any(covers(rule, change.path) for rule in new.ignore_changes)
+    }
     replacing = set(replacing_paths(new.type, changes))
-    option_rules = [rule.removesuffix(".*").removesuffix("[*]") for rule in new.replace_on_changes]
-    for path in changes:
-        if any(rule in {"*", path} or path.startswith((f"{rule}.", f"{rule}[")) for rule in option_rules):
-            replacing.add(path)
+    if new.type == K8S_PROVIDER and "kubeconfig" in replacing and same_cluster(old.inputs, new.inputs):
+        # pulumi-kubernetes DiffConfig replaces only when the kubeconfig is unknown or its current cluster changes.
+        replacing.discard("kubeconfig")
+    replacing.update(path for path in changes if any(covers(rule, path) for rule in new.replace_on_changes))
     notes: list[str] = []
-    if new.replacement_trigger != old.replacement_trigger or _has_unknown(new.replacement_trigger):
-        # The replacementTrigger option: any change of its value (or one unknown until apply) replaces.
+    if trigger_replaces(old.replacement_trigger, new.replacement_trigger):
         notes.append("its replacementTrigger changed")
     provider = _provider_urn(new.provider)
     if provider in head_by_urn and step_of(provider).op == "replace":
@@ -435,6 +444,72 @@ def _step(
     if replacing or notes:
         return Step("replace", old, new, final, tuple(notes))
     return Step("update" if final else "same", old, new, final)
+
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+def path_segments(path: str) -> list[str]:
+    """``a.b[0]["x.y"]`` -> ``["a", "b", "0", "x.y"]`` (a property path as the engine's PropertyPath parses it)."""
+    segments: list[str] = []
+    for match in re.finditer(r'\[("(?:[^"\\]|\\.)*")\]|\[([^\]]*)\]|([^.\[\]]+)', path):
+        quoted, index, plain = match.groups()
+        segments.append(json.loads(quoted) if quoted else index if index is not None else plain)
+    return segments
+
+
+def covers(rule: str, path: str) -> bool:
+    """Whether option path ``rule`` (``replaceOnChanges``, ``ignoreChanges``) names ``path`` or a path above it.
+
+    ``*`` matches any one segment, and ``*`` alone every property (PropertyPath.Contains in pulumi/pulumi
+    sdk/go/common/resource/property_path.go).
+    """
+    wanted, actual = path_segments(rule), path_segments(path)
+    if wanted == ["*"]:
+        return True
+    return len(wanted) <= len(actual) and all(w in {"*", a} for w, a in zip(wanted, actual, strict=False))
+
+
+def trigger_replaces(old: Any, new: Any) -> bool:  # noqa: ANN401 - wire values
+    """The ``replacementTrigger`` rule: set on both sides and different (secrets compared by value) or unknown.
+
+    Adding or removing a trigger replaces nothing (step_generator.go shouldTriggerReplace).
+    """
+    if old is None or new is None:
+        return False
+    return _has_unknown(new) or _unwrapped(old) != _unwrapped(new)
+
+
+def _unwrapped(value: Any) -> Any:  # noqa: ANN401 - any wire value
+    value = _reveal(value)
+    if isinstance(value, dict):
+        return {key: _unwrapped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrapped(item) for item in value]
+    return value
+
+
+def _current_cluster(inputs: Mapping[str, Any]) -> Any:  # noqa: ANN401 - a kubeconfig's cluster entry
+    text = _reveal(inputs.get("kubeconfig"))
+    if not isinstance(text, str) or UNKNOWN in text:
+        return UNKNOWN
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if not isinstance(config, dict):
+        return text
+    contexts = {c.get("name"): c.get("context", {}) for c in config.get("contexts") or [] if isinstance(c, dict)}
+    clusters = {c.get("name"): c.get("cluster", {}) for c in config.get("clusters") or [] if isinstance(c, dict)}
+    current = contexts.get(inputs.get("context") or config.get("current-context"), {})
+    cluster = clusters.get(inputs.get("cluster") or current.get("cluster"), {})
+    return (cluster.get("server"), cluster.get("certificate-authority-data"))
+
+
+def same_cluster(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether two Kubernetes provider configs reach the same cluster (server and CA of the current context)."""
+    before, after = _current_cluster(old), _current_cluster(new)
+    return bool(after != UNKNOWN and before == after)
 
 
 def _has_unknown(value: Any) -> bool:  # noqa: ANN401 - any wire value
@@ -562,9 +637,12 @@ def _state(registration: Registration) -> dict[str, Any]:
         "urn": registration.urn,
         "custom": registration.custom,
         "type": registration.type,
-        "inputs": redact(registration.inputs),
+        "inputs": _integral(redact(registration.inputs)),
+        "outputs": _integral(redact(registration.outputs)),
         "protect": registration.protect,
     }
+    if registration.id:
+        state["id"] = registration.id
     optional = {
         "parent": registration.parent,
         "provider": registration.provider,
@@ -579,10 +657,20 @@ def _state(registration: Registration) -> dict[str, Any]:
     return state
 
 
+def _shown(step: Step) -> bool:
+    """What ``pulumi preview --json`` lists (no --show-sames): every change, the stack, a same that (un)protects."""
+    if step.op != "same" or step.registration.type == STACK_TYPE:
+        return True
+    return step.old is not None and step.new is not None and step.old.protect != step.new.protect
+
+
 def preview_steps(steps: Sequence[Step]) -> list[dict[str, Any]]:
-    """``steps`` as ``pulumi preview --json`` lists them (PreviewStep: op, urn, provider, states, reasons, diff)."""
+    """``steps`` as ``pulumi preview --json`` lists them (PreviewStep: op, urn, provider, states, reasons, diff).
+
+    Sames are left out as the CLI leaves them out (display.go shouldShow); `change_summary` still counts them.
+    """
     shaped: list[dict[str, Any]] = []
-    for step in steps:
+    for step in filter(_shown, steps):
         item: dict[str, Any] = {"op": step.op, "urn": step.urn}
         if step.registration.provider:
             item["provider"] = step.registration.provider
@@ -590,6 +678,12 @@ def preview_steps(steps: Sequence[Step]) -> list[dict[str, Any]]:
             item["oldState"] = _state(step.old)
         if step.new is not None:
             item["newState"] = _state(step.new)
+        if step.op == "replace" and any(note.startswith("its provider ") for note in step.replace_notes):
+            # The engine replaces it for its provider without asking the resource's Diff: no property diff.
+            item["replaceReasons"] = ["provider"]
+            item["detailedDiff"] = None
+            shaped.append(item)
+            continue
         if step.diff_reasons:
             item["diffReasons"] = step.diff_reasons
         if step.replace_reasons:

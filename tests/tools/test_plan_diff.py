@@ -74,6 +74,12 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     commits["removed"] = commit(root, "dev: no app role daft")
     edit_settings(root, "prod", lambda s: s["cluster"].update(name="eks-platform-prod-b"))
     commits["renamed"] = commit(root, "prod: cluster renamed")
+    naming = root / "components" / "naming.py"
+    text = naming.read_text(encoding="utf-8")
+    naming.write_text(
+        text.replace('{"app.kubernetes.io/managed-by": "pulumi"}', '{"app.kubernetes.io/managed-by": "platform"}')
+    )
+    commits["code"] = commit(root, "components: another managed-by label")
     return {"root": root, **commits}
 
 
@@ -156,6 +162,21 @@ def test_renaming_a_protected_cluster_is_refused(repo: dict[str, Any]):
     assert "> [!CAUTION]" in render_markdown(diff)
 
 
+def test_a_change_to_the_components_alone_is_seen(repo: dict[str, Any]):
+    # The base commit runs its own components/, not the checkout's the harness has imported.
+    diff = between(repo, "renamed", "code")
+    labelled = [s for s in diff.steps if any("managed-by" in c.path for c in s.changes)]
+    assert len(labelled) >= 3
+    assert {s.op for s in labelled} == {"update"}
+    assert ops(diff, "create") == ops(diff, "delete") == ops(diff, "replace") == []
+    change = next(c for c in labelled[0].changes if "managed-by" in c.path)
+    assert (change.path, change.old, change.new) == (
+        'metadata.labels["app.kubernetes.io/managed-by"]',
+        "pulumi",
+        "platform",
+    )
+
+
 def test_the_cli_reports_one_total_in_the_terminal_and_the_markdown(repo: dict[str, Any], tmp_path, capsys):
     json_file, markdown = tmp_path / "plan.json", tmp_path / "plan.md"
     argv = ["--stack", "dev", "--project-dir", str(repo["root"]), "--no-policy", "--format", "plain"]
@@ -168,8 +189,14 @@ def test_the_cli_reports_one_total_in_the_terminal_and_the_markdown(repo: dict[s
     data = json.loads(json_file.read_text(encoding="utf-8"))
     assert data["base"]["commit"] == repo["base"]
     counted = {op: sum(1 for s in data["steps"] if s["op"] == op) for op in OPS}
-    assert {op: n for op, n in counted.items() if n} == data["changeSummary"]
+    # The CLI lists changes and the stack, not every same (display.go shouldShow); changeSummary counts them all.
+    assert counted["same"] == 1
+    assert [s["newState"]["type"] for s in data["steps"] if s["op"] == "same"] == ["pulumi:pulumi:Stack"]
+    assert {op: n for op, n in counted.items() if n and op != "same"} == {
+        op: n for op, n in data["changeSummary"].items() if op != "same"
+    }
     assert re.search(rf"\+-\s*{counted['replace']} to replace", totals[0])
+    assert re.search(rf"{data['changeSummary']['same']} unchanged", totals[0])
     # The cost: one summary line in both formats, and the delta from the base (the app roles cost nothing).
     [summary] = [line for line in out.splitlines() if line.startswith("Estimated cost: ")]
     assert summary in markdown.read_text(encoding="utf-8")
@@ -193,7 +220,7 @@ def test_the_comment_is_cut_to_fit_github(repo: dict[str, Any], tmp_path, capsys
 
 def test_a_protected_replace_fails_the_plan(repo: dict[str, Any], capsys):
     argv = ["--stack", "prod", "--project-dir", str(repo["root"]), "--no-policy", "--format", "plain"]
-    assert plan_cli.main([*argv, "--base", "HEAD~1"]) == plan_cli.EXIT_CHECKS_FAILED
+    assert plan_cli.main([*argv, "--base", repo["removed"]]) == plan_cli.EXIT_CHECKS_FAILED
     assert "[BLOCKED: protected]" in capsys.readouterr().out
 
 
@@ -301,6 +328,48 @@ def test_a_changed_or_unknown_replacement_trigger_replaces():
     for trigger in ("AROA2", UNKNOWN):
         [changed] = diff_plans(plan(old), plan(reg("role", {"x": 1}, replacement_trigger=trigger))).steps
         assert (changed.op, changed.replace_notes) == ("replace", ("its replacementTrigger changed",))
+    # Adding or removing a trigger replaces nothing (shouldTriggerReplace).
+    assert [s.op for s in diff_plans(plan(old), plan(reg("role", {"x": 1}))).steps] == ["same"]
+    assert [s.op for s in diff_plans(plan(reg("role", {"x": 1})), plan(old)).steps] == ["same"]
+
+
+def test_ignore_changes_and_replace_on_changes_paths():
+    old = reg("ng", {"scalingConfig": {"desiredSize": 1, "maxSize": 3}, "spec": {"containers": [{"image": "a"}]}})
+    new = {"scalingConfig": {"desiredSize": 2, "maxSize": 3}, "spec": {"containers": [{"image": "b"}]}}
+    ignored = reg(
+        "ng", new, ignore_changes=["scalingConfig.desiredSize"], replace_on_changes=["spec.containers[*].image"]
+    )
+    [step_] = diff_plans(plan(old), plan(ignored)).steps
+    assert (step_.op, [c.path for c in step_.changes]) == ("replace", ["spec.containers[0].image"])
+    loose = reg("ng", new, replace_on_changes=["spec.*"])
+    assert [s.op for s in diff_plans(plan(old), plan(loose)).steps] == ["replace"]
+    unrelated = reg("ng", new, replace_on_changes=["metadata.*"])
+    assert [s.op for s in diff_plans(plan(old), plan(unrelated)).steps] == ["update"]
+
+
+def test_unprotecting_in_the_same_change_lets_a_replace_through():
+    old = reg("a", {"cidrBlock": "10.0.0.0/24"}, protect=True)
+    [kept] = diff_plans(plan(old), plan(reg("a", {"cidrBlock": "10.0.1.0/24"}, protect=True))).steps
+    [freed] = diff_plans(plan(old), plan(reg("a", {"cidrBlock": "10.0.1.0/24"}, protect=False))).steps
+    assert (kept.op, kept.protected, freed.op, freed.protected) == ("replace", True, "replace", False)
+
+
+def test_a_kubeconfig_change_replaces_the_provider_only_for_another_cluster():
+    def kubeconfig(server: str, user: str) -> dict[str, Any]:
+        config = {
+            "current-context": "c",
+            "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+            "clusters": [{"name": "k", "cluster": {"server": server, "certificate-authority-data": "Q0E="}}],
+            "users": [{"name": "u", "user": {"exec": {"args": [user]}}}],
+        }
+        return {"kubeconfig": json.dumps(config)}
+
+    kind = "pulumi:providers:kubernetes"
+    old = reg("k8s", kubeconfig("https://a.eks", "x"), type=kind)
+    [auth] = diff_plans(plan(old), plan(reg("k8s", kubeconfig("https://a.eks", "y"), type=kind))).steps
+    [moved] = diff_plans(plan(old), plan(reg("k8s", kubeconfig("https://b.eks", "x"), type=kind))).steps
+    [unknown] = diff_plans(plan(old), plan(reg("k8s", {"kubeconfig": UNKNOWN}, type=kind))).steps
+    assert (auth.op, moved.op, unknown.op) == ("update", "replace", "replace")
 
 
 def test_secret_values_never_show():
@@ -339,6 +408,7 @@ def test_the_preview_json_shape():
     assert steps["a"]["replaceReasons"] == ["cidrBlock"]
     assert steps["a"]["detailedDiff"] == {"cidrBlock": {"kind": "update-replace", "inputDiff": True}}
     assert steps["a"]["oldState"]["inputs"] == {"cidrBlock": "10.0.0.0/24"}
+    assert steps["a"]["oldState"]["outputs"] == {}
     assert "oldState" not in steps["new"]
     assert steps["new"]["detailedDiff"] is None
     assert "newState" not in steps["gone"]
