@@ -666,6 +666,7 @@ def run_program(
     *,
     ci_role: str = "deploy",
     existing: Iterable[str] = (),
+    updated: Iterable[str] = (),
 ) -> Plan:
     """Run ``project_dir``'s ``__main__.py`` for ``stack`` under mocks and return its `Plan`.
 
@@ -678,7 +679,8 @@ def run_program(
     ``ci_role`` is the bootstrap role the emulated STS session assumed: ``deploy`` (``pulumi up``) or ``preview``.
 
     ``existing`` (a preview only): URNs the stack's state holds and the preview keeps (``same`` or ``update``);
-    they answer with known outputs, everything else as a create, as the engine previews an existing stack.
+    they answer with known outputs, everything else as a create, as the engine previews an existing stack; those also
+    in ``updated`` leave out what an update recomputes (`tools.mocks.UNKNOWN_AFTER_UPDATE`).
 
     ``offline_secrets`` are secret keys the stack file may not set yet (default: `PROGRAM_SECRETS` for this
     project, ``eks-platform``; pass ``()`` to run exactly as the stack file is): unset ones get a placeholder, listed
@@ -703,7 +705,12 @@ def run_program(
         raise ConfigurationError(str(exc)) from exc
     spec = _RunSpec(project_dir, project, stack, mode == "preview", config, secret_keys)
     mocks = PlatformMocks(
-        preview=spec.preview, project=project, stack=stack, ci_role=ci_role, existing=frozenset(existing)
+        preview=spec.preview,
+        project=project,
+        stack=stack,
+        ci_role=ci_role,
+        existing=frozenset(existing),
+        updated=frozenset(updated),
     )
     monitor = RecordingMonitor(mocks)
     try:

@@ -852,13 +852,23 @@ def _provider_key(reference: str) -> tuple[str, str] | None:
     return parts[2].rsplit("$", 1)[-1], parts[3]
 
 
+#: Outputs an update of a resource recomputes, unknown in the preview of that update, by type: a launch template's
+#: ``latestVersion`` is a new version on any change (terraform-provider-aws internal/service/ec2/ec2_launch_template.go
+#: CustomizeDiff ``customdiff.ComputedIf("latest_version", ...)``), so a node group on it rolls its nodes.
+UNKNOWN_AFTER_UPDATE: Mapping[str, tuple[str, ...]] = {
+    "aws:ec2/launchTemplate:LaunchTemplate": ("latestVersion",),
+}
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
     """Deterministic provider stand-in for the eks-platform program (see the module docstring).
 
     ``preview`` makes resources answer as in a real preview of a create; ``project`` and ``stack`` name the
     caller's deploy role. ``existing`` names URNs the stack's state already holds (and the preview does not
     replace): in a preview they answer with known outputs, as the engine answers a ``same`` or ``update`` step
-    from the state; the monitor names the URN being registered (`registering`).
+    from the state, except that those of them in ``updated`` leave out the outputs an update recomputes
+    (`UNKNOWN_AFTER_UPDATE`: unknown until apply, as the provider's planned state has them); the monitor names the
+    URN being registered (`registering`).
     """
 
     def __init__(
@@ -869,9 +879,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
         stack: str = "test",
         ci_role: str = "deploy",
         existing: frozenset[str] = frozenset(),
+        updated: frozenset[str] = frozenset(),
     ) -> None:
         self.preview = preview
         self.existing = existing
+        self.updated = updated
         self._registering = threading.local()
         self.project = project
         self.stack = stack
@@ -939,6 +951,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
             # (components keep the harness's stand-in id in both modes).
             resource_id = "" if preview and args.custom else f"{res.logical_name}-{res.digest(8)}"
             state = dict(res.inputs)
+        urn = getattr(self._registering, "urn", None)
+        if self.preview and urn in self.existing and urn in self.updated:
+            state = {key: value for key, value in state.items() if key not in UNKNOWN_AFTER_UPDATE.get(res.type, ())}
         if resource_id:
             with self._lock:
                 self._states[resource_id] = state

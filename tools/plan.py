@@ -229,8 +229,8 @@ def compare_base(plan: Plan, args: argparse.Namespace) -> int:
         return EXIT_OK
     project_dir = Path(args.project_dir)
 
-    def preview_head(existing: frozenset[str]) -> Plan:
-        return run_program(plan.stack, "preview", project_dir, existing=existing)
+    def preview_head(existing: frozenset[str], updated: frozenset[str]) -> Plan:
+        return run_program(plan.stack, "preview", project_dir, existing=existing, updated=updated)
 
     try:
         with plan_terminal.progress(args.console, f"planning {args.base} and previewing this checkout over it ..."):

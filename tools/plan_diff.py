@@ -107,7 +107,7 @@ def extract_commit(commit: str, project_dir: Path, destination: Path) -> Path:
 
 
 def plan_of_commit(
-    ref: str, stack: str, mode: Mode, project_dir: Path, existing: Iterable[str] = ()
+    ref: str, stack: str, mode: Mode, project_dir: Path, *, existing: Iterable[str] = (), updated: Iterable[str] = ()
 ) -> tuple[str, Plan | None]:
     """The commit id of ``ref`` and its plan of ``stack`` (None when that commit has no ``Pulumi.<stack>.yaml``).
 
@@ -122,7 +122,7 @@ def plan_of_commit(
         if not (base_dir / f"Pulumi.{stack}.yaml").is_file():
             return commit, None
         try:
-            return commit, run_program(stack, mode, base_dir, existing=existing)
+            return commit, run_program(stack, mode, base_dir, existing=existing, updated=updated)
         except ConfigurationError as exc:
             msg = f"the base commit {commit[:12]} does not plan: {exc.message}"
             raise BaseRefError(msg) from exc
@@ -390,22 +390,29 @@ MAX_PASSES = 8
 
 
 def diff_against(
-    base: Plan | None, run_head: Callable[[frozenset[str]], Plan], *, base_ref: str = "", commit: str = ""
+    base: Plan | None,
+    run_head: Callable[[frozenset[str], frozenset[str]], Plan],
+    *,
+    base_ref: str = "",
+    commit: str = "",
 ) -> PlanDiff:
     """The diff from ``base`` to the head as the engine previews it over a stack deployed from ``base``.
 
-    ``run_head(existing)`` previews the head with the URNs in ``existing`` answering known outputs (the state's) and
-    every other resource as a create. A first pass keeps every base URN; each further pass drops the resources the
-    last one found replaced, whose outputs the real preview does not know either, until nothing more is replaced.
+    ``run_head(existing, updated)`` previews the head with the URNs in ``existing`` answering known outputs (the
+    state's), those also in ``updated`` without the outputs an update recomputes, and every other resource as a
+    create. A first pass keeps every base URN; each further pass drops the resources the last one found replaced and
+    marks those it found updated, whose outputs the real preview does not know either, until nothing more changes.
     """
     existing = frozenset(r.urn for r in base.resources) if base is not None else frozenset()
+    updated: frozenset[str] = frozenset()
     for _ in range(MAX_PASSES):
-        head = run_head(existing)
+        head = run_head(existing, updated)
         diff = diff_plans(base, head, base_ref=base_ref, commit=commit)
         kept = frozenset(match(base, head)) - {step.urn for step in diff.steps if step.op == "replace"}
-        if kept == existing:
+        changed = frozenset(step.urn for step in diff.steps if step.op == "update")
+        if kept == existing and changed == updated:
             return diff
-        existing = kept
+        existing, updated = kept, changed
     msg = f"the replaced resources did not settle in {MAX_PASSES} previews"
     raise BaseRefError(msg)
 

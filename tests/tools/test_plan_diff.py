@@ -80,6 +80,8 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         text.replace('{"app.kubernetes.io/managed-by": "pulumi"}', '{"app.kubernetes.io/managed-by": "platform"}')
     )
     commits["code"] = commit(root, "components: another managed-by label")
+    edit_settings(root, "dev", lambda s: s["cluster"]["nodeGroups"]["system"].update(metadataHopLimit=2))
+    commits["hops"] = commit(root, "dev: IMDS hop limit 2")
     return {"root": root, **commits}
 
 
@@ -87,8 +89,8 @@ def between(repo: dict[str, Any], before: str, after: str, stack: str = "dev") -
     base_commit, base = plan_of_commit(repo[before], stack, "update", repo["root"])
     assert base is not None
 
-    def preview(existing: frozenset[str]) -> Plan:
-        _, head = plan_of_commit(repo[after], stack, "preview", repo["root"], existing)
+    def preview(existing: frozenset[str], updated: frozenset[str]) -> Plan:
+        _, head = plan_of_commit(repo[after], stack, "preview", repo["root"], existing=existing, updated=updated)
         assert head is not None
         return head
 
@@ -175,6 +177,17 @@ def test_a_change_to_the_components_alone_is_seen(repo: dict[str, Any]):
         "pulumi",
         "platform",
     )
+
+
+def test_a_launch_template_update_rolls_the_node_group_on_it(repo: dict[str, Any]):
+    diff = between(repo, "code", "hops")
+    template = step(diff, "aws:ec2/launchTemplate:LaunchTemplate")
+    assert template.op == "update"
+    assert [c.path for c in template.changes] == ["metadataOptions.httpPutResponseHopLimit"]
+    # Any change makes a new template version (ComputedIf latest_version): the node group moves to it.
+    node_group = step(diff, NODE_GROUP)
+    assert node_group.op == "update"
+    assert [(c.path, c.new) for c in node_group.changes] == [("launchTemplate.version", UNKNOWN)]
 
 
 def test_the_cli_reports_one_total_in_the_terminal_and_the_markdown(repo: dict[str, Any], tmp_path, capsys):
@@ -284,7 +297,7 @@ def test_a_dependent_of_a_replaced_resource_is_previewed_with_its_output_unknown
     old = [reg("a", {"cidrBlock": "10.0.0.0/24"}), reg("ng", {"subnetIds": ["subnet-a"]}, type=NODE_GROUP)]
     passes: list[frozenset[str]] = []
 
-    def preview(existing: frozenset[str]) -> Plan:
+    def preview(existing: frozenset[str], _updated: frozenset[str]) -> Plan:
         # The mocks' answer: a kept subnet's id is the state's, a replaced one's is unknown until apply.
         passes.append(existing)
         subnet_id = "subnet-a" if old[0].urn in existing else UNKNOWN
