@@ -346,15 +346,47 @@ def _provider_urn(reference: str) -> str:
     return reference.rsplit("::", 1)[0] if reference else ""
 
 
+def all_aliases(head: Plan) -> dict[str, set[str]]:
+    """Every head URN's alias URNs: its own, and those its parent's aliases give it.
+
+    A child inherits one alias per alias of its parent: the same type under the parent's old URN, its name's prefix
+    the parent's old name where it began with the parent's name (the SDKs' inheritedChildAlias), so renaming a
+    component with an alias moves its children too.
+    """
+    by_urn = {r.urn: r for r in head.resources}
+    found: dict[str, set[str]] = {}
+
+    def of(registration: Registration) -> set[str]:
+        if registration.urn in found:
+            return found[registration.urn]
+        own = alias_urns(registration, head.stack, head.project)
+        parent = by_urn.get(registration.parent)
+        if parent is not None:
+            parent_name = parent.name
+            for parent_alias in of(parent):
+                alias_name = parent_alias.rsplit("::", 1)[-1]
+                name = registration.name
+                if name.startswith(parent_name):
+                    name = alias_name + name.removeprefix(parent_name)
+                own.add(_urn(head.stack, head.project, parent_alias, registration.type, name))
+        found[registration.urn] = own
+        return own
+
+    for registration in head.resources:
+        of(registration)
+    return found
+
+
 def match(base: Plan | None, head: Plan) -> dict[str, Registration]:
     """Head URN -> the base registration it continues: the same URN, else the first base URN its aliases name."""
     old_by_urn = {r.urn: r for r in base.resources} if base is not None else {}
+    aliases = all_aliases(head)
     matched: dict[str, Registration] = {}
     for registration in head.resources:
         if registration.urn in old_by_urn:
             matched[registration.urn] = old_by_urn[registration.urn]
             continue
-        for urn in sorted(alias_urns(registration, head.stack, head.project)):
+        for urn in sorted(aliases[registration.urn]):
             if urn in old_by_urn:
                 matched[registration.urn] = old_by_urn[urn]
                 break

@@ -293,6 +293,32 @@ def test_an_aliased_rename_is_an_update_not_a_delete_and_a_create():
     assert sorted(s.op for s in unaliased.steps) == ["create", "delete"]
 
 
+def test_children_inherit_their_renamed_parent_s_alias():
+    stack = "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s"
+    component = "p:platform:Bucket"
+    old_parent = reg("old-bucket", {}, type=component, custom=False, parent=stack)
+    old_child = reg(
+        "old-bucket-policy",
+        {"x": 1},
+        parent=old_parent.urn,
+        urn=f"urn:pulumi:s::p::{component}${SUBNET}::old-bucket-policy",
+    )
+    new_parent = reg(
+        "new-bucket", {}, type=component, custom=False, parent=stack, aliases=[{"spec": {"name": "old-bucket"}}]
+    )
+    new_child = reg(
+        "new-bucket-policy",
+        {"x": 1},
+        parent=new_parent.urn,
+        urn=f"urn:pulumi:s::p::{component}${SUBNET}::new-bucket-policy",
+    )
+    diff = diff_plans(plan(old_parent, old_child), plan(new_parent, new_child))
+    assert sorted((s.op, s.registration.name) for s in diff.steps) == [
+        ("same", "new-bucket"),
+        ("same", "new-bucket-policy"),
+    ]
+
+
 def test_a_dependent_of_a_replaced_resource_is_previewed_with_its_output_unknown():
     old = [reg("a", {"cidrBlock": "10.0.0.0/24"}), reg("ng", {"subnetIds": ["subnet-a"]}, type=NODE_GROUP)]
     passes: list[frozenset[str]] = []
