@@ -259,6 +259,13 @@ class CostEstimate:
             "notEstimated": list(self.not_estimated),
         }
 
+    def summary_line(self) -> str:
+        """``Estimated cost: $191.58/month at desired (min $191.58, max $3,038.34)``: one line in every format."""
+        return (
+            f"Estimated cost: {usd(self.total('desired'))}/month at desired "
+            f"(min {usd(self.total('min'))}, max {usd(self.total('max'))})"
+        )
+
     def render_markdown(self) -> list[str]:
         """A PR-comment section: the line table with totals, then what is estimated, assumed and left out."""
         lines = [
@@ -910,6 +917,17 @@ class CostDelta:
     def total(self, scale: Scale = "desired") -> float:
         """Head total minus base total at ``scale``, in cents."""
         return round(self.head.total(scale) - self.base.total(scale), 2)
+
+    def summary_line(self) -> str:
+        """``Cost delta against the base: +$73.00/month at desired (min +$73.00, max +$219.16)``: always signed."""
+
+        def signed(amount: float) -> str:
+            return ("+" if amount >= 0 else "-") + usd(abs(amount))
+
+        return (
+            f"Cost delta against the base: {signed(self.total('desired'))}/month at desired "
+            f"(min {signed(self.total('min'))}, max {signed(self.total('max'))})"
+        )
 
     def changed(self) -> tuple[CategoryDelta, ...]:
         """The categories whose amount moved by at least a cent at some scale."""

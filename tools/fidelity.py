@@ -31,11 +31,7 @@ from typing import Any
 
 import yaml
 
-from tools.harness import REPO_ROOT
-
-#: Pulumi's wire marker of a secret value (``{SIG: SECRET_SIG, "value": ...}``).
-_SIG = "4dabf18193072939515e22adb298388d"
-
+from tools.harness import REPO_ROOT, unwrap
 
 SHARED_DATA = REPO_ROOT.parent / "shared" / "fidelity-data"
 
@@ -69,17 +65,6 @@ def source_line(path: Path) -> str:
     """The first line of an upstream file: where it came from (``owner/repo@tag:path``)."""
     with path.open(encoding="utf-8") as handle:
         return handle.readline().lstrip("# ").strip()
-
-
-def unwrap(value: Any) -> Any:  # noqa: ANN401 - any wire value
-    """A wire value with Pulumi's secret wrappers replaced by what they wrap."""
-    if isinstance(value, dict):
-        if value.get(_SIG) is not None and "value" in value:
-            return unwrap(value["value"])
-        return {key: unwrap(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap(item) for item in value]
-    return value
 
 
 @dataclass(frozen=True)

@@ -198,8 +198,20 @@ class Registration:
         )
 
 
-def _is_secret_wrapped(value: object) -> bool:
+def is_secret_wrapped(value: object) -> bool:
+    """Whether ``value`` is a wire secret (``{SECRET_SIG_KEY: SECRET_SIG_VALUE, "value": ...}``)."""
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE
+
+
+def unwrap(value: Any) -> Any:  # noqa: ANN401 - any wire value
+    """A wire value with Pulumi's secret wrappers replaced by what they wrap, at any depth."""
+    if is_secret_wrapped(value):
+        return unwrap(cast("dict[str, Any]", value).get("value"))
+    if isinstance(value, dict):
+        return {key: unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap(item) for item in value]
+    return value
 
 
 def _strings(value: object) -> Iterator[str]:
@@ -218,7 +230,7 @@ def secret_values(*documents: object) -> set[str]:
     found: set[str] = set()
 
     def walk(value: object) -> None:
-        if _is_secret_wrapped(value):
+        if is_secret_wrapped(value):
             inner = cast("dict[str, Any]", value).get("value")
             found.update(_strings(inner))
             if not isinstance(inner, str) and inner is not None:
@@ -246,7 +258,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:  # noqa: ANN401 - an
     searched = sorted((s for s in secrets if len(s) >= MIN_SEARCHED_SECRET), key=len, reverse=True)
 
     def scrub(item: Any) -> Any:  # noqa: ANN401 - any JSON value
-        if _is_secret_wrapped(item):
+        if is_secret_wrapped(item):
             return REDACTED
         if isinstance(item, dict):
             return {key: scrub(inner) for key, inner in item.items()}

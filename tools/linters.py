@@ -156,6 +156,30 @@ class LintReport:
         """Findings that fail the run."""
         return [f for f in self.findings if f.failing]
 
+    def headline(self) -> str:
+        """What ran on how much: ``Linters: parliament on 6 IAM documents, kubernetes-validate --strict ...``."""
+        return (
+            f"Linters: parliament on {self.iam_documents} IAM documents, kubernetes-validate --strict "
+            f"(Kubernetes {self.kubernetes_version}) on {self.manifests} manifests"
+        )
+
+    def allow_listed(self) -> dict[str, int]:
+        """Findings that would fail but are allow-listed, counted by ``issue (reason)``."""
+        allowed: dict[str, int] = {}
+        for finding in self.findings:
+            if finding.severity in FAILING and finding.allowed:
+                key = f"{finding.issue} ({finding.allowed})"
+                allowed[key] = allowed.get(key, 0) + 1
+        return dict(sorted(allowed.items()))
+
+    def summary_line(self) -> str:
+        """``Linter findings: 0 failing, 5 allow-listed, 12 below MEDIUM``."""
+        below = sum(1 for f in self.findings if f.severity not in FAILING)
+        return (
+            f"Linter findings: {len(self.failing)} failing, {sum(self.allow_listed().values())} allow-listed, "
+            f"{below} below MEDIUM"
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The ``"lint"`` section of ``tools.plan --json``."""
         return {
@@ -564,20 +588,11 @@ def kubernetes_validate_findings(result: tuple[int, str, str], manifests: list[M
 
 def render_lint(report: LintReport) -> Iterator[str]:
     """Failing findings in full, allow-listed ones counted by reason, then a one-line summary."""
-    yield (
-        f"Linters: parliament on {report.iam_documents} IAM documents, kubernetes-validate --strict "
-        f"(Kubernetes {report.kubernetes_version}) on {report.manifests} manifests"
-    )
+    yield report.headline()
     for finding in report.failing:
         where = f"{finding.urn or '(no resource)'} {finding.subject}".rstrip()
         yield f"  [{finding.linter}] {finding.severity} {finding.issue}: {where}"
         yield f"      {finding.message}"
-    allowed: dict[str, int] = {}
-    for finding in report.findings:
-        if finding.severity in FAILING and finding.allowed:
-            key = f"{finding.issue} ({finding.allowed})"
-            allowed[key] = allowed.get(key, 0) + 1
-    for key, count in sorted(allowed.items()):
+    for key, count in report.allow_listed().items():
         yield f"  allow-listed x{count}: {key}"
-    below = sum(1 for f in report.findings if f.severity not in FAILING)
-    yield f"Linter findings: {len(report.failing)} failing, {sum(allowed.values())} allow-listed, {below} below MEDIUM"
+    yield report.summary_line()

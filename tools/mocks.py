@@ -923,7 +923,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, State]:
         """Id and output state for one registration; called on a monitor worker thread."""
         # A preview creates (or replaces) what the state does not hold: unknown outputs only for those.
-        preview = self.preview and getattr(self._registering, "urn", None) not in self.existing
+        urn = getattr(self._registering, "urn", None)
+        preview = self.preview and urn not in self.existing
         res = MockedResource(type=args.typ, logical_name=args.name, inputs=args.inputs)
         if res.type.startswith("pulumi:providers:"):
             with self._lock:
@@ -951,7 +952,6 @@ class PlatformMocks(pulumi.runtime.Mocks):
             # (components keep the harness's stand-in id in both modes).
             resource_id = "" if preview and args.custom else f"{res.logical_name}-{res.digest(8)}"
             state = dict(res.inputs)
-        urn = getattr(self._registering, "urn", None)
         if self.preview and urn in self.existing and urn in self.updated:
             state = {key: value for key, value in state.items() if key not in UNKNOWN_AFTER_UPDATE.get(res.type, ())}
         if resource_id:

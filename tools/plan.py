@@ -71,7 +71,6 @@ from tools.plan_diff import (
 )
 from tools.plan_diff import render_markdown as render_diff_markdown
 from tools.plan_diff import render_text as render_diff_text
-from tools.plan_terminal import cost_delta_line, cost_summary
 from tools.policy_runner import (
     PolicyReport,
     PolicyRunError,
@@ -234,7 +233,7 @@ def compare_base(plan: Plan, args: argparse.Namespace) -> int:
 
     try:
         with plan_terminal.progress(args.console, f"planning {args.base} and previewing this checkout over it ..."):
-            commit, args.base_plan = plan_of_commit(args.base, plan.stack, "update", project_dir)
+            commit, args.base_plan = plan_of_commit(args.base_commit, plan.stack, "update", project_dir)
             args.diff = diff_against(args.base_plan, preview_head, base_ref=args.base, commit=commit)
     except BaseRefError as exc:
         sys.stderr.write(f"error: --base {args.base}: {exc}\n")
@@ -252,13 +251,13 @@ def estimate_cost(plan: Plan, args: argparse.Namespace) -> int:
     args.cost = estimate(plan, today=today)
     if args.base_plan is not None:
         args.cost_delta = cost_delta(estimate(args.base_plan, today=today), args.cost)
-    lines = ["", *args.cost.render_text(), cost_summary(args.cost)]
-    if args.cost_delta is not None:
-        lines.append(cost_delta_line(args.cost_delta))
     if args.console is not None:
         plan_terminal.print_cost(args.console, args.cost, args.cost_delta)
-    else:
-        sys.stdout.write("\n".join(lines) + "\n")
+        return EXIT_OK
+    lines = ["", *args.cost.render_text(), args.cost.summary_line()]
+    if args.cost_delta is not None:
+        lines.append(args.cost_delta.summary_line())
+    sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
 
 
@@ -351,9 +350,9 @@ def render_markdown(
         summary.append(f"linters: **{len(lint.failing)} failing** findings")
     yield " · ".join(summary)
     if cost is not None:
-        summary_text, delta = cost_summary(cost[0]), cost[1]
+        delta = cost[1]
         yield ""
-        yield f"**{summary_text}**" + (f" · {cost_delta_line(delta)}" if delta is not None else "")
+        yield f"**{cost[0].summary_line()}**" + (f" · {delta.summary_line()}" if delta is not None else "")
     if diff is not None:
         yield ""
         yield from render_diff_markdown(diff, max_diff_rows)
@@ -362,7 +361,7 @@ def render_markdown(
             yield ""
             yield from cost[1].render_markdown()
         yield ""
-        yield f"<details><summary>{cost_summary(cost[0])}: every line, what is estimated and what is not</summary>"
+        yield f"<details><summary>{cost[0].summary_line()}: every line, what is estimated and what is not</summary>"
         yield ""
         yield from cost[0].render_markdown()
         yield ""
@@ -443,14 +442,16 @@ def write_markdown(plan: Plan, args: argparse.Namespace) -> int:
     """Step: ``--markdown FILE`` gets the PR-comment summary, cut to fit one GitHub comment (`MAX_COMMENT_CHARS`)."""
     if args.markdown is None:
         return EXIT_OK
-    rows: int | None = None
-    while True:
+
+    def render(rows: int | None) -> str:
         lines = render_markdown(plan, args.policy_report, args.lint_report, args.diff, _cost(args), max_diff_rows=rows)
-        text = "\n".join(plan.redact(list(lines))) + "\n"
-        changed = len(args.diff.changed()) if args.diff is not None else 0
-        if len(text) <= MAX_COMMENT_CHARS or changed == 0 or rows == 0:
-            break
-        rows = min(changed, rows if rows is not None else changed) // 2
+        return "\n".join(plan.redact(list(lines))) + "\n"
+
+    text = render(None)
+    rows = len(args.diff.changed()) if args.diff is not None else 0
+    while len(text) > MAX_COMMENT_CHARS and rows > 0:  # halve the table of every change until the comment fits
+        rows //= 2
+        text = render(rows)
     Path(args.markdown).write_text(text, encoding="utf-8")
     return EXIT_OK
 
@@ -579,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     args.policy_report, args.lint_report, args.diff = None, None, None
-    args.base_plan, args.cost, args.cost_delta = None, None, None
+    args.base_commit, args.base_plan, args.cost, args.cost_delta = None, None, None, None
     args.console = plan_terminal.make_console() if plan_terminal.wants_rich(args.format) else None
     try:
         with stop_on_signals():
@@ -598,7 +599,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG_ERROR
     if args.base is not None:
         try:  # before anything runs: a base that names no commit is a usage error
-            resolve_commit(args.base, Path(args.project_dir))
+            args.base_commit = resolve_commit(args.base, Path(args.project_dir))
         except BaseRefError as exc:
             sys.stderr.write(f"error: --base {args.base}: {exc}\n")
             return EXIT_CONFIG_ERROR

@@ -34,7 +34,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -43,16 +43,16 @@ import yaml
 
 from tools.harness import (
     REDACTED,
-    SECRET_SIG_KEY,
-    SECRET_SIG_VALUE,
     STACK_TYPE,
     UNKNOWN,
     ConfigurationError,
     Mode,
     Plan,
     Registration,
+    is_secret_wrapped,
     redact,
     run_program,
+    unwrap,
 )
 from tools.replace_rules import replacing_paths
 
@@ -138,9 +138,12 @@ class Change:
     path: str
     old: Any
     new: Any
-    #: The new value is unknown until apply: the input takes an output of a replaced or created resource.
-    unknown: bool = False
     replaces: bool = False
+
+    @property
+    def unknown(self) -> bool:
+        """The new value is unknown until apply: the input takes an output of a replaced or created resource."""
+        return _has_unknown(self.new)
 
     @property
     def kind(self) -> str:
@@ -232,7 +235,6 @@ class PlanDiff:
     steps: tuple[Step, ...]
     #: The base commit had no stack file for this stack: everything is created.
     new_stack: bool = False
-    head: Plan | None = field(default=None, compare=False, repr=False)
 
     def count(self) -> dict[str, int]:
         """Steps by op (every op of `OPS`, zeros included)."""
@@ -292,18 +294,10 @@ def _key_path(prefix: str, key: str) -> str:
     return f"{prefix}[{json.dumps(key)}]"
 
 
-def _is_secret(value: Any) -> bool:  # noqa: ANN401 - any wire value
-    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE
-
-
-def _reveal(value: Any) -> Any:  # noqa: ANN401 - any wire value
-    return _reveal(value.get("value")) if _is_secret(value) else value
-
-
 def property_changes(old: Any, new: Any, path: str = "") -> Iterator[Change]:  # noqa: ANN401 - wire values
     """The leaf differences between two wire values; a secret differs as a whole and is reported masked."""
-    if _is_secret(old) or _is_secret(new):
-        if _reveal(old) != _reveal(new):
+    if is_secret_wrapped(old) or is_secret_wrapped(new):
+        if unwrap(old) != unwrap(new):
             yield Change(path, REDACTED if old is not _ABSENT else _ABSENT, REDACTED if new is not _ABSENT else _ABSENT)
         return
     if isinstance(old, dict) and isinstance(new, dict):
@@ -414,7 +408,7 @@ def diff_plans(base: Plan | None, head: Plan, *, base_ref: str = "", commit: str
     used = {old.urn for old in matched.values()}
     steps += [Step("delete", old, None) for urn, old in old_by_urn.items() if urn not in used]
     ordered = tuple(sorted(steps, key=lambda s: s.urn))
-    return PlanDiff(base_ref, commit, ordered, new_stack=base is None, head=head)
+    return PlanDiff(base_ref, commit, ordered, new_stack=base is None)
 
 
 #: Previews of the head a diff may take to settle which resources are replaced (each pass only adds some).
@@ -476,10 +470,7 @@ def _step(
     provider = _provider_urn(new.provider)
     if provider in head_by_urn and step_of(provider).op == "replace":
         notes.append(f"its provider {provider.rsplit('::', 1)[-1]} is replaced")
-    final = tuple(
-        Change(c.path, c.old, c.new, unknown=_has_unknown(c.new), replaces=c.path in replacing)
-        for _, c in sorted(changes.items())
-    )
+    final = tuple(Change(c.path, c.old, c.new, replaces=c.path in replacing) for _, c in sorted(changes.items()))
     if replacing or notes:
         return Step("replace", old, new, final, tuple(notes))
     return Step("update" if final else "same", old, new, final)
@@ -516,20 +507,11 @@ def trigger_replaces(old: Any, new: Any) -> bool:  # noqa: ANN401 - wire values
     """
     if old is None or new is None:
         return False
-    return _has_unknown(new) or _unwrapped(old) != _unwrapped(new)
-
-
-def _unwrapped(value: Any) -> Any:  # noqa: ANN401 - any wire value
-    value = _reveal(value)
-    if isinstance(value, dict):
-        return {key: _unwrapped(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_unwrapped(item) for item in value]
-    return value
+    return _has_unknown(new) or unwrap(old) != unwrap(new)
 
 
 def _current_cluster(inputs: Mapping[str, Any]) -> Any:  # noqa: ANN401 - a kubeconfig's cluster entry
-    text = _reveal(inputs.get("kubeconfig"))
+    text = unwrap(inputs.get("kubeconfig"))
     if not isinstance(text, str) or UNKNOWN in text:
         return UNKNOWN
     try:

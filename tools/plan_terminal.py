@@ -138,13 +138,7 @@ def _remediation(report: PolicyReport) -> dict[str, str]:
 
 def print_policy(console: Console, report: PolicyReport) -> None:
     """Violations in a table, mandatory first and in red, each with its policy's remediation; then the summary."""
-    console.print(
-        Text(
-            f"Policy pack {report.pack}@{report.version} on {report.stack}: {len(report.policies)} policies, "
-            f"{report.analyzed} resources analyzed",
-            style="bold",
-        )
-    )
+    console.print(Text(report.headline(), style="bold"))
     levels = {policy.name: policy.level for policy in report.policies}
     remediation = _remediation(report)
     if report.violations:
@@ -168,20 +162,12 @@ def print_policy(console: Console, report: PolicyReport) -> None:
                 message,
             )
         console.print(table)
-    mandatory = len(report.mandatory)
-    summary = f"Policy violations: {mandatory} mandatory, {len(report.violations) - mandatory} advisory"
-    console.print(Text(summary, style="bold red" if mandatory else "bold green"))
+    console.print(Text(report.summary_line(), style="bold red" if report.mandatory else "bold green"))
 
 
 def print_lint(console: Console, report: LintReport) -> None:
     """Failing findings in a table, then the summary line."""
-    console.print(
-        Text(
-            f"Linters: parliament on {report.iam_documents} IAM documents, kubernetes-validate --strict "
-            f"(Kubernetes {report.kubernetes_version}) on {report.manifests} manifests",
-            style="bold",
-        )
-    )
+    console.print(Text(report.headline(), style="bold"))
     if report.failing:
         table = Table(show_lines=True)
         for column in ("Linter", "Severity", "Resource", "Finding"):
@@ -195,29 +181,7 @@ def print_lint(console: Console, report: LintReport) -> None:
                 f"{finding.issue}: {finding.message}",
             )
         console.print(table)
-    allowed = sum(1 for f in report.findings if f.allowed)
-    summary = f"Linter findings: {len(report.failing)} failing, {allowed} allow-listed"
-    console.print(Text(summary, style="bold red" if report.failing else "bold green"))
-
-
-def cost_summary(cost: CostEstimate) -> str:
-    """``Estimated cost: $191.58/month at desired (min $191.58, max $3,038.34)``: one line in every format."""
-    return (
-        f"Estimated cost: {usd(cost.total('desired'))}/month at desired "
-        f"(min {usd(cost.total('min'))}, max {usd(cost.total('max'))})"
-    )
-
-
-def cost_delta_line(delta: CostDelta) -> str:
-    """``Cost delta against the base: +$73.00/month at desired (min +$73.00, max +$219.16)``."""
-
-    def signed(amount: float) -> str:
-        return ("+" if amount >= 0 else "-") + usd(abs(amount))
-
-    return (
-        f"Cost delta against the base: {signed(delta.total('desired'))}/month at desired "
-        f"(min {signed(delta.total('min'))}, max {signed(delta.total('max'))})"
-    )
+    console.print(Text(report.summary_line(), style="bold red" if report.failing else "bold green"))
 
 
 def print_cost(console: Console, cost: CostEstimate, delta: CostDelta | None) -> None:
@@ -233,14 +197,14 @@ def print_cost(console: Console, cost: CostEstimate, delta: CostDelta | None) ->
     for category, amount in cost.category_totals().items():
         table.add_row(category, *(usd(amount.at(scale)) for scale in SCALES))
     console.print(table)
-    console.print(Text(cost_summary(cost), style="bold"))
+    console.print(Text(cost.summary_line(), style="bold"))
     if cost.unpriced:
         names = ", ".join(line.resource for line in cost.unpriced)
         console.print(Text(f"not priced (left out of the totals): {names}", style="yellow"))
     if delta is not None:
         moved = delta.total("desired")
         style = "bold red" if moved > 0 else "bold green" if moved < 0 else "bold"
-        console.print(Text(cost_delta_line(delta), style=style))
+        console.print(Text(delta.summary_line(), style=style))
     console.print(Text("Not estimated: " + "; ".join(cost.not_estimated), style="dim"))
 
 

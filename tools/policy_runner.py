@@ -130,6 +130,18 @@ class PolicyReport:
         """Violations that fail the run (as they fail ``pulumi preview``)."""
         return [v for v in self.violations if v.level == "mandatory"]
 
+    def headline(self) -> str:
+        """``Policy pack eks-platform@0.1.0 on dev: 29 policies, 146 resources analyzed``."""
+        return (
+            f"Policy pack {self.pack}@{self.version} on {self.stack}: {len(self.policies)} policies, "
+            f"{self.analyzed} resources analyzed"
+        )
+
+    def summary_line(self) -> str:
+        """``Policy violations: 1 mandatory, 2 advisory``."""
+        mandatory = len(self.mandatory)
+        return f"Policy violations: {mandatory} mandatory, {len(self.violations) - mandatory} advisory"
+
     def to_json(self) -> dict[str, Any]:
         """The ``"policy"`` section of ``tools.plan --json``: stable order, no timestamps."""
         return {
@@ -836,10 +848,7 @@ def check_plan(
 
 def render_report(report: PolicyReport) -> Iterator[str]:
     """Violations grouped by policy, with level and resource, then a one-line summary."""
-    yield (
-        f"Policy pack {report.pack}@{report.version} on {report.stack}: {len(report.policies)} policies, "
-        f"{report.analyzed} resources analyzed"
-    )
+    yield report.headline()
     by_policy: dict[str, list[Violation]] = {}
     for violation in sorted(report.violations):
         by_policy.setdefault(violation.policy, []).append(violation)
@@ -851,6 +860,4 @@ def render_report(report: PolicyReport) -> Iterator[str]:
             detail = lines[1:] or lines
             yield f"    {violation.urn or '(stack)'}"
             yield from (f"      {line}" for line in detail)
-    mandatory = len(report.mandatory)
-    advisory = len(report.violations) - mandatory
-    yield f"Policy violations: {mandatory} mandatory, {advisory} advisory"
+    yield report.summary_line()

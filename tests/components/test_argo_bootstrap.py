@@ -22,7 +22,7 @@ from components.versions import ARGO_CD_CHART, DEFAULT_KUBERNETES_VERSION
 from config import ArgoSettings, argo_spec
 from tests.components.gitops_fixtures import TOLERATIONS, bridge_facts
 from tools.fidelity import custom_resource_problems, load_crds
-from tools.harness import MODES, Mode, Plan, Registration, run_callable
+from tools.harness import MODES, Mode, Plan, Registration, run_callable, unwrap
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 CLIENT_SECRET = "oidc-client-secret-value"
@@ -169,23 +169,12 @@ def minimal(request: pytest.FixtureRequest) -> Plan:
 BOTH = pytest.mark.parametrize(("plan_name", "mode"), [(n, m) for n in ("full", "minimal") for m in MODES])
 
 
-def reveal(value: Any) -> Any:
-    """Inputs with Pulumi's secret wrappers replaced by their values."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
-            return reveal(value["value"])
-        return {key: reveal(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [reveal(item) for item in value]
-    return value
-
-
 def release(plan: Plan) -> Registration:
     return plan.one(RELEASE, "argo-release")
 
 
 def values(plan: Plan) -> dict[str, Any]:
-    revealed: dict[str, Any] = reveal(release(plan).inputs["values"])
+    revealed: dict[str, Any] = unwrap(release(plan).inputs["values"])
     return revealed
 
 
@@ -450,7 +439,7 @@ def test_cluster_secret_carries_the_bridge(full: Plan):
         "platform.eks/ebs-csi-role-arn": EBS_ARN,
         "platform.eks/karpenter-role-arn": KARPENTER_ARN,
     }
-    data = reveal(secret.inputs["stringData"])
+    data = unwrap(secret.inputs["stringData"])
     assert data["name"] == "in-cluster"
     assert data["server"] == "https://kubernetes.default.svc"
     assert json.loads(data["config"]) == {"tlsClientConfig": {"insecure": False}}
@@ -476,7 +465,7 @@ def kubernetes_validate(manifests: list[dict[str, Any]], directory: Path) -> sub
 def standard_manifests(plan: Plan) -> list[dict[str, Any]]:
     """The standard-kind manifests the component declares itself (secrets revealed)."""
     kinds = (NAMESPACE, SECRET, QUOTA, LIMIT_RANGE, NETWORK_POLICY)
-    return [dict(reveal(r.inputs)) for kind in kinds for r in plan.by_type(kind)]
+    return [dict(unwrap(r.inputs)) for kind in kinds for r in plan.by_type(kind)]
 
 
 @BOTH

@@ -20,7 +20,7 @@ from components.versions import FLUX2_CHART
 from config import FluxSettings, flux_spec
 from tests.components.gitops_fixtures import TOLERATIONS, bridge_facts
 from tools.fidelity import custom_resource_problems, data_dir, load_crds
-from tools.harness import MODES, Mode, Plan, Registration, run_callable
+from tools.harness import MODES, Mode, Plan, Registration, run_callable, unwrap
 from tools.mocks import UNKNOWN
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -100,19 +100,8 @@ def full(request: pytest.FixtureRequest) -> Plan:
     return plan_for("full", request.param)
 
 
-def reveal(value: Any) -> Any:
-    """Inputs with Pulumi's secret wrappers replaced by their values."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG) == SECRET_VALUE:
-            return reveal(value["value"])
-        return {key: reveal(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [reveal(item) for item in value]
-    return value
-
-
 def values(plan: Plan) -> dict[str, Any]:
-    revealed: dict[str, Any] = reveal(plan.one(RELEASE, "flux-release").inputs["values"])
+    revealed: dict[str, Any] = unwrap(plan.one(RELEASE, "flux-release").inputs["values"])
     return revealed
 
 
@@ -188,7 +177,7 @@ def test_the_git_credentials_secret_has_the_shape_gitrepository_expects(mode: Mo
     if mode == "preview":  # the provider generates the key at create: the data is not known yet
         assert wrapped["value"] == UNKNOWN
         return
-    data = reveal(wrapped)
+    data = unwrap(wrapped)
     assert set(data) == {"identity", "identity.pub", "known_hosts"}
     assert data["known_hosts"] == "".join(f"{line}\n" for line in GITHUB_KNOWN_HOSTS)
     assert data["identity"] == key.outputs["privateKeyOpenssh"]

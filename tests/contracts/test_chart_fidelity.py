@@ -33,10 +33,9 @@ from tools.fidelity import (
     data_dirs,
     have_data,
     load_crds,
-    unwrap,
     values_problems,
 )
-from tools.harness import Plan, Registration, run_program
+from tools.harness import Plan, Registration, run_program, unwrap
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CUSTOM_RESOURCE_PREFIX = "kubernetes:"
